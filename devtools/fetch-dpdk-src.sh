@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Fetch the DPDK source tree that matches the installed libdpdk from
+# Debian's source package. Debian's libdpdk-dev lacks the driver SDK
+# headers (ethdev_driver.h, ethdev_vdev.h, bus_vdev_driver.h, ...); the
+# source tree has them.
+#
+# Usage: fetch-dpdk-src.sh DESTDIR
+# Prints the path of the unpacked tree on success.
+set -eu
+
+dest=${1:?usage: fetch-dpdk-src.sh DESTDIR}
+want=$(pkg-config --modversion libdpdk) || {
+	echo "fetch-dpdk-src: libdpdk is not installed (apt-get install libdpdk-dev)" >&2
+	exit 1
+}
+debver=$(dpkg-query -W -f '${Version}' libdpdk-dev)
+
+mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
+tree="$dest/dpdk-$want"
+if [ -f "$tree/VERSION" ] && [ "$(cat "$tree/VERSION")" = "$want" ]; then
+	echo "$tree"
+	exit 0
+fi
+
+# A deb-src list for the same archive as the binary packages.
+lists="$dest/apt"
+mkdir -p "$lists/lists/partial"
+src="$lists/deb-src.sources"
+: > "$src"
+for f in /etc/apt/sources.list.d/*.sources; do
+	[ -f "$f" ] || continue
+	sed -n -e 's/^Types:.*/Types: deb-src/' -e '/^\(Types\|URIs\|Suites\|Components\|Signed-By\):/p' -e '/^$/p' "$f" >> "$src"
+	echo >> "$src"
+done
+if [ -f /etc/apt/sources.list ]; then
+	grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > "$lists/deb-src.list" || true
+fi
+aptopts="-o Dir::Etc::sourcelist=$src -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$lists/lists -o APT::Get::List-Cleanup=0"
+apt-get $aptopts update >&2
+cd "$dest"
+apt-get $aptopts source --download-only "dpdk=$debver" >&2
+orig=$(ls dpdk_*.orig.tar.* | head -n 1)
+rm -rf "$tree.tmp"
+mkdir -p "$tree.tmp"
+tar -xf "$orig" -C "$tree.tmp" --strip-components=1
+got=$(cat "$tree.tmp/VERSION")
+if [ "$got" != "$want" ]; then
+	echo "fetch-dpdk-src: source package has DPDK $got but libdpdk is $want" >&2
+	exit 1
+fi
+rm -rf "$tree"
+mv "$tree.tmp" "$tree"
+echo "$tree"
