@@ -1,1 +1,561 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The XenBus handshake against the simulated platform: a real xenstored
+ * (started through devtools/xnb-xenstored), net_xnb ports created through
+ * the vdev API, and the guest emulator (netfront) as the frontend.
+ *
+ * Cases: connect with the port first and with the guest first, traffic
+ * both ways, reconnect, guest reboot, xl destroy, the frontend vanishing,
+ * hostile frontend keys, and a fatal ring error on one vif that leaves
+ * another vif working.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "netfront.h"
+#include "test.h"
+#include "test_common.h"
+
+#define WAIT_MS 5000
+
+static char sim_dir[] = "/tmp/xnb-xenbus-XXXXXX";
+static struct rte_mempool *pool;
+static unsigned int port_seq;
+static uint32_t lsc_events[RTE_MAX_ETHPORTS];
+
+static int
+xenstored(const char *verb)
+{
+	const char *script = getenv("XNB_XENSTORED_SCRIPT");
+	const char *shim = getenv("XNB_XENSTORED_SHIM");
+	char cmd[1024];
+
+	if (script == NULL || shim == NULL) {
+		fprintf(stderr, "XNB_XENSTORED_SCRIPT and XNB_XENSTORED_SHIM must be set (meson test sets them)\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "%s %s %s %s", script, verb, sim_dir, shim);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int
+suite_setup(void)
+{
+	if (mkdtemp(sim_dir) == NULL)
+		return TEST_FAILED;
+	if (xenstored("start") != 0)
+		return TEST_FAILED;
+	pool = rte_pktmbuf_pool_create("xenbus_pool", 8192, 256, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	return pool != NULL ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static void
+suite_teardown(void)
+{
+	char cmd[256];
+
+	xenstored("stop");
+	rte_mempool_free(pool);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", sim_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", sim_dir);
+}
+
+static int
+lsc_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	RTE_SET_USED(type);
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	__atomic_fetch_add(&lsc_events[port_id], 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* A started net_xnb port serving domid on the sim; its port id or -1. */
+static int
+port_create(uint16_t domid, char *name, size_t size)
+{
+	struct rte_eth_conf conf = { 0 };
+	char args[256];
+	uint16_t port_id;
+
+	snprintf(name, size, "net_xnb_hs%u", port_seq++);
+	snprintf(args, sizeof(args), "domid=%u,platform=sim,sim_dir=%s", domid, sim_dir);
+	if (rte_vdev_init(name, args) != 0)
+		return -1;
+	if (rte_eth_dev_get_port_by_name(name, &port_id) != 0)
+		return -1;
+	conf.intr_conf.lsc = 1;
+	lsc_events[port_id] = 0;
+	rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
+	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
+			rte_eth_rx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL, pool) != 0 ||
+			rte_eth_tx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
+			rte_eth_dev_start(port_id) != 0)
+		return -1;
+	return port_id;
+}
+
+static void
+port_destroy(int port_id, const char *name)
+{
+	if (port_id < 0)
+		return;
+	rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+	rte_vdev_uninit(name);
+}
+
+static struct netfront *
+guest_open(uint16_t domid)
+{
+	struct netfront_conf c;
+
+	netfront_conf_init(&c);
+	c.sim_dir = sim_dir;
+	c.domid = domid;
+	c.timeout_ms = WAIT_MS;
+	c.mac[0] = 0x02;
+	c.mac[5] = domid;
+	return netfront_open(&c);
+}
+
+static int
+wait_link(int port_id, int up)
+{
+	struct rte_eth_link link;
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
+
+	do {
+		if (rte_eth_link_get_nowait(port_id, &link) == 0 &&
+				link.link_status == up)
+			return 0;
+		rte_delay_ms(2);
+	} while (rte_get_timer_cycles() < end);
+	return -1;
+}
+
+static int
+wait_backend_state(struct netfront *nf, int state)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
+
+	do {
+		if (netfront_backend_state(nf) == state)
+			return 0;
+		rte_delay_ms(2);
+	} while (rte_get_timer_cycles() < end);
+	return -1;
+}
+
+struct echo_check {
+	uint8_t frame[2000];
+	uint32_t len;
+	unsigned int matched;
+};
+
+static void
+echo_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
+{
+	struct echo_check *c = arg;
+
+	RTE_SET_USED(q);
+	if (len == c->len && memcmp(frame, c->frame, len) == 0)
+		c->matched++;
+}
+
+/* A frame from the guest through the port's rx, back by its tx, byte-exact. */
+static int
+check_traffic(struct netfront *nf, int port_id, uint32_t len)
+{
+	struct echo_check c = { .len = len };
+	struct rte_mbuf *m = NULL;
+	uint64_t end;
+	uint32_t i;
+	uint16_t n;
+
+	for (i = 0; i < len; i++)
+		c.frame[i] = (uint8_t)(i * 7 + len);
+	TEST_ASSERT_SUCCESS(netfront_send(nf, c.frame, len), "guest send");
+	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
+	do {
+		n = rte_eth_rx_burst(port_id, 0, &m, 1);
+	} while (n == 0 && rte_get_timer_cycles() < end);
+	TEST_ASSERT_EQUAL(n, 1, "the guest's frame reaches the port");
+	TEST_ASSERT_EQUAL(m->pkt_len, len, "length kept");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(m, void *), c.frame,
+		RTE_MIN(len, m->data_len), "bytes kept");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port_id, 0, &m, 1), 1, "port sends it back");
+	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
+	while (c.matched == 0 && rte_get_timer_cycles() < end)
+		TEST_ASSERT(netfront_poll(nf, echo_rx, &c) >= 0, "guest poll");
+	TEST_ASSERT_EQUAL(c.matched, 1, "the guest gets its frame back byte-exact");
+	return TEST_SUCCESS;
+}
+
+static int
+test_connect_port_first(void)
+{
+	char name[32];
+	struct netfront *nf;
+	int port_id, ret = TEST_FAILED;
+	char *err;
+
+	port_id = port_create(11, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open(11);
+	if (nf == NULL)
+		goto out;
+	if (netfront_connect(nf) != 0) {
+		fprintf(stderr, "    frontend did not connect\n");
+		goto out;
+	}
+	if (netfront_backend_state(nf) != XenbusStateConnected ||
+			wait_link(port_id, 1) != 0) {
+		fprintf(stderr, "    backend not Connected or link not up\n");
+		goto out;
+	}
+	if (__atomic_load_n(&lsc_events[port_id], __ATOMIC_RELAXED) == 0) {
+		fprintf(stderr, "    no LSC event on connect\n");
+		goto out;
+	}
+	if (check_traffic(nf, port_id, 60) != TEST_SUCCESS ||
+			check_traffic(nf, port_id, 1514) != TEST_SUCCESS)
+		goto out;
+	/* The backend advertised its features before InitWait. */
+	err = xs_read(nf->xs, XBT_NULL, "/local/domain/0/backend/vif/11/0/feature-sg", NULL);
+	if (err == NULL || strcmp(err, "1") != 0) {
+		fprintf(stderr, "    feature-sg not advertised\n");
+		free(err);
+		goto out;
+	}
+	free(err);
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	/* xl destroy's path: the backend answered Closed and the link went down. */
+	if (ret == TEST_SUCCESS && wait_link(port_id, 0) != 0) {
+		fprintf(stderr, "    link still up after the guest went away\n");
+		ret = TEST_FAILED;
+	}
+	port_destroy(port_id, name);
+	return ret;
+}
+
+struct connect_arg {
+	struct netfront *nf;
+	int ret;
+};
+
+static void *
+connect_thread(void *p)
+{
+	struct connect_arg *a = p;
+
+	a->ret = netfront_connect(a->nf);
+	return NULL;
+}
+
+static int
+test_connect_guest_first(void)
+{
+	struct connect_arg a;
+	pthread_t th;
+	char name[32];
+	int port_id, ret = TEST_FAILED;
+
+	/* The toolstack creates the vif and the guest waits for a backend. */
+	a.nf = guest_open(12);
+	TEST_ASSERT_NOT_NULL(a.nf, "guest opened");
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, connect_thread, &a), "thread");
+	rte_delay_ms(200);
+	port_id = port_create(12, name, sizeof(name));
+	pthread_join(th, NULL);
+	if (port_id < 0 || a.ret != 0) {
+		fprintf(stderr, "    port %d, frontend connect %d\n", port_id, a.ret);
+		goto out;
+	}
+	if (wait_link(port_id, 1) != 0 || check_traffic(a.nf, port_id, 1999) != 0)
+		goto out;
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(a.nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+static int
+test_reconnect(void)
+{
+	char name[32];
+	struct netfront *nf;
+	int port_id, ret = TEST_FAILED, round;
+	uint32_t lsc0;
+
+	port_id = port_create(13, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open(13);
+	if (nf == NULL)
+		goto out;
+	for (round = 0; round < 3; round++) {
+		lsc0 = __atomic_load_n(&lsc_events[port_id], __ATOMIC_RELAXED);
+		if (netfront_connect(nf) != 0 || wait_link(port_id, 1) != 0 ||
+				check_traffic(nf, port_id, 100 + round) != TEST_SUCCESS) {
+			fprintf(stderr, "    round %d: no connection\n", round);
+			goto out;
+		}
+		/* The frontend closes (module unload, reboot): 5, then 6. */
+		if (netfront_disconnect(nf) != 0 || wait_link(port_id, 0) != 0) {
+			fprintf(stderr, "    round %d: disconnect not answered\n", round);
+			goto out;
+		}
+		if (netfront_backend_state(nf) != XenbusStateClosed) {
+			fprintf(stderr, "    round %d: backend state %d, not Closed\n", round,
+				netfront_backend_state(nf));
+			goto out;
+		}
+		if (__atomic_load_n(&lsc_events[port_id], __ATOMIC_RELAXED) < lsc0 + 2) {
+			fprintf(stderr, "    round %d: expected LSC up and down\n", round);
+			goto out;
+		}
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+static int
+test_guest_reboot(void)
+{
+	char name[32];
+	struct netfront *nf;
+	int port_id, ret = TEST_FAILED, round;
+	uint64_t t0, ms;
+
+	port_id = port_create(14, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	for (round = 0; round < 2; round++) {
+		/* A new domain file, new xenstore directories: a new guest. */
+		nf = guest_open(14);
+		if (nf == NULL || netfront_connect(nf) != 0 || wait_link(port_id, 1) != 0 ||
+				check_traffic(nf, port_id, 777) != TEST_SUCCESS) {
+			fprintf(stderr, "    boot %d: no connection\n", round);
+			netfront_close(nf);
+			goto out;
+		}
+		/* xl destroy: the backend must answer Closed well within libxl's 10 s. */
+		t0 = rte_get_timer_cycles();
+		if (netfront_toolstack_destroy(nf) != 0) {
+			fprintf(stderr, "    boot %d: backend did not answer Closing\n", round);
+			netfront_close(nf);
+			goto out;
+		}
+		ms = (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz();
+		netfront_close(nf);
+		if (ms > 1000 || wait_link(port_id, 0) != 0) {
+			fprintf(stderr, "    boot %d: Closed after %" PRIu64 " ms, link %s\n",
+				round, ms, "still up?");
+			goto out;
+		}
+	}
+	ret = TEST_SUCCESS;
+out:
+	port_destroy(port_id, name);
+	return ret;
+}
+
+static int
+test_frontend_vanishes(void)
+{
+	char name[32], path[128];
+	struct netfront *nf;
+	int port_id, ret = TEST_FAILED;
+
+	port_id = port_create(15, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open(15);
+	if (nf == NULL || netfront_connect(nf) != 0 || wait_link(port_id, 1) != 0)
+		goto out;
+	/* The domain dies without a word: its frontend directory goes. */
+	snprintf(path, sizeof(path), "/local/domain/15/device/vif/0");
+	if (!xs_rm(nf->xs, XBT_NULL, path))
+		goto out;
+	if (wait_link(port_id, 0) != 0 || wait_backend_state(nf, XenbusStateClosed) != 0) {
+		fprintf(stderr, "    backend did not notice the frontend vanish\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+/* Hostile xenstore values: each gets an error node and Closing, no crash. */
+static int
+test_bad_frontend_keys(void)
+{
+	static const struct {
+		const char *key;
+		const char *value;
+	} bad[] = {
+		{ "tx-ring-ref", "abc" },
+		{ "tx-ring-ref", "-1" },
+		{ "rx-ring-ref", "99999999999999999999" },
+		{ "event-channel", "" },
+		{ "request-rx-copy", "0" },
+		{ "feature-sg", "2" },
+		{ "multi-queue-num-queues", "9" },
+		{ "tx-ring-ref", "4000" },        /* a ref the guest never granted */
+	};
+	static const char * const good[][2] = {
+		{ "tx-ring-ref", "1" }, { "rx-ring-ref", "2" }, { "event-channel", "1" },
+		{ "request-rx-copy", "1" }, { "feature-sg", "1" },
+	};
+	char name[32], path[160], *val;
+	struct netfront *nf = NULL;
+	unsigned int i, j;
+	int port_id, ret = TEST_FAILED;
+
+	port_id = port_create(16, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		nf = guest_open(16);
+		if (nf == NULL || wait_backend_state(nf, XenbusStateInitWait) != 0) {
+			fprintf(stderr, "    case %u: backend not in InitWait\n", i);
+			goto out;
+		}
+		for (j = 0; j < RTE_DIM(good); j++)
+			netfront_write_key(nf, good[j][0], good[j][1]);
+		netfront_write_key(nf, bad[i].key, bad[i].value);
+		netfront_set_state(nf, XenbusStateConnected);
+		if (wait_backend_state(nf, XenbusStateClosing) != 0) {
+			fprintf(stderr, "    case %u (%s=%s): backend state %d, not Closing\n",
+				i, bad[i].key, bad[i].value, netfront_backend_state(nf));
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/error", nf->be_path);
+		val = xs_read(nf->xs, XBT_NULL, path, NULL);
+		if (val == NULL) {
+			fprintf(stderr, "    case %u: no error node\n", i);
+			goto out;
+		}
+		printf("    %s=\"%s\": %s\n", bad[i].key, bad[i].value, val);
+		free(val);
+		if (wait_link(port_id, 0) != 0)
+			goto out;
+		netfront_set_state(nf, XenbusStateClosed);
+		netfront_close(nf);
+		nf = NULL;
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+/* XSA-39 on one vif: it is disconnected; another vif carries on. */
+static int
+test_fatal_isolated(void)
+{
+	char name_a[32], name_b[32];
+	struct netfront *a = NULL, *b = NULL;
+	struct rte_mbuf *m[4];
+	struct netfront_queue *qa;
+	int pa, pb, ret = TEST_FAILED, i;
+
+	pa = port_create(17, name_a, sizeof(name_a));
+	pb = port_create(18, name_b, sizeof(name_b));
+	TEST_ASSERT(pa >= 0 && pb >= 0, "ports created");
+	a = guest_open(17);
+	b = guest_open(18);
+	if (a == NULL || b == NULL || netfront_connect(a) != 0 || netfront_connect(b) != 0)
+		goto out;
+	/* Guest a claims far more requests than its ring holds. */
+	qa = netfront_queue(a, 0);
+	qa->tx.sring->req_prod = qa->tx.req_prod_pvt + 10 * NETFRONT_TX_RING_SIZE;
+	for (i = 0; i < 100; i++)
+		if (rte_eth_rx_burst(pa, 0, m, RTE_DIM(m)) != 0)
+			break;
+	if (i != 100) {
+		fprintf(stderr, "    an overflowing ring produced packets\n");
+		goto out;
+	}
+	if (wait_link(pa, 0) != 0 || wait_backend_state(a, XenbusStateClosing) != 0) {
+		fprintf(stderr, "    the hostile vif was not disconnected\n");
+		goto out;
+	}
+	if (check_traffic(b, pb, 1000) != TEST_SUCCESS) {
+		fprintf(stderr, "    the other vif was harmed\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(a);
+	netfront_close(b);
+	port_destroy(pa, name_a);
+	port_destroy(pb, name_b);
+	return ret;
+}
+
+static int
+test_bad_devargs(void)
+{
+	static const char * const bad[] = {
+		"", "domid=0", "domid=abc", "domid=40000", "domid=3,queues=0",
+		"domid=3,platform=kvm", "domid=3,mac=01:00:00:00:00:01",
+		"domid=3,type=../x", "domid=3,bogus=1", "domid=3,domid=4",
+		"domid=3,sim_dir=relative",
+	};
+	char args[256];
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		snprintf(args, sizeof(args), "%s%s%s", bad[i], bad[i][0] ? "," : "",
+			"platform=sim");
+		if (strstr(bad[i], "platform=") != NULL)
+			snprintf(args, sizeof(args), "%s", bad[i]);
+		TEST_ASSERT(rte_vdev_init("net_xnb_bad", args) != 0,
+			"devargs \"%s\" must be refused", args);
+	}
+	/* Without xenstore the probe fails with a message, not a crash. */
+	TEST_ASSERT(rte_vdev_init("net_xnb_bad", "domid=3,platform=sim,sim_dir=/nonexistent") != 0,
+		"no xenstored: probe refused");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite xenbus_suite = {
+	.suite_name = "xenbus",
+	.setup = suite_setup,
+	.teardown = suite_teardown,
+	.unit_test_cases = {
+		TEST_CASE(test_bad_devargs),
+		TEST_CASE(test_connect_port_first),
+		TEST_CASE(test_connect_guest_first),
+		TEST_CASE(test_reconnect),
+		TEST_CASE(test_guest_reboot),
+		TEST_CASE(test_frontend_vanishes),
+		TEST_CASE(test_bad_frontend_keys),
+		TEST_CASE(test_fatal_isolated),
+		TEST_CASES_END()
+	}
+};
+
+REGISTER_TEST_SUITE(xenbus_suite);

@@ -47,7 +47,10 @@ struct xensim_dom *xensim_dom_create(const char *dir, uint16_t domid,
 /* Backend side: map an existing domain. NULL and errno on failure. */
 struct xensim_dom *xensim_dom_attach(const char *dir, uint16_t domid);
 
-/* Unmap (either side). The file stays. */
+/*
+ * Unmap (either side). The file stays. Grant mappings and event channel
+ * handles made through d keep the file mapped until they are undone.
+ */
 void xensim_dom_close(struct xensim_dom *d);
 
 /* Remove <dir>/dom<domid>: the domain is destroyed. */
@@ -55,6 +58,16 @@ int xensim_dom_destroy(const char *dir, uint16_t domid);
 
 uint16_t xensim_dom_id(const struct xensim_dom *d);
 uint32_t xensim_dom_nr_pages(const struct xensim_dom *d);
+
+/* The domain's creation id: random, never 0, new at every create. */
+uint64_t xensim_dom_generation(const struct xensim_dom *d);
+
+/*
+ * Backend side: whether <dir>/dom<domid> is still the file d maps. False
+ * once the domain was destroyed or created again (a guest reboot): the
+ * backend then attaches afresh.
+ */
+bool xensim_dom_is_current(const struct xensim_dom *d);
 
 /* Guest side: the guest's own view of its page pfn (NULL if out of range). */
 void *xensim_dom_page(struct xensim_dom *d, uint32_t pfn);
@@ -83,7 +96,12 @@ int xensim_grant_end(struct xensim_dom *d, uint32_t ref);
 void *xensim_map_grant_refs(struct xensim_dom *d, uint16_t backend_domid,
 		uint32_t count, const uint32_t *refs, bool writable);
 
-/* Undo xensim_map_grant_refs. */
+/*
+ * Undo xensim_map_grant_refs: addr and count as it returned and was
+ * given. d may be NULL: the mapping knows its domain (a backend that
+ * attached to a recreated domain still unmaps what it mapped from the old
+ * one). 0, or -EINVAL when addr/count is not such a mapping (of d).
+ */
 int xensim_unmap(struct xensim_dom *d, void *addr, uint32_t count);
 
 /*

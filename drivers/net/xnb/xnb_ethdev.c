@@ -1,1 +1,453 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * net_xnb: probe/remove, registration, eth_dev_ops, queue setup, link
+ * state and LSC. One port serves one Xen vif; the XenBus side is in
+ * xnb_xenbus.c, the datapath in xnb_rx.c and xnb_tx.c.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <bus_vdev_driver.h>
+
+#include "xnb_logs.h"
+#include "xnb_port.h"
+
+RTE_LOG_REGISTER_DEFAULT(xnb_logtype, NOTICE);
+
+/* The first mbuf of a packet holds at least this much (XSA-423). */
+#define XNB_MIN_RX_DATA 128
+
+static const struct rte_eth_link xnb_link_down = {
+	.link_speed = RTE_ETH_SPEED_NUM_10G,
+	.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+	.link_status = RTE_ETH_LINK_DOWN,
+	.link_autoneg = RTE_ETH_LINK_FIXED,
+};
+
+void
+xnb_ethdev_link_set(struct xnb_port *port, bool up)
+{
+	struct rte_eth_dev *dev = &rte_eth_devices[port->port_id];
+	struct rte_eth_link link = xnb_link_down;
+
+	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
+	if (rte_eth_linkstatus_set(dev, &link) == 0) {
+		XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	}
+}
+
+static void
+queues_allow(struct xnb_port *port)
+{
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++) {
+		struct xnb_queue *q = port->queues[i];
+
+		if (!q->connected)
+			continue;
+		__atomic_store_n(&q->rx.allow, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&q->tx.allow, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+static int
+xnb_dev_configure(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t nb_rx = dev->data->nb_rx_queues, nb_tx = dev->data->nb_tx_queues;
+
+	/* A Xen queue is a pair of rings: rx and tx queues come in pairs. */
+	if (nb_rx != nb_tx || nb_rx > port->nb_queues) {
+		XNB_PORT_LOG(ERR, port,
+			"%u rx and %u tx queues requested: xnb needs equal numbers, at most queues=%u",
+			nb_rx, nb_tx, port->nb_queues);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
+{
+	struct xnb_port *port = dev->data->dev_private;
+
+	info->driver_name = RTE_STR(XNB_DRIVER_NAME);
+	info->max_mac_addrs = 1;
+	info->max_rx_queues = port->nb_queues;
+	info->max_tx_queues = port->nb_queues;
+	info->max_rx_pktlen = XNB_MAX_FRAME;
+	info->min_rx_bufsize = XNB_MIN_RX_DATA;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu = XNB_MAX_FRAME - RTE_ETHER_HDR_LEN;
+	/* Guest frames span several mbufs when they exceed one. */
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
+	/* The netif rings have a fixed size; descriptor counts are ignored. */
+	info->default_rxportconf.ring_size = XNB_TX_RING_SIZE;
+	info->default_txportconf.ring_size = XNB_RX_RING_SIZE;
+	info->default_rxportconf.nb_queues = 1;
+	info->default_txportconf.nb_queues = 1;
+	info->default_rxportconf.burst_size = 32;
+	info->default_txportconf.burst_size = 32;
+	return 0;
+}
+
+static int
+xnb_dev_start(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t i;
+
+	pthread_mutex_lock(&port->lock);
+	port->started = true;
+	queues_allow(port);
+	xnb_xenbus_update(port);
+	xnb_ethdev_link_set(port, port->bus.connected);
+	pthread_mutex_unlock(&port->lock);
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	return 0;
+}
+
+static int
+xnb_dev_stop(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t i;
+
+	pthread_mutex_lock(&port->lock);
+	port->started = false;
+	/* The vif stays connected to the guest; only the datapath stops. */
+	for (i = 0; i < port->nb_queues; i++)
+		if (port->queues[i]->connected)
+			xnb_queue_quiesce(port->queues[i]);
+	xnb_ethdev_link_set(port, false);
+	pthread_mutex_unlock(&port->lock);
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static void
+xnb_port_free(struct xnb_port *port)
+{
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++) {
+		rte_free(port->queues[i]);
+		port->queues[i] = NULL;
+	}
+	if (port->xen != NULL) {
+		port->ops->close(port->xen);
+		port->xen = NULL;
+	}
+	pthread_mutex_destroy(&port->lock);
+}
+
+static int
+xnb_dev_close(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY || port->closed)
+		return 0;
+	if (port->started)
+		xnb_dev_stop(dev);
+	xnb_xenbus_close(port);
+	pthread_mutex_lock(&port->lock);
+	port->closed = true;
+	pthread_mutex_unlock(&port->lock);
+	xnb_port_free(port);
+	XNB_LOG(INFO, "%s closed", port->name);
+	return 0;
+}
+
+static int
+xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
+		unsigned int socket_id, const struct rte_eth_rxconf *conf,
+		struct rte_mempool *mp)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t room = rte_pktmbuf_data_room_size(mp);
+	struct xnb_rxq *rxq;
+
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(socket_id);
+	RTE_SET_USED(conf);
+	if (room < RTE_PKTMBUF_HEADROOM + XNB_MIN_RX_DATA) {
+		XNB_PORT_LOG(ERR, port,
+			"mbuf pool %s has %u B of data room: xnb needs at least %u (headroom %u + %u) so the first segment holds the headers",
+			mp->name, room, RTE_PKTMBUF_HEADROOM + XNB_MIN_RX_DATA,
+			RTE_PKTMBUF_HEADROOM, XNB_MIN_RX_DATA);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&port->lock);
+	rxq = &port->queues[qid]->rx;
+	rxq->port_id = dev->data->port_id;
+	rxq->queue_id = qid;
+	rxq->mb_pool = mp;
+	dev->data->rx_queues[qid] = rxq;
+	/* The frontend may have been waiting for us. */
+	xnb_xenbus_update(port);
+	pthread_mutex_unlock(&port->lock);
+	return 0;
+}
+
+static int
+xnb_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
+		unsigned int socket_id, const struct rte_eth_txconf *conf)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	struct xnb_txq *txq = &port->queues[qid]->tx;
+
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(socket_id);
+	RTE_SET_USED(conf);
+	txq->port_id = dev->data->port_id;
+	txq->queue_id = qid;
+	dev->data->tx_queues[qid] = txq;
+	return 0;
+}
+
+static void
+xnb_queue_release(struct rte_eth_dev *dev, uint16_t qid)
+{
+	/* Queues belong to the port and live until it is closed. */
+	RTE_SET_USED(dev);
+	RTE_SET_USED(qid);
+}
+
+static int
+xnb_link_update(struct rte_eth_dev *dev, int wait_to_complete)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	struct rte_eth_link link = xnb_link_down;
+
+	RTE_SET_USED(wait_to_complete);
+	link.link_status = port->bus.connected && port->started ?
+		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return rte_eth_linkstatus_set(dev, &link);
+}
+
+static int
+xnb_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++) {
+		const struct xnb_rx_stats *rx = &port->queues[i]->rx.stats;
+		const struct xnb_tx_stats *tx = &port->queues[i]->tx.stats;
+
+		stats->ipackets += rx->packets;
+		stats->ibytes += rx->bytes;
+		stats->ierrors += rx->errors;
+		stats->rx_nombuf += rx->nombuf;
+		stats->opackets += tx->packets;
+		stats->obytes += tx->bytes;
+		stats->oerrors += tx->errors;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_ipackets[i] = rx->packets;
+			stats->q_ibytes[i] = rx->bytes;
+			stats->q_errors[i] = rx->errors;
+			stats->q_opackets[i] = tx->packets;
+			stats->q_obytes[i] = tx->bytes;
+		}
+	}
+	return 0;
+}
+
+static int
+xnb_stats_reset(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++) {
+		memset(&port->queues[i]->rx.stats, 0, sizeof(port->queues[i]->rx.stats));
+		memset(&port->queues[i]->tx.stats, 0, sizeof(port->queues[i]->tx.stats));
+	}
+	return 0;
+}
+
+/*
+ * A vif has no receive filter: the backend hands on every frame the
+ * guest sends. Promiscuous and all-multicast are therefore always in
+ * effect, and the ops succeed.
+ */
+static int
+xnb_promisc_noop(struct rte_eth_dev *dev)
+{
+	RTE_SET_USED(dev);
+	return 0;
+}
+
+static int
+xnb_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
+{
+	struct xnb_port *port = dev->data->dev_private;
+
+	/* ethdev has checked min_mtu/max_mtu. */
+	port->mtu = mtu;
+	return 0;
+}
+
+static int
+xnb_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr)
+{
+	struct xnb_port *port = dev->data->dev_private;
+
+	rte_ether_addr_copy(addr, &port->mac);
+	return 0;
+}
+
+static const struct eth_dev_ops xnb_ops = {
+	.dev_configure = xnb_dev_configure,
+	.dev_infos_get = xnb_dev_infos_get,
+	.dev_start = xnb_dev_start,
+	.dev_stop = xnb_dev_stop,
+	.dev_close = xnb_dev_close,
+	.rx_queue_setup = xnb_rx_queue_setup,
+	.tx_queue_setup = xnb_tx_queue_setup,
+	.rx_queue_release = xnb_queue_release,
+	.tx_queue_release = xnb_queue_release,
+	.link_update = xnb_link_update,
+	.stats_get = xnb_stats_get,
+	.stats_reset = xnb_stats_reset,
+	.promiscuous_enable = xnb_promisc_noop,
+	.promiscuous_disable = xnb_promisc_noop,
+	.allmulticast_enable = xnb_promisc_noop,
+	.allmulticast_disable = xnb_promisc_noop,
+	.mtu_set = xnb_mtu_set,
+	.mac_addr_set = xnb_mac_addr_set,
+};
+
+/* Without a mac devarg: locally administered 02:58:4e:<domid>:<handle>. */
+static void
+default_mac(const struct xnb_args *a, struct rte_ether_addr *mac)
+{
+	mac->addr_bytes[0] = 0x02;
+	mac->addr_bytes[1] = 'X';
+	mac->addr_bytes[2] = 'N';
+	mac->addr_bytes[3] = a->domid >> 8;
+	mac->addr_bytes[4] = a->domid & 0xff;
+	mac->addr_bytes[5] = a->handle & 0xff;
+}
+
+static int
+xnb_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct xnb_xen_params params;
+	struct rte_eth_dev *dev;
+	struct xnb_port *port;
+	struct xnb_args args;
+	uint16_t i;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		XNB_LOG(ERR, "%s: secondary processes are not supported yet", name);
+		return -ENOTSUP;
+	}
+	ret = xnb_args_parse(name, rte_vdev_device_args(vdev), &args);
+	if (ret != 0)
+		return ret;
+
+	dev = rte_eth_vdev_allocate(vdev, sizeof(*port));
+	if (dev == NULL)
+		return -ENOMEM;
+	port = dev->data->dev_private;
+	snprintf(port->name, sizeof(port->name), "%s", name);
+	port->port_id = dev->data->port_id;
+	port->args = args;
+	port->ops = args.platform == XNB_PLATFORM_SIM ? &xnb_xen_sim_ops : &xnb_xen_real_ops;
+	port->nb_queues = args.queues;
+	port->mtu = RTE_ETHER_MTU;
+	pthread_mutex_init(&port->lock, NULL);
+	if (args.has_mac)
+		port->mac = args.mac;
+	else
+		default_mac(&args, &port->mac);
+
+	params.domid = args.domid;
+	params.sim_dir = args.sim_dir;
+	ret = port->ops->open(&port->xen, &params);
+	if (ret != 0) {
+		XNB_PORT_LOG(ERR, port, "cannot open the %s platform: %s%s", port->ops->name,
+			strerror(-ret), args.platform == XNB_PLATFORM_XEN ?
+			" (is this a Xen dom0 with /dev/xen/gntdev? on a machine without Xen use platform=sim)" : "");
+		port->xen = NULL;
+		goto fail;
+	}
+	for (i = 0; i < port->nb_queues; i++) {
+		port->queues[i] = rte_zmalloc_socket(name, sizeof(struct xnb_queue),
+			RTE_CACHE_LINE_SIZE, vdev->device.numa_node);
+		if (port->queues[i] == NULL) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		xnb_queue_init(port->queues[i], port->ops, port->xen, args.domid, i);
+	}
+
+	dev->data->mac_addrs = rte_zmalloc(name, sizeof(struct rte_ether_addr), 0);
+	if (dev->data->mac_addrs == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* ethdev reads the address from data->mac_addrs; keep one copy. */
+	rte_ether_addr_copy(&port->mac, dev->data->mac_addrs);
+	dev->dev_ops = &xnb_ops;
+	dev->rx_pkt_burst = xnb_rx_burst;
+	dev->tx_pkt_burst = xnb_tx_burst;
+	dev->data->dev_link = xnb_link_down;
+	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+
+	ret = xnb_xenbus_open(port);
+	if (ret != 0)
+		goto fail;
+	rte_eth_dev_probing_finish(dev);
+	return 0;
+
+fail:
+	XNB_LOG(ERR, "%s: probe failed: %s", name, strerror(-ret));
+	xnb_port_free(port);
+	rte_eth_dev_release_port(dev);
+	return ret;
+}
+
+static int
+xnb_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *dev;
+
+	dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	if (dev == NULL)
+		return 0;
+	xnb_dev_close(dev);
+	rte_eth_dev_release_port(dev);
+	return 0;
+}
+
+static struct rte_vdev_driver xnb_vdev_driver = {
+	.probe = xnb_probe,
+	.remove = xnb_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(XNB_DRIVER_NAME, xnb_vdev_driver);
+RTE_PMD_REGISTER_PARAM_STRING(XNB_DRIVER_NAME, XNB_PARAMS_STRING);

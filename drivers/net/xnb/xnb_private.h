@@ -72,8 +72,9 @@ enum xnb_fatal {
 	XNB_FATAL_NONE = 0,
 	XNB_FATAL_TX_RING_OVERFLOW,   /* guest-tx req_prod - req_cons > size */
 	XNB_FATAL_RX_RING_OVERFLOW,   /* guest-rx req_prod - req_cons > size */
-	XNB_FATAL_TX_SLOTS,           /* a packet with >= XNB_FATAL_TX_SLOTS */
+	XNB_FATAL_TOO_MANY_SLOTS,         /* a packet with >= XNB_FATAL_TX_SLOTS */
 	XNB_FATAL_COPY,               /* the copy call itself failed */
+	XNB_FATAL_TX_EXTRAS,          /* a guest-tx extra-info chain too long */
 };
 
 struct xnb_queue;
@@ -103,6 +104,12 @@ struct xnb_rx_pkt {
 	RING_IDX first_req;        /* its first request */
 	uint16_t nb_reqs;          /* requests including extra-info slots */
 	int16_t status;            /* NETIF_RSP_* so far */
+	uint16_t nb_extras;        /* extra-info slots, right after the first */
+	uint16_t flags;            /* NETTXF_* of the first request */
+	/* From the extra-info slots, for the offload work. */
+	uint16_t gso_size;
+	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_*, NONE without */
+	uint8_t extra_types;       /* bit (1 << type) per extra type seen */
 };
 
 /* DPDK rx queue: the guest-tx ring into mbufs (xnb_rx.c). */
@@ -118,7 +125,13 @@ struct xnb_rxq {
 
 	struct xnb_rx_stats stats;
 
-	/* Copied requests of the packets in flight, and their ids. */
+	/*
+	 * Copied requests, indexed by ring index & (size - 1). Every slot
+	 * is copied once, when req_prod first shows it; slots from
+	 * guest_tx.req_cons up to req_copied are copied and not yet
+	 * consumed (a partial packet, or a packet left for lack of mbufs).
+	 */
+	RING_IDX req_copied;
 	netif_tx_request_t reqs[XNB_TX_RING_SIZE];
 	struct xnb_rx_pkt pkts[XNB_MAX_BURST];
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];
@@ -146,7 +159,7 @@ struct xnb_txq {
 
 	netif_rx_request_t reqs[XNB_RX_RING_SIZE];
 	struct xnb_tx_pkt pkts[XNB_MAX_BURST];
-	/* Which slot each copy segment fills, for its status. */
+	/* Which slot of its packet each copy segment fills, for its status. */
 	uint16_t seg_slot[XNB_COPY_BATCH];
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];
 } __rte_cache_aligned;

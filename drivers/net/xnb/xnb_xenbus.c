@@ -1,1 +1,528 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The XenBus backend: watches the vif's backend directory (written by
+ * the toolstack) and the frontend's state, advertises features in a
+ * transaction, and walks InitWait -> Connected -> Closing -> Closed, and
+ * back to InitWait when the frontend starts over (a guest reboot).
+ *
+ * Everything here runs on DPDK's interrupt thread (the xenstore watch fd
+ * through rte_intr, fatal errors through an EAL alarm) or on the
+ * application's control thread (ethdev ops), serialised by port->lock;
+ * never on a datapath lcore. Queues are quiesced before anything is
+ * unmapped (xnb_queue_disconnect).
+ *
+ * Every value read from the frontend's directory is hostile input.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_alarm.h>
+#include <rte_common.h>
+#include <rte_interrupts.h>
+
+#include "xnb_logs.h"
+#include "xnb_port.h"
+#include "xnb_xenstore.h"
+
+static const char *
+state_str(int state)
+{
+	static const char * const names[] = {
+		[XenbusStateUnknown] = "Unknown",
+		[XenbusStateInitialising] = "Initialising",
+		[XenbusStateInitWait] = "InitWait",
+		[XenbusStateInitialised] = "Initialised",
+		[XenbusStateConnected] = "Connected",
+		[XenbusStateClosing] = "Closing",
+		[XenbusStateClosed] = "Closed",
+		[XenbusStateReconfiguring] = "Reconfiguring",
+		[XenbusStateReconfigured] = "Reconfigured",
+	};
+
+	if (state < 0 || state >= (int)RTE_DIM(names))
+		return "none";
+	return names[state];
+}
+
+static int
+write_state(struct xnb_port *port, int state)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	int ret;
+
+	bus->state = state;
+	ret = xnb_xs_printf(bus->xs, XBT_NULL, bus->backend, "state", "%d", state);
+	if (ret != 0)
+		XNB_PORT_LOG(ERR, port, "cannot write %s/state=%s: %s",
+			bus->backend, state_str(state), strerror(-ret));
+	else
+		XNB_PORT_LOG(DEBUG, port, "backend state %s", state_str(state));
+	return ret;
+}
+
+/* A problem the frontend or toolstack should see: "error" and Closing. */
+static void
+backend_error(struct xnb_port *port, const char *msg)
+{
+	struct xnb_xenbus *bus = &port->bus;
+
+	XNB_PORT_LOG(ERR, port, "%s", msg);
+	xnb_xs_printf(bus->xs, XBT_NULL, bus->backend, "error", "%s", msg);
+	write_state(port, XenbusStateClosing);
+}
+
+/* Advertise what we offer, in one transaction, then InitWait. */
+static int
+advertise(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	static const struct {
+		const char *key;
+		int val;
+	} features[] = {
+		{ "feature-sg", 1 },
+		{ "feature-rx-copy", 1 },
+		{ "feature-rx-flip", 0 },   /* obsolete; say so */
+		{ "feature-gso-tcpv4", 0 },
+		{ "feature-gso-tcpv6", 0 },
+		{ "feature-ipv6-csum-offload", 0 },
+		{ "feature-split-event-channels", 0 },
+		{ "feature-ctrl-ring", 0 },
+		{ "feature-multicast-control", 0 },
+	};
+	xs_transaction_t t;
+	unsigned int i, tries;
+	int ret = 0;
+
+	for (tries = 0; tries < 16; tries++) {
+		t = xs_transaction_start(bus->xs);
+		if (t == XBT_NULL)
+			return -errno;
+		for (i = 0; i < RTE_DIM(features) && ret == 0; i++)
+			ret = xnb_xs_printf(bus->xs, t, bus->backend,
+				features[i].key, "%d", features[i].val);
+		if (ret == 0)
+			ret = xnb_xs_printf(bus->xs, t, bus->backend, "state",
+				"%d", XenbusStateInitWait);
+		if (!xs_transaction_end(bus->xs, t, ret != 0)) {
+			if (errno == EAGAIN && ret == 0)
+				continue;
+			return ret != 0 ? ret : -errno;
+		}
+		if (ret == 0) {
+			bus->state = XenbusStateInitWait;
+			XNB_PORT_LOG(INFO, port, "backend %s: features advertised, InitWait",
+				bus->backend);
+		}
+		return ret;
+	}
+	return -EAGAIN;
+}
+
+static void
+link_update(struct xnb_port *port)
+{
+	xnb_ethdev_link_set(port, port->bus.connected && port->started);
+}
+
+static void
+disconnect(struct xnb_port *port, const char *why)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	uint16_t i;
+
+	if (!bus->connected)
+		return;
+	for (i = 0; i < port->nb_queues; i++)
+		xnb_queue_disconnect(port->queues[i]);
+	bus->connected = false;
+	link_update(port);
+	XNB_PORT_LOG(INFO, port, "disconnected from dom%u: %s",
+		port->args.domid, why);
+}
+
+/* Read and check the frontend's keys for the queue. */
+static int
+read_queue_conf(struct xnb_port *port, struct xnb_queue_conf *c)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	const char *fe = bus->frontend;
+	unsigned long v;
+	char msg[160];
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "multi-queue-num-queues",
+		UINT32_MAX, &v);
+	if (ret == 0 && v > port->nb_queues) {
+		snprintf(msg, sizeof(msg),
+			"frontend asks for %lu queues, the backend offers %u",
+			v, port->nb_queues);
+		backend_error(port, msg);
+		return -EINVAL;
+	}
+	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "tx-ring-ref", UINT32_MAX, &v);
+	if (ret != 0)
+		goto bad_key_tx;
+	c->tx_ring_ref = v;
+	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "rx-ring-ref", UINT32_MAX, &v);
+	if (ret != 0)
+		goto bad_key_rx;
+	c->rx_ring_ref = v;
+	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "event-channel", UINT32_MAX, &v);
+	if (ret != 0)
+		goto bad_key_evtchn;
+	c->evtchn = v;
+
+	ret = xnb_xs_read_bool(bus->xs, XBT_NULL, fe, "request-rx-copy");
+	if (ret != 1) {
+		backend_error(port, "frontend does not request rx-copy (request-rx-copy=1); "
+			"rx-flip is obsolete and not supported");
+		return -EINVAL;
+	}
+	c->feat.rx_copy = true;
+	ret = xnb_xs_read_bool(bus->xs, XBT_NULL, fe, "feature-sg");
+	if (ret < 0)
+		goto bad_bool;
+	c->feat.sg = ret == 1;
+	ret = xnb_xs_read_bool(bus->xs, XBT_NULL, fe, "feature-rx-notify");
+	if (ret < 0)
+		goto bad_bool;
+	c->feat.rx_notify = ret == 1;
+	return 0;
+
+bad_key_tx:
+	snprintf(msg, sizeof(msg), "reading %s/tx-ring-ref: %s", fe,
+		ret == -ENOENT ? "missing" : "not a grant reference");
+	goto fail;
+bad_key_rx:
+	snprintf(msg, sizeof(msg), "reading %s/rx-ring-ref: %s", fe,
+		ret == -ENOENT ? "missing" : "not a grant reference");
+	goto fail;
+bad_key_evtchn:
+	snprintf(msg, sizeof(msg), "reading %s/event-channel: %s", fe,
+		ret == -ENOENT ? "missing" : "not a port number");
+	goto fail;
+bad_bool:
+	snprintf(msg, sizeof(msg), "a feature key under %s is neither 0 nor 1", fe);
+fail:
+	backend_error(port, msg);
+	return -EINVAL;
+}
+
+static bool
+queues_ready(const struct xnb_port *port)
+{
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++)
+		if (port->queues[i]->rx.mb_pool == NULL)
+			return false;
+	return true;
+}
+
+static void
+connect(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	struct xnb_queue_conf conf;
+	char protocol[32] = "native";
+	char msg[160];
+	uint16_t i;
+	int ret;
+
+	if (read_queue_conf(port, &conf) != 0)
+		return;
+	xnb_xs_read(bus->xs, XBT_NULL, bus->frontend, "protocol", protocol,
+		sizeof(protocol));
+	for (i = 0; i < port->nb_queues; i++) {
+		ret = xnb_queue_connect(port->queues[i], &conf);
+		if (ret != 0) {
+			while (i-- > 0)
+				xnb_queue_disconnect(port->queues[i]);
+			snprintf(msg, sizeof(msg),
+				"mapping ring refs %u/%u and binding event channel %u of dom%u: %s",
+				conf.tx_ring_ref, conf.rx_ring_ref, conf.evtchn,
+				port->args.domid, strerror(-ret));
+			backend_error(port, msg);
+			return;
+		}
+		if (!port->started)
+			xnb_queue_quiesce(port->queues[i]);
+	}
+	bus->connected = true;
+	bus->connects++;
+	bus->feat = conf.feat;
+	bus->evtchn = conf.evtchn;
+	write_state(port, XenbusStateConnected);
+	XNB_PORT_LOG(INFO, port,
+		"attached to dom%u vif%u (%s), event channel %u, protocol %s, %u queue(s)%s%s",
+		port->args.domid, port->args.handle, bus->frontend, conf.evtchn,
+		protocol, port->nb_queues, conf.feat.sg ? ", sg" : "",
+		conf.feat.rx_notify ? ", rx-notify" : "");
+	link_update(port);
+}
+
+/* Follow the backend's "frontend" key; watch that frontend's state. */
+static int
+follow_frontend(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	char fe[XNB_XS_PATH_MAX], path[XNB_XS_PATH_MAX + 8];
+	unsigned long fe_id;
+	int ret;
+
+	ret = xnb_xs_read(bus->xs, XBT_NULL, bus->backend, "frontend", fe, sizeof(fe));
+	if (ret != 0)
+		return ret;
+	if (bus->frontend_watched && strcmp(fe, bus->frontend) == 0)
+		return 0;
+	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, bus->backend, "frontend-id",
+		UINT16_MAX, &fe_id);
+	if (ret != 0 || fe_id != port->args.domid) {
+		XNB_PORT_LOG(ERR, port, "%s/frontend-id is not %u: this vif belongs to another domain",
+			bus->backend, port->args.domid);
+		return -EINVAL;
+	}
+	if (bus->frontend_watched) {
+		snprintf(path, sizeof(path), "%s/state", bus->frontend);
+		xs_unwatch(bus->xs, path, bus->token);
+		bus->frontend_watched = false;
+	}
+	snprintf(bus->frontend, sizeof(bus->frontend), "%s", fe);
+	snprintf(path, sizeof(path), "%s/state", bus->frontend);
+	if (!xs_watch(bus->xs, path, bus->token)) {
+		XNB_PORT_LOG(ERR, port, "cannot watch %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	bus->frontend_watched = true;
+	XNB_PORT_LOG(INFO, port, "frontend %s", bus->frontend);
+	return 0;
+}
+
+void
+xnb_xenbus_update(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	int be_state, fe_state;
+
+	if (port->closed || bus->xs == NULL)
+		return;
+
+	/* No backend directory: the toolstack has not created the vif yet, or removed it. */
+	if (follow_frontend(port) != 0) {
+		disconnect(port, "backend directory removed");
+		bus->state = -1;
+		return;
+	}
+
+	be_state = xnb_xs_read_state(bus->xs, bus->backend);
+	if (be_state != bus->state) {
+		/* Someone else wrote our state: the toolstack. */
+		if (be_state == XenbusStateClosing || be_state == XenbusStateClosed) {
+			disconnect(port, "toolstack closed the vif");
+			write_state(port, XenbusStateClosed);
+			return;
+		}
+		if (bus->state == -1 || be_state == XenbusStateInitialising) {
+			/* A new vif (or a new toolstack run): start over. */
+			disconnect(port, "vif recreated");
+			if (advertise(port) != 0) {
+				XNB_PORT_LOG(ERR, port, "cannot advertise features in %s",
+					bus->backend);
+				return;
+			}
+		}
+	}
+
+	fe_state = xnb_xs_read_state(bus->xs, bus->frontend);
+	switch (fe_state) {
+	case XenbusStateInitialising:
+	case XenbusStateInitWait:
+		/* The frontend starts (over): a rebooted or reloaded guest. */
+		disconnect(port, "frontend restarted");
+		if (bus->state == XenbusStateClosing || bus->state == XenbusStateClosed ||
+				bus->state == XenbusStateConnected)
+			advertise(port);
+		break;
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		/* Linux's netfront goes from Initialising straight to Connected. */
+		if (!bus->connected && bus->state == XenbusStateInitWait &&
+				queues_ready(port))
+			connect(port);
+		break;
+	case XenbusStateClosing:
+		disconnect(port, "frontend closing");
+		if (bus->state != XenbusStateClosing && bus->state != XenbusStateClosed)
+			write_state(port, XenbusStateClosing);
+		break;
+	case XenbusStateClosed:
+		disconnect(port, "frontend closed");
+		if (bus->state != XenbusStateClosed)
+			write_state(port, XenbusStateClosed);
+		break;
+	default:
+		/* Unknown: the frontend's directory vanished (domain destroyed). */
+		disconnect(port, "frontend vanished");
+		if (bus->state != XenbusStateClosed && bus->state != -1)
+			write_state(port, XenbusStateClosed);
+		break;
+	}
+}
+
+static void
+watch_cb(void *arg)
+{
+	struct xnb_port *port = arg;
+	char **vec;
+	unsigned int events = 0;
+
+	/* Drain every pending event, then act once (XSA-349: coalesce). */
+	while ((vec = xs_check_watch(port->bus.xs)) != NULL) {
+		free(vec);
+		events++;
+	}
+	if (events == 0 && errno != EAGAIN)
+		XNB_PORT_LOG(ERR, port, "reading xenstore watch events: %s",
+			strerror(errno));
+	pthread_mutex_lock(&port->lock);
+	xnb_xenbus_update(port);
+	pthread_mutex_unlock(&port->lock);
+}
+
+/* On the interrupt thread, after the datapath flagged a queue. */
+static void
+fatal_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+	char msg[128];
+	uint16_t i;
+
+	pthread_mutex_lock(&port->lock);
+	for (i = 0; i < port->nb_queues; i++) {
+		uint32_t why = __atomic_load_n(&port->queues[i]->fatal, __ATOMIC_ACQUIRE);
+
+		if (why == XNB_FATAL_NONE || !port->bus.connected)
+			continue;
+		snprintf(msg, sizeof(msg), "queue %u: %s; vif disabled", i,
+			xnb_fatal_str(why));
+		disconnect(port, msg);
+		backend_error(port, msg);
+		break;
+	}
+	pthread_mutex_unlock(&port->lock);
+}
+
+/* Datapath context: never block; the alarm tears down on the control side. */
+static void
+on_fatal(struct xnb_queue *q, void *arg)
+{
+	RTE_SET_USED(q);
+	rte_eal_alarm_set(1, fatal_alarm, arg);
+}
+
+int
+xnb_xenbus_open(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	unsigned long self = 0;
+	uint16_t i;
+	int fd, ret;
+
+	bus->state = -1;
+	bus->xs = port->ops->xs_open(port->xen);
+	if (bus->xs == NULL) {
+		XNB_PORT_LOG(ERR, port, "cannot connect to xenstore (%s): is xenstored running?%s",
+			strerror(errno), port->args.platform == XNB_PLATFORM_SIM ?
+			" For platform=sim start it with devtools/xnb-xenstored start SIM_DIR SHIM" : "");
+		return -ENOTCONN;
+	}
+	/* Our own domain: "domid" relative to our home; dom0 when absent. */
+	xnb_xs_read_uint(bus->xs, XBT_NULL, NULL, "domid", UINT16_MAX, &self);
+	bus->self_domid = self;
+	snprintf(bus->backend, sizeof(bus->backend), "/local/domain/%u/backend/%s/%u/%u",
+		bus->self_domid, port->args.type, port->args.domid, port->args.handle);
+	snprintf(bus->token, sizeof(bus->token), "xnb-%s", port->name);
+
+	for (i = 0; i < port->nb_queues; i++) {
+		port->queues[i]->on_fatal = on_fatal;
+		port->queues[i]->on_fatal_arg = port;
+	}
+
+	fd = xs_fileno(bus->xs);
+	if (fd < 0) {
+		ret = -errno;
+		XNB_PORT_LOG(ERR, port, "no xenstore watch fd: %s", strerror(errno));
+		goto fail;
+	}
+	bus->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (bus->intr == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	rte_intr_fd_set(bus->intr, fd);
+	rte_intr_type_set(bus->intr, RTE_INTR_HANDLE_EXT);
+	if (!xs_watch(bus->xs, bus->backend, bus->token)) {
+		ret = -errno;
+		XNB_PORT_LOG(ERR, port, "cannot watch %s: %s", bus->backend, strerror(errno));
+		goto fail;
+	}
+	ret = rte_intr_callback_register(bus->intr, watch_cb, port);
+	if (ret != 0) {
+		XNB_PORT_LOG(ERR, port, "cannot register the xenstore watch fd: %s",
+			strerror(-ret));
+		xs_unwatch(bus->xs, bus->backend, bus->token);
+		goto fail;
+	}
+	XNB_PORT_LOG(INFO, port, "serving %s (platform %s)", bus->backend, port->ops->name);
+	return 0;
+fail:
+	rte_intr_instance_free(bus->intr);
+	bus->intr = NULL;
+	xs_close(bus->xs);
+	bus->xs = NULL;
+	return ret;
+}
+
+void
+xnb_xenbus_close(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	char path[XNB_XS_PATH_MAX + 8];
+	int ret;
+
+	if (bus->xs == NULL)
+		return;
+	if (bus->intr != NULL) {
+		do {
+			ret = rte_intr_callback_unregister(bus->intr, watch_cb, port);
+			if (ret == -EAGAIN)
+				usleep(1000);
+		} while (ret == -EAGAIN);
+		rte_intr_instance_free(bus->intr);
+		bus->intr = NULL;
+	}
+	rte_eal_alarm_cancel(fatal_alarm, port);
+
+	pthread_mutex_lock(&port->lock);
+	disconnect(port, "port closed");
+	/* Tell the toolstack and the frontend this backend is gone. */
+	if (bus->state != -1 && follow_frontend(port) == 0 &&
+			bus->state != XenbusStateClosed)
+		write_state(port, XenbusStateClosed);
+	if (bus->frontend_watched) {
+		snprintf(path, sizeof(path), "%s/state", bus->frontend);
+		xs_unwatch(bus->xs, path, bus->token);
+	}
+	xs_unwatch(bus->xs, bus->backend, bus->token);
+	xs_close(bus->xs);
+	bus->xs = NULL;
+	pthread_mutex_unlock(&port->lock);
+}

@@ -1,1 +1,117 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xnb_netif.h"
+#include "xnb_xenstore.h"
+
+static int
+key_path(char *path, size_t size, const char *dir, const char *key)
+{
+	int n;
+
+	/* No directory: a path relative to our domain's home. */
+	if (dir == NULL || dir[0] == '\0')
+		n = snprintf(path, size, "%s", key);
+	else
+		n = snprintf(path, size, "%s/%s", dir, key);
+
+	return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
+}
+
+int
+xnb_xs_read(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		const char *key, char *buf, size_t size)
+{
+	char path[512];
+	unsigned int len;
+	char *val;
+	int ret;
+
+	ret = key_path(path, sizeof(path), dir, key);
+	if (ret != 0)
+		return ret;
+	val = xs_read(xs, t, path, &len);
+	if (val == NULL)
+		return errno != 0 ? -errno : -ENOENT;
+	if (len >= size) {
+		free(val);
+		return -E2BIG;
+	}
+	memcpy(buf, val, len);
+	buf[len] = '\0';
+	free(val);
+	/* An embedded NUL would make the value mean two things. */
+	return strlen(buf) == len ? 0 : -EINVAL;
+}
+
+int
+xnb_xs_read_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		const char *key, unsigned long max, unsigned long *out)
+{
+	char buf[XNB_XS_VALUE_MAX];
+	unsigned long v;
+	char *end;
+	int ret;
+
+	ret = xnb_xs_read(xs, t, dir, key, buf, sizeof(buf));
+	if (ret != 0)
+		return ret == -E2BIG ? -EINVAL : ret;
+	if (buf[0] < '0' || buf[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+xnb_xs_read_bool(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		const char *key)
+{
+	unsigned long v;
+	int ret;
+
+	ret = xnb_xs_read_uint(xs, t, dir, key, 1, &v);
+	if (ret == -ENOENT)
+		return 0;
+	return ret != 0 ? ret : (int)v;
+}
+
+int
+xnb_xs_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		const char *key, const char *fmt, ...)
+{
+	char path[512], val[XNB_XS_VALUE_MAX];
+	va_list ap;
+	int n, ret;
+
+	ret = key_path(path, sizeof(path), dir, key);
+	if (ret != 0)
+		return ret;
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		return -E2BIG;
+	if (!xs_write(xs, t, path, val, n))
+		return errno != 0 ? -errno : -EIO;
+	return 0;
+}
+
+int
+xnb_xs_read_state(struct xs_handle *xs, const char *dir)
+{
+	unsigned long v;
+
+	if (xnb_xs_read_uint(xs, XBT_NULL, dir, "state",
+			XenbusStateReconfigured, &v) != 0)
+		return XenbusStateUnknown;
+	return (int)v;
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * netfront: a Xen network frontend on the simulated platform, as a
+ * library. It plays two roles a guest system would split:
+ *
+ *  - the toolstack (what `xl create` / `xl destroy` do for a vif): it
+ *    writes the backend and frontend device directories in xenstore and
+ *    removes them again;
+ *  - the guest's netfront driver, behaving as Linux's xen-netfront does:
+ *    XenBus handshake (1 -> 4, never 3), one page per ring, every rx
+ *    buffer posted up front, grant references per slot, notifications
+ *    through an event channel, RING_*_CHECK_NOTIFY hold-off.
+ *
+ * Ring names keep the guest's point of view here (we are the guest):
+ * "tx" is what the guest sends (the backend's rx), "rx" what it receives.
+ *
+ * The structures are public so hostile tests can write raw ring contents,
+ * indices, grant refs and xenstore keys; the normal API keeps them sane.
+ * Nothing is global: several netfronts can live in one process. A
+ * netfront is not thread-safe, but its queues may be driven by different
+ * threads through the netfront_queue_* calls.
+ *
+ * The backend is untrusted too: every response is copied off the ring once
+ * before it is looked at, and every id, offset and length is bounded.
+ */
+
+#ifndef NETFRONT_H
+#define NETFRONT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xenstore.h>
+
+#include "xnb_netif.h"
+#include "xensim.h"
+
+#define NETFRONT_TX_RING_SIZE XNB_TX_RING_SIZE
+#define NETFRONT_RX_RING_SIZE XNB_RX_RING_SIZE
+#define NETFRONT_MAX_QUEUES 8
+/* Largest frame: netif's 16-bit size field. */
+#define NETFRONT_MAX_FRAME XEN_NETIF_MAX_TX_SIZE
+/* Slots a transmitted frame may use (what every backend accepts). */
+#define NETFRONT_MAX_TX_SLOTS XEN_NETIF_NR_SLOTS_MIN
+/* Slots a received frame may use before it is dropped as malformed. */
+#define NETFRONT_MAX_RX_SLOTS 64
+/* Guest pages one queue uses: two rings, rx buffers, tx buffers. */
+#define NETFRONT_QUEUE_PAGES (2 + NETFRONT_RX_RING_SIZE + NETFRONT_TX_RING_SIZE)
+#define NETFRONT_ETH_HLEN 14
+#define NETFRONT_DEFAULT_TIMEOUT_MS 10000
+
+/* How netfront_send() lays a frame out in slots. */
+enum netfront_tx_layout {
+	/*
+	 * As skbs come: the first slot starts at a varying offset in its
+	 * page (but holds at least the Ethernet header, as Linux ensures),
+	 * and following slots are page fragments of varying offset and
+	 * size, so data crosses slots at unaligned points.
+	 */
+	NETFRONT_TX_VARIED = 0,
+	/* Every slot at offset 0, full pages but the last. */
+	NETFRONT_TX_ALIGNED,
+};
+
+struct netfront_conf {
+	const char *sim_dir;       /* the simulation's directory */
+	uint16_t domid;            /* the guest domain */
+	uint16_t handle;           /* vif index: device/vif/<handle> */
+	uint16_t backend_domid;    /* XENSIM_BACKEND_DOMID */
+	const char *type;          /* backend type; NULL: "vif" */
+	uint8_t mac[6];            /* the guest's MAC */
+
+	/* Features the frontend offers (used only if the backend has them). */
+	bool sg;                   /* feature-sg: multi-slot frames */
+	bool rx_notify;            /* feature-rx-notify */
+	uint16_t nr_queues;        /* 1, or multi-queue-num-queues */
+
+	/*
+	 * Guest memory. dom NULL: create <sim_dir>/dom<domid> with nr_pages
+	 * pages (0: what the queues need) and destroy it on close. Otherwise
+	 * use the caller's domain (several vifs of one guest), from page
+	 * pfn_base on; the caller keeps the ranges of its vifs apart.
+	 */
+	struct xensim_dom *dom;
+	uint32_t nr_pages;
+	uint32_t nr_grants;        /* 0: enough for the queues */
+	uint32_t pfn_base;
+
+	/* Do the toolstack's writes on open and removal on close. */
+	bool toolstack;
+	/* Bound of every wait on the backend (ms). */
+	unsigned int timeout_ms;
+
+	enum netfront_tx_layout tx_layout;
+	uint32_t seed;             /* for the varied layout */
+};
+
+struct netfront_stats {
+	uint64_t tx_packets;       /* frames handed to the backend */
+	uint64_t tx_bytes;
+	uint64_t tx_errors;        /* frames answered NETIF_RSP_ERROR/DROPPED */
+	uint64_t tx_completed;     /* frames whose every slot was answered */
+	uint64_t rx_packets;       /* whole frames delivered */
+	uint64_t rx_bytes;
+	uint64_t rx_errors;        /* frames dropped: error status, bad layout */
+	uint64_t proto_errors;     /* backend protocol violations */
+	uint64_t notifies;         /* event channel kicks we sent */
+	uint64_t events;           /* event channel kicks we took */
+};
+
+/* A transmit slot in flight (indexed by request id). */
+struct netfront_tx_slot {
+	int32_t gref;              /* -1 when free */
+	uint16_t head;             /* id of its frame's first slot */
+	bool first;                /* first slot of its frame */
+	bool err;                  /* (first slot) an error was counted */
+	uint16_t pending;          /* (first slot) slots not yet answered */
+};
+
+/* A receive buffer (indexed by its id = its ring position when posted). */
+struct netfront_rx_buf {
+	int32_t gref;              /* -1 when not posted */
+	uint32_t pfn;
+};
+
+struct netfront;
+
+struct netfront_queue {
+	struct netfront *nf;
+	uint16_t id;
+
+	/* The two front rings and their pages. */
+	netif_tx_front_ring_t tx;
+	netif_rx_front_ring_t rx;
+	uint32_t tx_ring_pfn;
+	uint32_t rx_ring_pfn;
+	int32_t tx_ring_ref;       /* -1 when not granted */
+	int32_t rx_ring_ref;
+
+	/* Event channel: one handle (one fd) per queue, one port. */
+	struct xensim_evtchn *evtchn;
+	int port;                  /* -1 when none */
+
+	/* Transmit buffers: one page per request id. */
+	uint32_t tx_pfn_base;
+	struct netfront_tx_slot tx_slot[NETFRONT_TX_RING_SIZE];
+	uint16_t tx_free[NETFRONT_TX_RING_SIZE];
+	uint16_t tx_nr_free;
+	uint32_t rng;
+
+	/* Receive buffers; rx_posted[i] is the buffer posted at ring index i. */
+	uint32_t rx_pfn_base;
+	struct netfront_rx_buf rx_buf[NETFRONT_RX_RING_SIZE];
+	uint16_t rx_posted[NETFRONT_RX_RING_SIZE];
+	uint16_t rx_free[NETFRONT_RX_RING_SIZE];
+	uint16_t rx_nr_free;
+
+	/* Reassembly of a frame spread over several rx responses. */
+	bool asm_busy;             /* a frame is being gathered */
+	bool asm_bad;              /* it is being dropped */
+	bool asm_extra;            /* the next response is an extra-info slot */
+	uint32_t asm_len;
+	uint32_t asm_slots;
+	uint8_t *asm_buf;          /* NETFRONT_MAX_FRAME bytes */
+
+	bool broken;               /* the backend violated the protocol */
+	struct netfront_stats stats;
+};
+
+struct netfront {
+	struct netfront_conf conf;
+	char type[32];
+	char sim_dir[4096];
+
+	struct xensim_dom *dom;
+	bool own_dom;
+
+	struct xs_handle *xs;
+	char fe_path[128];         /* /local/domain/<domid>/device/vif/<handle> */
+	char be_path[128];         /* the backend's directory */
+	char be_state_path[160];
+	bool watching;
+	bool toolstack_done;       /* the toolstack's writes are in xenstore */
+
+	/* What the backend offers (read at InitWait). */
+	bool be_sg;
+	bool be_rx_copy;
+	bool be_split_evtchn;
+	unsigned int be_max_queues;
+
+	bool sg;                   /* negotiated */
+	bool connected;            /* our state is 4 */
+	bool backend_gone;         /* backend went to Closing/Closed */
+	int be_state;              /* last seen, XenbusStateUnknown if none */
+
+	uint16_t nr_queues;
+	struct netfront_queue q[NETFRONT_MAX_QUEUES];
+};
+
+/* Receive callback: frame valid during the call only. netfront_send() may
+ * be called from it; netfront_poll() may not. */
+typedef void (*netfront_rx_cb)(void *arg, struct netfront_queue *q,
+		const uint8_t *frame, uint32_t len);
+
+/* Defaults: backend dom0, "vif", sg and rx-notify offered, one queue,
+ * toolstack on, 10 s timeouts, varied layout. sim_dir and domid remain. */
+void netfront_conf_init(struct netfront_conf *c);
+
+/*
+ * Create (or adopt) the guest domain, connect to xenstore
+ * (<sim_dir>/socket) and, with conf->toolstack, write the device
+ * directories. NULL on failure with errno set and a message on stderr.
+ */
+struct netfront *netfront_open(const struct netfront_conf *conf);
+
+/*
+ * The frontend handshake: wait for the backend's InitWait, read its
+ * features, set up rings, grants, event channels and rx buffers, publish
+ * them, go to Connected and wait for the backend's Connected. 0 or -errno
+ * (-ETIMEDOUT when the backend does not answer in time).
+ */
+int netfront_connect(struct netfront *nf);
+
+/*
+ * Close as Linux's netfront does on removal: state 5, wait for the backend
+ * to close, state 6, wait for Closed, then revoke grants and free rings.
+ * Also used after the backend went away. 0, or -errno if a wait ran out
+ * (everything is released all the same, except grants the backend still
+ * holds mapped).
+ */
+int netfront_disconnect(struct netfront *nf);
+
+/* Disconnect if needed, remove the device (toolstack), destroy or release
+ * the domain, free everything. NULL is fine. */
+void netfront_close(struct netfront *nf);
+
+/*
+ * Send one frame on queue 0 (netfront_queue_send for others). 0, -EAGAIN
+ * when the ring lacks slots or ids (poll, then retry), -EMSGSIZE when it
+ * cannot be sent at all (too large, more than one page without sg),
+ * -ENOTCONN when not connected.
+ */
+int netfront_send(struct netfront *nf, const void *frame, uint32_t len);
+int netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len);
+
+/*
+ * Reap responses on every queue: free answered tx slots, gather received
+ * frames (callback once per whole frame), repost rx buffers, and re-arm
+ * the backend's notifications (RING_FINAL_CHECK_FOR_RESPONSES). Returns
+ * the number of frames delivered, -ENOTCONN once the backend has gone
+ * away, -EPROTO when a queue's backend broke the ring protocol.
+ */
+int netfront_poll(struct netfront *nf, netfront_rx_cb cb, void *arg);
+int netfront_queue_poll(struct netfront_queue *q, netfront_rx_cb cb, void *arg);
+
+/*
+ * Sleep until an event channel fires or xenstore changes, at most
+ * timeout_ms (-1: no bound). Takes the pending events and handles the
+ * backend's state changes. 1 on an event, 0 on timeout, -EINTR on a
+ * signal, -ENOTCONN if the backend has gone away.
+ */
+int netfront_wait(struct netfront *nf, int timeout_ms);
+
+/* Look at the backend's state now (handles Closing/Closed). Like wait's
+ * result without sleeping: 0, or -ENOTCONN. */
+int netfront_check_backend(struct netfront *nf);
+
+/* Counters summed over the queues. */
+void netfront_get_stats(const struct netfront *nf, struct netfront_stats *s);
+
+/* Frames sent whose slots have not all been answered yet. */
+uint64_t netfront_tx_inflight(const struct netfront *nf);
+
+/* --- Raw access, for hostile and low-level tests --- */
+
+static inline struct netfront_queue *
+netfront_queue(struct netfront *nf, uint16_t i)
+{
+	return i < nf->nr_queues ? &nf->q[i] : NULL;
+}
+
+/* The guest's view of its page pfn (relative to the whole domain). */
+void *netfront_page(struct netfront *nf, uint32_t pfn);
+
+/* Grant the backend access to page pfn: ref or -errno. */
+int netfront_grant(struct netfront *nf, uint32_t pfn, bool readonly);
+int netfront_ungrant(struct netfront *nf, uint32_t ref);
+
+/* Kick the backend on the queue's event channel. */
+int netfront_notify(struct netfront_queue *q);
+
+/* Write/read a key under the frontend's directory (our side of xenstore). */
+int netfront_write_key(struct netfront *nf, const char *key, const char *value);
+/* Our XenBus state, written as the frontend does. */
+int netfront_set_state(struct netfront *nf, enum xenbus_state state);
+/* The backend's state key now, or XenbusStateUnknown. */
+int netfront_backend_state(struct netfront *nf);
+
+/* --- The toolstack's part, usable alone --- */
+
+/* Write both device directories in one transaction, as xl does. */
+int netfront_toolstack_create(struct netfront *nf);
+/*
+ * As xl destroy: backend state 5 and online 0, wait (bounded) for the
+ * backend's 6, then remove both directories. 0 or -ETIMEDOUT (the
+ * directories are removed either way).
+ */
+int netfront_toolstack_destroy(struct netfront *nf);
+
+#endif /* NETFRONT_H */

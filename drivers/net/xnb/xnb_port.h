@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The port: one ethdev serving one Xen vif (domid, handle). Owned by
+ * xnb_ethdev.c; xnb_xenbus.c runs its backend state machine.
+ */
+
+#ifndef XNB_PORT_H
+#define XNB_PORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "xnb_private.h"
+
+struct rte_eth_dev;
+struct rte_kvargs;
+struct xs_handle;
+struct rte_intr_handle;
+
+#define XNB_XS_PATH_MAX 256
+
+/* The XenBus side of a port (xnb_xenbus.c). */
+struct xnb_xenbus {
+	struct xs_handle *xs;
+	struct rte_intr_handle *intr;
+	uint32_t self_domid;            /* the backend's own domain */
+	char backend[XNB_XS_PATH_MAX];  /* .../backend/<type>/<domid>/<handle> */
+	char frontend[XNB_XS_PATH_MAX]; /* from the backend's "frontend" key */
+	char token[64];
+	bool frontend_watched;
+	bool connected;                 /* rings mapped, event channel bound */
+	int state;                      /* XenbusState we last wrote, or -1 */
+	uint64_t connects;              /* successful connects so far */
+	struct xnb_features feat;       /* negotiated on the last connect */
+	uint32_t evtchn;                /* the frontend's port, for logs */
+};
+
+struct xnb_port {
+	char name[64];
+	uint16_t port_id;
+	struct xnb_args args;
+	const struct xnb_xen_ops *ops;
+	struct xnb_xen *xen;
+	struct rte_ether_addr mac;
+	uint16_t nb_queues;             /* Xen queues served */
+	struct xnb_queue *queues[XNB_MAX_QUEUES];
+	bool started;
+	bool closed;
+	uint16_t mtu;
+	/* Serialises the control path: ethdev ops vs. the xenstore thread. */
+	pthread_mutex_t lock;
+	struct xnb_xenbus bus;
+};
+
+#define XNB_ARG_DOMID    "domid"
+#define XNB_ARG_HANDLE   "handle"
+#define XNB_ARG_MAC      "mac"
+#define XNB_ARG_QUEUES   "queues"
+#define XNB_ARG_PLATFORM "platform"
+#define XNB_ARG_SIM_DIR  "sim_dir"
+#define XNB_ARG_TYPE     "type"
+
+#define XNB_PARAMS_STRING \
+	XNB_ARG_DOMID "=<1-32751> " \
+	XNB_ARG_HANDLE "=<0-65535> " \
+	XNB_ARG_MAC "=<xx:xx:xx:xx:xx:xx> " \
+	XNB_ARG_QUEUES "=<1> " \
+	XNB_ARG_PLATFORM "=<xen|sim> " \
+	XNB_ARG_SIM_DIR "=<path> " \
+	XNB_ARG_TYPE "=<xenstore backend type, default vif>"
+
+/* xnb_args.c */
+int xnb_args_parse(const char *name, const char *params, struct xnb_args *a);
+extern const char xnb_args_help[];
+
+/* xnb_xenbus.c; all but xnb_xenbus_update take port->lock themselves. */
+int xnb_xenbus_open(struct xnb_port *port);
+void xnb_xenbus_close(struct xnb_port *port);
+/* Re-read xenstore and move the state machine; caller holds port->lock. */
+void xnb_xenbus_update(struct xnb_port *port);
+
+/* xnb_ethdev.c: link state changes, raised from the control path. */
+void xnb_ethdev_link_set(struct xnb_port *port, bool up);
+
+#endif /* XNB_PORT_H */

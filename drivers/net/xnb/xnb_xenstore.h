@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * Small helpers over libxenstore: keys under a directory, strict number
+ * parsing of values the frontend wrote (they are hostile input), and
+ * printf-style writes.
+ */
+
+#ifndef XNB_XENSTORE_H
+#define XNB_XENSTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xenstore.h>
+
+/* Longest value we accept from the frontend. */
+#define XNB_XS_VALUE_MAX 128
+
+/*
+ * Read dir/key as a string into buf (NUL-terminated). -ENOENT when the
+ * key is absent, -E2BIG when longer than size - 1, -errno otherwise.
+ */
+int xnb_xs_read(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		const char *key, char *buf, size_t size);
+
+/*
+ * Read dir/key as a decimal unsigned integer no larger than max. -ENOENT
+ * when absent, -EINVAL when it is not such a number.
+ */
+int xnb_xs_read_uint(struct xs_handle *xs, xs_transaction_t t,
+		const char *dir, const char *key, unsigned long max,
+		unsigned long *out);
+
+/* A boolean feature key: 1 if "1", 0 if absent or "0", -EINVAL else. */
+int xnb_xs_read_bool(struct xs_handle *xs, xs_transaction_t t,
+		const char *dir, const char *key);
+
+/* Write dir/key = printf(fmt, ...). 0 or -errno. */
+int xnb_xs_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* A XenbusState node: its value, XenbusStateUnknown (0) when absent or bad. */
+int xnb_xs_read_state(struct xs_handle *xs, const char *dir);
+
+#endif /* XNB_XENSTORE_H */
