@@ -1,1 +1,1422 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * netfront: the guest side of a Xen vif on the simulated platform (see
+ * netfront.h). Ring names follow the guest here: "tx" is the guest-tx
+ * ring (what we send), "rx" the guest-rx ring (what we receive).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "netfront.h"
+
+#define NF_XS_RETRIES 100
+#define NF_WATCH_TOKEN "nf-backend-state"
+
+#define NF_ERR(nf, fmt, ...) \
+	fprintf(stderr, "netfront dom%u vif%u: " fmt "\n", \
+		(nf)->conf.domid, (nf)->conf.handle, ##__VA_ARGS__)
+
+/* --- Small helpers --- */
+
+static uint64_t
+nf_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint32_t
+nf_rand(uint32_t *state)
+{
+	/* xorshift32: cheap, deterministic per seed. */
+	uint32_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+static const char *
+nf_state_str(int s)
+{
+	static const char *const names[] = {
+		"Unknown", "Initialising", "InitWait", "Initialised",
+		"Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured",
+	};
+
+	if (s >= 0 && s < (int)(sizeof(names) / sizeof(names[0])))
+		return names[s];
+	return "invalid";
+}
+
+void
+netfront_conf_init(struct netfront_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->backend_domid = XENSIM_BACKEND_DOMID;
+	c->type = "vif";
+	c->sg = true;
+	c->rx_notify = true;
+	c->nr_queues = 1;
+	c->toolstack = true;
+	c->timeout_ms = NETFRONT_DEFAULT_TIMEOUT_MS;
+	c->tx_layout = NETFRONT_TX_VARIED;
+	c->seed = 0x9e3779b9u;
+}
+
+/* --- xenstore --- */
+
+static bool
+nf_cancelled(const struct netfront *nf)
+{
+	return nf->conf.cancel != NULL && *nf->conf.cancel != 0;
+}
+
+/* Read path as a bounded unsigned integer. 0, -ENOENT or -EINVAL. */
+static int
+nf_read_uint(struct netfront *nf, const char *path, unsigned long max,
+		unsigned long *val)
+{
+	unsigned int len;
+	char *s, *end;
+	unsigned long v;
+	int ret = 0;
+
+	s = xs_read(nf->xs, XBT_NULL, path, &len);
+	if (s == NULL)
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (len == 0 || end != s + len || errno != 0 || v > max || s[0] == '-')
+		ret = -EINVAL;
+	else
+		*val = v;
+	free(s);
+	return ret;
+}
+
+/* A backend key read as a boolean feature flag (absent: false). */
+static bool
+nf_be_feature(struct netfront *nf, const char *key)
+{
+	char path[256];
+	unsigned long v = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", nf->be_path, key);
+	if (nf_read_uint(nf, path, ULONG_MAX, &v) != 0)
+		return false;
+	return v != 0;
+}
+
+int
+netfront_backend_state(struct netfront *nf)
+{
+	unsigned long v;
+	int ret;
+
+	ret = nf_read_uint(nf, nf->be_state_path, 255, &v);
+	if (ret == -ENOENT)
+		return XenbusStateUnknown;
+	if (ret != 0)
+		return -1;           /* garbage: matches no state */
+	return (int)v;
+}
+
+static bool
+nf_xs_write(struct netfront *nf, xs_transaction_t t, const char *dir,
+		const char *key, const char *val)
+{
+	char path[256];
+
+	if (key != NULL)
+		snprintf(path, sizeof(path), "%s/%s", dir, key);
+	else
+		snprintf(path, sizeof(path), "%s", dir);
+	return xs_write(nf->xs, t, path, val, strlen(val));
+}
+
+int
+netfront_write_key(struct netfront *nf, const char *key, const char *value)
+{
+	if (!nf_xs_write(nf, XBT_NULL, nf->fe_path, key, value))
+		return -errno;
+	return 0;
+}
+
+int
+netfront_set_state(struct netfront *nf, enum xenbus_state state)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", (int)state);
+	return netfront_write_key(nf, "state", v);
+}
+
+/* Take every queued watch event; they only say "look again". */
+static void
+nf_drain_watches(struct netfront *nf)
+{
+	char **vec;
+
+	while ((vec = xs_check_watch(nf->xs)) != NULL)
+		free(vec);
+}
+
+/*
+ * Wait until the backend's state is one of mask (bit per state), at most
+ * timeout_ms. The state seen, -ETIMEDOUT, or -EINTR when cancelled.
+ */
+static int
+nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeout_ms)
+{
+	uint64_t deadline = nf_now_ms() + timeout_ms;
+	struct pollfd pfd;
+	int s;
+
+	pfd.fd = xs_fileno(nf->xs);
+	pfd.events = POLLIN;
+	for (;;) {
+		nf_drain_watches(nf);
+		s = netfront_backend_state(nf);
+		nf->be_state = s;
+		if (s >= 0 && s < 32 && (mask & (1u << s)) != 0)
+			return s;
+		if (nf_cancelled(nf))
+			return -EINTR;
+		uint64_t now = nf_now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		/* Wake up now and then to look at the cancel flag. */
+		uint64_t left = deadline - now;
+		if (left > 200)
+			left = 200;
+		if (pfd.fd < 0) {
+			usleep(left * 1000);
+			continue;
+		}
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+#define NF_MASK(s) (1u << (s))
+
+/* --- The toolstack --- */
+
+static void
+nf_mac_str(const uint8_t *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+int
+netfront_toolstack_create(struct netfront *nf)
+{
+	struct xs_permissions be_perms[2] = {
+		{ .id = nf->conf.backend_domid, .perms = XS_PERM_NONE },
+		{ .id = nf->conf.domid, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions fe_perms[2] = {
+		{ .id = nf->conf.domid, .perms = XS_PERM_NONE },
+		{ .id = nf->conf.backend_domid, .perms = XS_PERM_READ },
+	};
+	char mac[32], num[16], fe_id[16], be_id[16];
+	int tries;
+
+	nf_mac_str(nf->conf.mac, mac, sizeof(mac));
+	snprintf(num, sizeof(num), "%u", nf->conf.handle);
+	snprintf(fe_id, sizeof(fe_id), "%u", nf->conf.domid);
+	snprintf(be_id, sizeof(be_id), "%u", nf->conf.backend_domid);
+
+	for (tries = 0; tries < NF_XS_RETRIES; tries++) {
+		xs_transaction_t t = xs_transaction_start(nf->xs);
+		bool ok;
+
+		if (t == XBT_NULL) {
+			NF_ERR(nf, "xenstore transaction start failed: %s", strerror(errno));
+			return -errno;
+		}
+		/* A stale device from a crashed run is replaced, as a new one. */
+		xs_rm(nf->xs, t, nf->be_path);
+		xs_rm(nf->xs, t, nf->fe_path);
+
+		ok = xs_mkdir(nf->xs, t, nf->be_path) &&
+			xs_set_permissions(nf->xs, t, nf->be_path, be_perms, 2) &&
+			nf_xs_write(nf, t, nf->be_path, "frontend", nf->fe_path) &&
+			nf_xs_write(nf, t, nf->be_path, "frontend-id", fe_id) &&
+			nf_xs_write(nf, t, nf->be_path, "online", "1") &&
+			nf_xs_write(nf, t, nf->be_path, "state", "1") &&
+			nf_xs_write(nf, t, nf->be_path, "script", "/bin/true") &&
+			nf_xs_write(nf, t, nf->be_path, "mac", mac) &&
+			nf_xs_write(nf, t, nf->be_path, "handle", num) &&
+			nf_xs_write(nf, t, nf->be_path, "type", "vif") &&
+			nf_xs_write(nf, t, nf->be_path, "hotplug-status", "") &&
+			xs_mkdir(nf->xs, t, nf->fe_path) &&
+			xs_set_permissions(nf->xs, t, nf->fe_path, fe_perms, 2) &&
+			nf_xs_write(nf, t, nf->fe_path, "backend", nf->be_path) &&
+			nf_xs_write(nf, t, nf->fe_path, "backend-id", be_id) &&
+			nf_xs_write(nf, t, nf->fe_path, "handle", num) &&
+			nf_xs_write(nf, t, nf->fe_path, "mac", mac) &&
+			nf_xs_write(nf, t, nf->fe_path, "state", "1");
+		if (!ok) {
+			int err = errno;
+
+			xs_transaction_end(nf->xs, t, true);
+			NF_ERR(nf, "toolstack: writing %s and %s failed: %s",
+				nf->be_path, nf->fe_path, strerror(err));
+			return -err;
+		}
+		if (xs_transaction_end(nf->xs, t, false)) {
+			nf->toolstack_done = true;
+			return 0;
+		}
+		if (errno != EAGAIN) {
+			NF_ERR(nf, "toolstack: transaction failed: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	NF_ERR(nf, "toolstack: transaction kept conflicting (EAGAIN %d times)", tries);
+	return -EAGAIN;
+}
+
+/* Remove dir, and its parent too once it has no other entry. */
+static void
+nf_rm_dir_and_empty_parent(struct netfront *nf, xs_transaction_t t, const char *dir)
+{
+	char parent[256];
+	char **ents;
+	unsigned int n = 0;
+	char *slash;
+
+	xs_rm(nf->xs, t, dir);
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash == parent)
+		return;
+	*slash = '\0';
+	ents = xs_directory(nf->xs, t, parent, &n);
+	if (ents != NULL && n == 0)
+		xs_rm(nf->xs, t, parent);
+	free(ents);
+}
+
+int
+netfront_toolstack_destroy(struct netfront *nf)
+{
+	char path[256];
+	int ret = 0, tries, s;
+	bool wait = false;
+
+	if (!nf->toolstack_done)
+		return 0;
+
+	/* As libxl: a backend already Closed (or gone) is not touched. */
+	for (tries = 0; tries < NF_XS_RETRIES; tries++) {
+		xs_transaction_t t = xs_transaction_start(nf->xs);
+
+		if (t == XBT_NULL)
+			break;
+		s = netfront_backend_state(nf);
+		wait = s != XenbusStateClosed && s != XenbusStateUnknown;
+		if (wait) {
+			snprintf(path, sizeof(path), "%s/online", nf->be_path);
+			xs_write(nf->xs, t, path, "0", 1);
+			snprintf(path, sizeof(path), "%s/state", nf->be_path);
+			xs_write(nf->xs, t, path, "5", 1);
+		}
+		if (xs_transaction_end(nf->xs, t, false) || errno != EAGAIN)
+			break;
+	}
+	if (wait) {
+		s = nf_wait_be_state(nf, NF_MASK(XenbusStateClosed) |
+				NF_MASK(XenbusStateUnknown), nf->conf.timeout_ms);
+		if (s < 0) {
+			NF_ERR(nf, "toolstack: backend %s did not reach Closed within %u ms "
+				"(state %s); removing the device anyway",
+				nf->be_path, nf->conf.timeout_ms, nf_state_str(nf->be_state));
+			ret = -ETIMEDOUT;
+		}
+	}
+	for (tries = 0; tries < NF_XS_RETRIES; tries++) {
+		xs_transaction_t t = xs_transaction_start(nf->xs);
+
+		if (t == XBT_NULL)
+			break;
+		nf_rm_dir_and_empty_parent(nf, t, nf->be_path);
+		nf_rm_dir_and_empty_parent(nf, t, nf->fe_path);
+		if (xs_transaction_end(nf->xs, t, false) || errno != EAGAIN)
+			break;
+	}
+	nf->toolstack_done = false;
+	return ret;
+}
+
+/* --- Grants and pages --- */
+
+void *
+netfront_page(struct netfront *nf, uint32_t pfn)
+{
+	return xensim_dom_page(nf->dom, pfn);
+}
+
+int
+netfront_grant(struct netfront *nf, uint32_t pfn, bool readonly)
+{
+	return xensim_grant_access(nf->dom, nf->conf.backend_domid, pfn, readonly);
+}
+
+int
+netfront_ungrant(struct netfront *nf, uint32_t ref)
+{
+	return xensim_grant_end(nf->dom, ref);
+}
+
+int
+netfront_notify(struct netfront_queue *q)
+{
+	int ret;
+
+	if (q->evtchn == NULL || q->port < 0)
+		return -ENOTCONN;
+	ret = xensim_evtchn_notify(q->evtchn, (uint32_t)q->port);
+	if (ret == 0)
+		q->stats.notifies++;
+	return ret;
+}
+
+/*
+ * Revoke a grant, giving the backend up to the timeout to drop a mapping.
+ * A grant still mapped then stays granted (leaked), as Linux defers it.
+ */
+static int
+nf_ungrant_wait(struct netfront *nf, int32_t *ref, const char *what)
+{
+	uint64_t deadline;
+	int ret;
+
+	if (*ref <= 0)
+		return 0;
+	ret = netfront_ungrant(nf, (uint32_t)*ref);
+	if (ret == -EBUSY) {
+		deadline = nf_now_ms() + nf->conf.timeout_ms;
+		while (ret == -EBUSY && nf_now_ms() < deadline) {
+			usleep(1000);
+			ret = netfront_ungrant(nf, (uint32_t)*ref);
+		}
+	}
+	if (ret != 0)
+		NF_ERR(nf, "cannot revoke grant %d of the %s: %s%s", *ref, what, strerror(-ret),
+			ret == -EBUSY ? " (the backend still maps it; leaked)" : "");
+	*ref = -1;
+	return ret;
+}
+
+/* --- Queues --- */
+
+static void
+nf_rx_post(struct netfront_queue *q, uint16_t id)
+{
+	struct netfront_rx_buf *b = &q->rx_buf[id];
+	netif_rx_request_t *req;
+	int ref;
+
+	ref = netfront_grant(q->nf, b->pfn, false);
+	if (ref < 0) {
+		/* Keep it aside; the next poll tries again. */
+		q->rx_free[q->rx_nr_free++] = id;
+		return;
+	}
+	b->gref = ref;
+	req = RING_GET_REQUEST(&q->rx, q->rx.req_prod_pvt);
+	req->id = id;
+	req->pad = 0;
+	req->gref = (grant_ref_t)ref;
+	q->rx_posted[q->rx.req_prod_pvt & (NETFRONT_RX_RING_SIZE - 1)] = id;
+	q->rx.req_prod_pvt++;
+}
+
+/* Post every buffer we hold back while the ring has room. */
+static void
+nf_rx_refill(struct netfront_queue *q)
+{
+	uint16_t n = q->rx_nr_free;
+	uint16_t i;
+
+	q->rx_nr_free = 0;
+	for (i = 0; i < n; i++) {
+		uint16_t id = q->rx_free[i];
+
+		if (RING_FULL(&q->rx))
+			q->rx_free[q->rx_nr_free++] = id;
+		else
+			nf_rx_post(q, id);
+	}
+}
+
+static void
+nf_queue_release(struct netfront_queue *q)
+{
+	struct netfront *nf = q->nf;
+	unsigned int i;
+
+	for (i = 0; i < NETFRONT_RX_RING_SIZE; i++)
+		nf_ungrant_wait(nf, &q->rx_buf[i].gref, "rx buffer");
+	for (i = 0; i < NETFRONT_TX_RING_SIZE; i++)
+		nf_ungrant_wait(nf, &q->tx_slot[i].gref, "tx buffer");
+	nf_ungrant_wait(nf, &q->tx_ring_ref, "tx ring");
+	nf_ungrant_wait(nf, &q->rx_ring_ref, "rx ring");
+	if (q->evtchn != NULL) {
+		if (q->port >= 0)
+			xensim_evtchn_unbind(q->evtchn, (uint32_t)q->port);
+		xensim_evtchn_close(q->evtchn);
+	}
+	q->evtchn = NULL;
+	q->port = -1;
+	free(q->asm_buf);
+	q->asm_buf = NULL;
+}
+
+static int
+nf_queue_setup(struct netfront *nf, uint16_t qid)
+{
+	struct netfront_queue *q = &nf->q[qid];
+	uint32_t base = nf->conf.pfn_base + (uint32_t)qid * NETFRONT_QUEUE_PAGES;
+	netif_tx_sring_t *txs;
+	netif_rx_sring_t *rxs;
+	unsigned int i;
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->nf = nf;
+	q->id = qid;
+	q->tx_ring_ref = -1;
+	q->rx_ring_ref = -1;
+	q->port = -1;
+	q->rng = nf->conf.seed ^ (0x85ebca6bu * (qid + 1u));
+	if (q->rng == 0)
+		q->rng = 1;
+	q->tx_ring_pfn = base;
+	q->rx_ring_pfn = base + 1;
+	q->rx_pfn_base = base + 2;
+	q->tx_pfn_base = base + 2 + NETFRONT_RX_RING_SIZE;
+
+	q->asm_buf = malloc(NETFRONT_MAX_FRAME);
+	if (q->asm_buf == NULL)
+		return -ENOMEM;
+
+	txs = netfront_page(nf, q->tx_ring_pfn);
+	rxs = netfront_page(nf, q->rx_ring_pfn);
+	if (txs == NULL || rxs == NULL ||
+			netfront_page(nf, q->tx_pfn_base + NETFRONT_TX_RING_SIZE - 1) == NULL) {
+		NF_ERR(nf, "queue %u: guest memory too small (%u pages) for pages %u-%u",
+			qid, xensim_dom_nr_pages(nf->dom), base, base + NETFRONT_QUEUE_PAGES - 1);
+		ret = -ENOSPC;
+		goto fail;
+	}
+	memset(txs, 0, XENSIM_PAGE_SIZE);
+	memset(rxs, 0, XENSIM_PAGE_SIZE);
+	SHARED_RING_INIT(txs);
+	FRONT_RING_INIT(&q->tx, txs, XENSIM_PAGE_SIZE);
+	SHARED_RING_INIT(rxs);
+	FRONT_RING_INIT(&q->rx, rxs, XENSIM_PAGE_SIZE);
+
+	ret = netfront_grant(nf, q->tx_ring_pfn, false);
+	if (ret < 0)
+		goto grant_fail;
+	q->tx_ring_ref = ret;
+	ret = netfront_grant(nf, q->rx_ring_pfn, false);
+	if (ret < 0)
+		goto grant_fail;
+	q->rx_ring_ref = ret;
+
+	q->evtchn = xensim_evtchn_open(nf->dom, nf->conf.domid);
+	if (q->evtchn == NULL) {
+		ret = -errno;
+		NF_ERR(nf, "queue %u: cannot open an event channel handle: %s",
+			qid, strerror(errno));
+		goto fail;
+	}
+	ret = xensim_evtchn_alloc_unbound(q->evtchn, nf->conf.backend_domid);
+	if (ret < 0) {
+		NF_ERR(nf, "queue %u: cannot allocate an unbound port: %s", qid, strerror(-ret));
+		goto fail;
+	}
+	q->port = ret;
+
+	for (i = 0; i < NETFRONT_TX_RING_SIZE; i++) {
+		q->tx_slot[i].gref = -1;
+		q->tx_free[i] = (uint16_t)(NETFRONT_TX_RING_SIZE - 1 - i);
+	}
+	q->tx_nr_free = NETFRONT_TX_RING_SIZE;
+
+	/* Fill the whole guest-rx ring, as Linux does. */
+	for (i = 0; i < NETFRONT_RX_RING_SIZE; i++) {
+		q->rx_buf[i].gref = -1;
+		q->rx_buf[i].pfn = q->rx_pfn_base + i;
+	}
+	for (i = 0; i < NETFRONT_RX_RING_SIZE; i++)
+		nf_rx_post(q, (uint16_t)i);
+	if (q->rx_nr_free != 0) {
+		NF_ERR(nf, "queue %u: could not grant %u rx buffers", qid, q->rx_nr_free);
+		ret = -ENOSPC;
+		goto fail;
+	}
+	RING_PUSH_REQUESTS(&q->rx);
+	return 0;
+
+grant_fail:
+	NF_ERR(nf, "queue %u: cannot grant a ring page: %s", qid, strerror(-ret));
+fail:
+	nf_queue_release(q);
+	return ret;
+}
+
+/* --- Open / close --- */
+
+struct netfront *
+netfront_open(const struct netfront_conf *conf)
+{
+	struct netfront *nf;
+	char sock[PATH_MAX];
+	struct stat st;
+	uint32_t need_pages, nr_grants;
+	int err;
+
+	if (conf->sim_dir == NULL || conf->sim_dir[0] == '\0') {
+		fprintf(stderr, "netfront: no sim_dir given\n");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (conf->nr_queues == 0 || conf->nr_queues > NETFRONT_MAX_QUEUES) {
+		fprintf(stderr, "netfront: nr_queues %u is out of range 1-%u\n",
+			conf->nr_queues, NETFRONT_MAX_QUEUES);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (conf->domid == conf->backend_domid || conf->domid >= DOMID_FIRST_RESERVED) {
+		fprintf(stderr, "netfront: domid %u is not a guest domain id "
+			"(1-%u, not the backend's %u)\n", conf->domid,
+			DOMID_FIRST_RESERVED - 1, conf->backend_domid);
+		errno = EINVAL;
+		return NULL;
+	}
+
+	nf = calloc(1, sizeof(*nf));
+	if (nf == NULL)
+		return NULL;
+	nf->conf = *conf;
+	snprintf(nf->sim_dir, sizeof(nf->sim_dir), "%s", conf->sim_dir);
+	nf->conf.sim_dir = nf->sim_dir;
+	snprintf(nf->type, sizeof(nf->type), "%s",
+		conf->type != NULL && conf->type[0] != '\0' ? conf->type : "vif");
+	nf->conf.type = nf->type;
+	if (nf->conf.timeout_ms == 0)
+		nf->conf.timeout_ms = NETFRONT_DEFAULT_TIMEOUT_MS;
+	nf->be_state = XenbusStateUnknown;
+	nf->nr_queues = 0;
+
+	static const uint8_t zero_mac[6];
+	if (memcmp(nf->conf.mac, zero_mac, 6) == 0) {
+		/* Xen's OUI, as xl makes them up: 00:16:3e:xx:xx:xx. */
+		nf->conf.mac[0] = 0x00;
+		nf->conf.mac[1] = 0x16;
+		nf->conf.mac[2] = 0x3e;
+		nf->conf.mac[3] = (uint8_t)(conf->domid >> 8);
+		nf->conf.mac[4] = (uint8_t)conf->domid;
+		nf->conf.mac[5] = (uint8_t)conf->handle;
+	}
+
+	snprintf(nf->fe_path, sizeof(nf->fe_path), "/local/domain/%u/device/vif/%u",
+		conf->domid, conf->handle);
+	snprintf(nf->be_path, sizeof(nf->be_path), "/local/domain/%u/backend/%s/%u/%u",
+		conf->backend_domid, nf->type, conf->domid, conf->handle);
+	snprintf(nf->be_state_path, sizeof(nf->be_state_path), "%s/state", nf->be_path);
+
+	/* The guest domain and its memory. */
+	need_pages = nf->conf.pfn_base + (uint32_t)conf->nr_queues * NETFRONT_QUEUE_PAGES;
+	if (conf->dom != NULL) {
+		nf->dom = conf->dom;
+		if (xensim_dom_nr_pages(nf->dom) < need_pages) {
+			NF_ERR(nf, "the given domain has %u pages; this vif needs pages up to %u",
+				xensim_dom_nr_pages(nf->dom), need_pages);
+			err = ENOSPC;
+			goto fail;
+		}
+	} else {
+		uint32_t nr_pages = conf->nr_pages != 0 ? conf->nr_pages : need_pages;
+
+		if (nr_pages < need_pages) {
+			NF_ERR(nf, "nr_pages %u is too small: %u queue(s) need %u pages",
+				nr_pages, conf->nr_queues, need_pages);
+			err = EINVAL;
+			goto fail;
+		}
+		nr_grants = conf->nr_grants != 0 ? conf->nr_grants :
+			(uint32_t)conf->nr_queues * NETFRONT_QUEUE_PAGES + 64;
+		nf->dom = xensim_dom_create(nf->sim_dir, conf->domid, nr_pages, nr_grants);
+		if (nf->dom == NULL) {
+			err = errno;
+			NF_ERR(nf, "cannot create the simulated domain %s/dom%u: %s",
+				nf->sim_dir, conf->domid, strerror(err));
+			goto fail;
+		}
+		nf->own_dom = true;
+	}
+
+	/* xenstore: the real client, pointed at the simulation's daemon. */
+	if ((size_t)snprintf(sock, sizeof(sock), "%s/socket", nf->sim_dir) >=
+			sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+		NF_ERR(nf, "xenstore socket path %s/socket is too long for a unix socket; "
+			"use a shorter sim dir", nf->sim_dir);
+		err = ENAMETOOLONG;
+		goto fail;
+	}
+	if (stat(sock, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		NF_ERR(nf, "no xenstored socket at %s: start one with "
+			"devtools/xnb-xenstored start %s SHIM", sock, nf->sim_dir);
+		err = ENOENT;
+		goto fail;
+	}
+	/* libxenstore 4.17 connects to $XENSTORED_PATH when it is set. */
+	if (setenv("XENSTORED_PATH", sock, 1) != 0) {
+		err = errno;
+		goto fail;
+	}
+	nf->xs = xs_open(XS_OPEN_SOCKETONLY);
+	if (nf->xs == NULL) {
+		err = errno;
+		NF_ERR(nf, "cannot connect to xenstored at %s: %s", sock, strerror(err));
+		goto fail;
+	}
+
+	if (nf->conf.toolstack) {
+		int ret = netfront_toolstack_create(nf);
+
+		if (ret < 0) {
+			err = -ret;
+			goto fail;
+		}
+	}
+	return nf;
+
+fail:
+	netfront_close(nf);
+	errno = err;
+	return NULL;
+}
+
+void
+netfront_close(struct netfront *nf)
+{
+	if (nf == NULL)
+		return;
+	if (nf->nr_queues != 0)
+		netfront_disconnect(nf);
+	if (nf->xs != NULL) {
+		netfront_toolstack_destroy(nf);
+		if (nf->watching)
+			xs_unwatch(nf->xs, nf->be_state_path, NF_WATCH_TOKEN);
+		xs_close(nf->xs);
+	}
+	if (nf->own_dom && nf->dom != NULL) {
+		xensim_dom_close(nf->dom);
+		xensim_dom_destroy(nf->sim_dir, nf->conf.domid);
+	}
+	free(nf);
+}
+
+/* --- The frontend handshake --- */
+
+/* Read the frontend's device keys written by the toolstack (or someone). */
+static int
+nf_find_backend(struct netfront *nf)
+{
+	uint64_t deadline = nf_now_ms() + nf->conf.timeout_ms;
+	char path[256];
+	unsigned int len;
+	char *be;
+
+	snprintf(path, sizeof(path), "%s/backend", nf->fe_path);
+	for (;;) {
+		be = xs_read(nf->xs, XBT_NULL, path, &len);
+		if (be != NULL)
+			break;
+		if (nf_now_ms() >= deadline) {
+			NF_ERR(nf, "no %s in xenstore after %u ms: nobody created the device "
+				"(run with the toolstack role, or write it first)",
+				path, nf->conf.timeout_ms);
+			return -ETIMEDOUT;
+		}
+		if (nf_cancelled(nf))
+			return -EINTR;
+		usleep(10000);
+	}
+	if (len == 0 || len >= sizeof(nf->be_path) - 8 || strncmp(be, "/local/domain/", 14) != 0) {
+		NF_ERR(nf, "%s holds \"%.*s\", not a backend path", path, (int)len, be);
+		free(be);
+		return -EINVAL;
+	}
+	memcpy(nf->be_path, be, len);
+	nf->be_path[len] = '\0';
+	free(be);
+	snprintf(nf->be_state_path, sizeof(nf->be_state_path), "%s/state", nf->be_path);
+	return 0;
+}
+
+static int
+nf_publish(struct netfront *nf)
+{
+	char path[256], v[16];
+	int tries;
+	uint16_t i;
+
+	for (tries = 0; tries < NF_XS_RETRIES; tries++) {
+		xs_transaction_t t = xs_transaction_start(nf->xs);
+		bool ok = true;
+
+		if (t == XBT_NULL)
+			return -errno;
+		for (i = 0; i < nf->nr_queues && ok; i++) {
+			struct netfront_queue *q = &nf->q[i];
+			char dir[160];
+
+			if (nf->nr_queues == 1)
+				snprintf(dir, sizeof(dir), "%s", nf->fe_path);
+			else
+				snprintf(dir, sizeof(dir), "%s/queue-%u", nf->fe_path, i);
+			snprintf(v, sizeof(v), "%d", q->tx_ring_ref);
+			ok = nf_xs_write(nf, t, dir, "tx-ring-ref", v);
+			snprintf(v, sizeof(v), "%d", q->rx_ring_ref);
+			ok = ok && nf_xs_write(nf, t, dir, "rx-ring-ref", v);
+			snprintf(v, sizeof(v), "%d", q->port);
+			ok = ok && nf_xs_write(nf, t, dir, "event-channel", v);
+		}
+		if (ok && nf->nr_queues > 1) {
+			snprintf(v, sizeof(v), "%u", nf->nr_queues);
+			ok = nf_xs_write(nf, t, nf->fe_path, "multi-queue-num-queues", v);
+		}
+		ok = ok && nf_xs_write(nf, t, nf->fe_path, "request-rx-copy", "1");
+		if (ok && nf->conf.rx_notify)
+			ok = nf_xs_write(nf, t, nf->fe_path, "feature-rx-notify", "1");
+		if (ok && nf->conf.sg)
+			ok = nf_xs_write(nf, t, nf->fe_path, "feature-sg", "1");
+		if (!ok) {
+			int err = errno;
+
+			xs_transaction_end(nf->xs, t, true);
+			snprintf(path, sizeof(path), "%s", nf->fe_path);
+			NF_ERR(nf, "writing the frontend keys under %s failed: %s",
+				path, strerror(err));
+			return -err;
+		}
+		if (xs_transaction_end(nf->xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+int
+netfront_connect(struct netfront *nf)
+{
+	unsigned long v;
+	char path[256];
+	uint16_t i, nq;
+	int ret, s;
+
+	if (nf->nr_queues != 0)
+		return -EISCONN;
+	nf->backend_gone = false;
+
+	if (!nf->conf.toolstack || !nf->toolstack_done) {
+		ret = nf_find_backend(nf);
+		if (ret < 0)
+			return ret;
+	}
+	if (!nf->watching) {
+		if (!xs_watch(nf->xs, nf->be_state_path, NF_WATCH_TOKEN)) {
+			NF_ERR(nf, "cannot watch %s: %s", nf->be_state_path, strerror(errno));
+			return -errno;
+		}
+		nf->watching = true;
+	}
+
+	s = nf_wait_be_state(nf, NF_MASK(XenbusStateInitWait), nf->conf.timeout_ms);
+	if (s < 0) {
+		if (s == -ETIMEDOUT)
+			NF_ERR(nf, "the backend %s did not reach InitWait within %u ms (state %s): "
+				"is the backend (the xnb port for domid %u) running?",
+				nf->be_path, nf->conf.timeout_ms, nf_state_str(nf->be_state),
+				nf->conf.domid);
+		return s;
+	}
+
+	/* What the backend offers. */
+	nf->be_rx_copy = nf_be_feature(nf, "feature-rx-copy");
+	nf->be_sg = nf_be_feature(nf, "feature-sg");
+	nf->be_split_evtchn = nf_be_feature(nf, "feature-split-event-channels");
+	snprintf(path, sizeof(path), "%s/multi-queue-max-queues", nf->be_path);
+	nf->be_max_queues = nf_read_uint(nf, path, 65535, &v) == 0 ? (unsigned int)v : 1;
+	if (nf->be_max_queues == 0)
+		nf->be_max_queues = 1;
+	if (!nf->be_rx_copy) {
+		NF_ERR(nf, "the backend %s does not offer feature-rx-copy; "
+			"rx-flip is obsolete and not supported", nf->be_path);
+		return -EPROTONOSUPPORT;
+	}
+	nf->sg = nf->conf.sg && nf->be_sg;
+	nq = nf->conf.nr_queues;
+	if (nq > nf->be_max_queues) {
+		NF_ERR(nf, "the backend allows %u queue(s); using that many instead of %u",
+			nf->be_max_queues, nq);
+		nq = (uint16_t)nf->be_max_queues;
+	}
+
+	for (i = 0; i < nq; i++) {
+		ret = nf_queue_setup(nf, i);
+		if (ret < 0)
+			goto fail;
+		nf->nr_queues = (uint16_t)(i + 1);
+	}
+
+	ret = nf_publish(nf);
+	if (ret < 0)
+		goto fail;
+	/* Straight from Initialising to Connected, as Linux's netfront. */
+	ret = netfront_set_state(nf, XenbusStateConnected);
+	if (ret < 0) {
+		NF_ERR(nf, "cannot write our state: %s", strerror(-ret));
+		goto fail;
+	}
+	nf->connected = true;
+
+	s = nf_wait_be_state(nf, NF_MASK(XenbusStateConnected) | NF_MASK(XenbusStateClosing) |
+			NF_MASK(XenbusStateClosed), nf->conf.timeout_ms);
+	if (s != XenbusStateConnected) {
+		if (s == -ETIMEDOUT)
+			NF_ERR(nf, "the backend %s did not reach Connected within %u ms "
+				"(state %s)", nf->be_path, nf->conf.timeout_ms,
+				nf_state_str(nf->be_state));
+		else if (s >= 0)
+			NF_ERR(nf, "the backend %s went to %s instead of Connected; "
+				"its log says why", nf->be_path, nf_state_str(s));
+		ret = s < 0 ? s : -ECONNREFUSED;
+		if (s >= 0)
+			nf->backend_gone = true;
+		netfront_disconnect(nf);
+		return ret;
+	}
+	return 0;
+
+fail:
+	while (nf->nr_queues > 0)
+		nf_queue_release(&nf->q[--nf->nr_queues]);
+	netfront_set_state(nf, XenbusStateClosed);
+	return ret;
+}
+
+int
+netfront_disconnect(struct netfront *nf)
+{
+	int ret = 0, s;
+
+	if (nf->nr_queues == 0)
+		return 0;
+	nf->connected = false;
+	s = netfront_backend_state(nf);
+	if (!nf->backend_gone && s != XenbusStateClosed && s != XenbusStateUnknown) {
+		netfront_set_state(nf, XenbusStateClosing);
+		s = nf_wait_be_state(nf, NF_MASK(XenbusStateClosing) | NF_MASK(XenbusStateClosed) |
+				NF_MASK(XenbusStateUnknown), nf->conf.timeout_ms);
+		if (s == -ETIMEDOUT) {
+			NF_ERR(nf, "the backend did not start closing within %u ms (state %s)",
+				nf->conf.timeout_ms, nf_state_str(nf->be_state));
+			ret = s;
+		}
+	}
+	netfront_set_state(nf, XenbusStateClosed);
+	s = nf_wait_be_state(nf, NF_MASK(XenbusStateClosed) | NF_MASK(XenbusStateUnknown) |
+			NF_MASK(XenbusStateInitWait), nf->conf.timeout_ms);
+	if (s == -ETIMEDOUT) {
+		NF_ERR(nf, "the backend did not close within %u ms (state %s)",
+			nf->conf.timeout_ms, nf_state_str(nf->be_state));
+		ret = s;
+	}
+	while (nf->nr_queues > 0)
+		nf_queue_release(&nf->q[--nf->nr_queues]);
+	return ret;
+}
+
+/*
+ * The backend's state changed under us. Closing or Closed (or its
+ * directory removed) while we are connected: we close too, straight to
+ * Closed, as Linux's netfront does; resources go in netfront_disconnect.
+ */
+int
+netfront_check_backend(struct netfront *nf)
+{
+	int s;
+
+	if (nf->backend_gone)
+		return -ENOTCONN;
+	if (nf->nr_queues == 0)
+		return 0;
+	s = netfront_backend_state(nf);
+	nf->be_state = s;
+	if (s == XenbusStateClosing || s == XenbusStateClosed || s == XenbusStateUnknown) {
+		NF_ERR(nf, "the backend went to %s; disconnecting", nf_state_str(s));
+		nf->backend_gone = true;
+		nf->connected = false;
+		netfront_set_state(nf, XenbusStateClosed);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+/* --- Datapath: transmit --- */
+
+struct nf_chunk {
+	uint16_t off;
+	uint16_t size;
+};
+
+/* Lay len bytes out in slots; the number of slots, or -EMSGSIZE. */
+static int
+nf_tx_layout(struct netfront_queue *q, uint32_t len, struct nf_chunk *c)
+{
+	const uint32_t page = XENSIM_PAGE_SIZE;
+	bool varied = q->nf->conf.tx_layout == NETFRONT_TX_VARIED;
+	uint32_t off = 0, left = len, n = 0;
+
+	if (varied) {
+		uint32_t r = nf_rand(&q->rng);
+
+		switch (r & 7) {
+		case 0: case 1: case 2: case 3:
+			off = 0;
+			break;
+		case 4:
+			off = 2;               /* NET_IP_ALIGN */
+			break;
+		case 5:
+			off = (r >> 8) % page;
+			break;
+		default:
+			/* Near the page end: headers split across slots. */
+			off = page - (NETFRONT_ETH_HLEN + (r >> 8) % 115);
+			break;
+		}
+		/* The first slot holds the Ethernet header, as Linux ensures. */
+		if (page - off < NETFRONT_ETH_HLEN)
+			off = page - NETFRONT_ETH_HLEN;
+		if (!q->nf->sg && off + len > page)
+			off = 0;
+	}
+	if (!q->nf->sg && off + len > page)
+		return -EMSGSIZE;
+
+	c[n].off = (uint16_t)off;
+	c[n].size = (uint16_t)(left < page - off ? left : page - off);
+	left -= c[n].size;
+	n++;
+	while (left > 0) {
+		uint32_t need = (left + page - 1) / page;
+
+		if (n + need > NETFRONT_MAX_TX_SLOTS)
+			return -EMSGSIZE;
+		off = 0;
+		/* A fragment anywhere in its page, while the slot budget allows. */
+		if (varied && n + need + 1 <= NETFRONT_MAX_TX_SLOTS && (nf_rand(&q->rng) & 1))
+			off = nf_rand(&q->rng) % page;
+		c[n].off = (uint16_t)off;
+		c[n].size = (uint16_t)(left < page - off ? left : page - off);
+		left -= c[n].size;
+		n++;
+	}
+	return (int)n;
+}
+
+int
+netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len)
+{
+	struct netfront *nf = q->nf;
+	struct nf_chunk c[NETFRONT_MAX_TX_SLOTS];
+	uint16_t ids[NETFRONT_MAX_TX_SLOTS];
+	int32_t refs[NETFRONT_MAX_TX_SLOTS];
+	const uint8_t *data = frame;
+	uint32_t done = 0;
+	int n, i, notify;
+
+	if (!nf->connected || nf->backend_gone || q->broken)
+		return -ENOTCONN;
+	if (len < NETFRONT_ETH_HLEN || len > NETFRONT_MAX_FRAME)
+		return len < NETFRONT_ETH_HLEN ? -EINVAL : -EMSGSIZE;
+	n = nf_tx_layout(q, len, c);
+	if (n < 0)
+		return n;
+	if (q->tx_nr_free < n || RING_FREE_REQUESTS(&q->tx) < (unsigned int)n)
+		return -EAGAIN;
+
+	for (i = 0; i < n; i++) {
+		uint16_t id = q->tx_free[q->tx_nr_free - 1 - i];
+		uint8_t *page = netfront_page(nf, q->tx_pfn_base + id);
+		int ref;
+
+		memcpy(page + c[i].off, data + done, c[i].size);
+		done += c[i].size;
+		ref = netfront_grant(nf, q->tx_pfn_base + id, true);
+		if (ref < 0) {
+			while (i-- > 0)
+				netfront_ungrant(nf, (uint32_t)refs[i]);
+			return ref == -ENOSPC ? -EAGAIN : ref;
+		}
+		ids[i] = id;
+		refs[i] = ref;
+	}
+	q->tx_nr_free -= n;
+
+	for (i = 0; i < n; i++) {
+		netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+		struct netfront_tx_slot *s = &q->tx_slot[ids[i]];
+
+		s->gref = refs[i];
+		s->head = ids[0];
+		s->first = i == 0;
+		s->err = false;
+		s->pending = i == 0 ? (uint16_t)n : 0;
+		req->gref = (grant_ref_t)refs[i];
+		req->offset = c[i].off;
+		req->flags = i + 1 < n ? NETTXF_more_data : 0;
+		req->id = ids[i];
+		/* The first slot carries the frame's size, the others their own. */
+		req->size = i == 0 ? (uint16_t)len : c[i].size;
+		q->tx.req_prod_pvt++;
+	}
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+	if (notify)
+		netfront_notify(q);
+	q->stats.tx_packets++;
+	q->stats.tx_bytes += len;
+	return 0;
+}
+
+int
+netfront_send(struct netfront *nf, const void *frame, uint32_t len)
+{
+	if (nf->nr_queues == 0)
+		return -ENOTCONN;
+	return netfront_queue_send(&nf->q[0], frame, len);
+}
+
+static void
+nf_proto_error(struct netfront_queue *q, const char *fmt, unsigned int a, unsigned int b)
+{
+	/* Say it the first few times; count it always. */
+	if (q->stats.proto_errors < 10) {
+		fprintf(stderr, "netfront dom%u vif%u q%u: backend protocol error: ",
+			q->nf->conf.domid, q->nf->conf.handle, q->id);
+		fprintf(stderr, fmt, a, b);
+		fputc('\n', stderr);
+	}
+	q->stats.proto_errors++;
+}
+
+static int
+nf_tx_reap(struct netfront_queue *q)
+{
+	RING_IDX prod, i;
+
+	prod = __atomic_load_n(&q->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	if ((RING_IDX)(prod - q->tx.rsp_cons) > (RING_IDX)(q->tx.req_prod_pvt - q->tx.rsp_cons)) {
+		nf_proto_error(q, "guest-tx rsp_prod %u beyond our requests (rsp_cons %u)",
+			prod, q->tx.rsp_cons);
+		q->broken = true;
+		return -EPROTO;
+	}
+	for (i = q->tx.rsp_cons; i != prod; i++) {
+		netif_tx_response_t rsp;
+		struct netfront_tx_slot *s, *h;
+
+		RING_COPY_RESPONSE(&q->tx, i, &rsp);
+		if (rsp.status == NETIF_RSP_NULL) {
+			/* Answers an extra-info slot; we never send one. */
+			nf_proto_error(q, "NETIF_RSP_NULL for id %u at %u", rsp.id, i);
+			continue;
+		}
+		if (rsp.id >= NETFRONT_TX_RING_SIZE || q->tx_slot[rsp.id].gref < 0) {
+			nf_proto_error(q, "tx response for id %u not in flight (at %u)", rsp.id, i);
+			continue;
+		}
+		s = &q->tx_slot[rsp.id];
+		if (netfront_ungrant(q->nf, (uint32_t)s->gref) != 0) {
+			nf_proto_error(q, "tx grant %u of id %u still in use after its response",
+				(unsigned int)s->gref, rsp.id);
+			/* The page stays granted: its id is lost, not reused. */
+			s->gref = -2;
+		} else {
+			s->gref = -1;
+		}
+		h = &q->tx_slot[s->head];
+		if (rsp.status != NETIF_RSP_OKAY && !h->err) {
+			h->err = true;
+			q->stats.tx_errors++;
+		}
+		/* The head's id is kept until its whole frame is answered. */
+		if (!s->first && s->gref == -1)
+			q->tx_free[q->tx_nr_free++] = rsp.id;
+		if (h->pending > 0 && --h->pending == 0) {
+			q->stats.tx_completed++;
+			if (h->gref == -1)
+				q->tx_free[q->tx_nr_free++] = s->head;
+		}
+	}
+	q->tx.rsp_cons = prod;
+	return 0;
+}
+
+static void
+nf_rx_deliver(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
+{
+	if (q->asm_bad || q->asm_len == 0) {
+		q->stats.rx_errors++;
+	} else {
+		q->stats.rx_packets++;
+		q->stats.rx_bytes += q->asm_len;
+		if (cb != NULL)
+			cb(arg, q, q->asm_buf, q->asm_len);
+	}
+	q->asm_busy = false;
+	q->asm_bad = false;
+	q->asm_extra = false;
+	q->asm_len = 0;
+	q->asm_slots = 0;
+}
+
+static int
+nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
+{
+	struct netfront *nf = q->nf;
+	RING_IDX prod, i;
+	int frames = 0;
+
+	prod = __atomic_load_n(&q->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	if ((RING_IDX)(prod - q->rx.rsp_cons) > (RING_IDX)(q->rx.req_prod_pvt - q->rx.rsp_cons)) {
+		nf_proto_error(q, "guest-rx rsp_prod %u beyond our requests (rsp_cons %u)",
+			prod, q->rx.rsp_cons);
+		q->broken = true;
+		return -EPROTO;
+	}
+	for (i = q->rx.rsp_cons; i != prod; i++) {
+		uint16_t id = q->rx_posted[i & (NETFRONT_RX_RING_SIZE - 1)];
+		struct netfront_rx_buf *b = &q->rx_buf[id];
+		netif_rx_response_t rsp;
+		bool more;
+
+		RING_COPY_RESPONSE(&q->rx, i, &rsp);
+		/* The backend is done with the buffer: take the grant back first. */
+		if (b->gref > 0 && netfront_ungrant(nf, (uint32_t)b->gref) != 0) {
+			nf_proto_error(q, "rx grant %u of buffer %u still in use after its response",
+				(unsigned int)b->gref, id);
+			b->gref = -2;          /* lost, never reposted */
+			if (!q->asm_extra) {
+				q->asm_busy = true;
+				q->asm_bad = true;
+			}
+		} else {
+			b->gref = -1;
+		}
+
+		if (q->asm_extra) {
+			/* An extra-info slot, not a data response. */
+			netif_extra_info_t ex;
+
+			memcpy(&ex, &rsp, sizeof(ex));
+			q->asm_extra = (ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
+			if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX)
+				q->asm_bad = true;
+			more = q->asm_more;
+		} else {
+			if (rsp.id != id)
+				nf_proto_error(q, "rx response id %u for the buffer posted as %u",
+					rsp.id, id);
+			if (!q->asm_busy) {
+				q->asm_busy = true;
+				q->asm_len = 0;
+				q->asm_slots = 0;
+				q->asm_bad = false;
+				if (rsp.flags & NETRXF_extra_info)
+					q->asm_extra = true;
+			} else if (rsp.flags & NETRXF_extra_info) {
+				q->asm_bad = true;  /* extras follow the first slot only */
+			}
+			q->asm_slots++;
+			if (rsp.status < 0) {
+				q->asm_bad = true;
+			} else if ((uint32_t)rsp.offset + (uint32_t)rsp.status > XENSIM_PAGE_SIZE) {
+				nf_proto_error(q, "rx response offset %u + status %u beyond the page",
+					rsp.offset, (unsigned int)rsp.status);
+				q->asm_bad = true;
+			} else if (q->asm_len + (uint32_t)rsp.status > NETFRONT_MAX_FRAME ||
+					q->asm_slots > NETFRONT_MAX_RX_SLOTS) {
+				q->asm_bad = true;
+			} else if (!q->asm_bad && b->gref == -1) {
+				memcpy(q->asm_buf + q->asm_len,
+					(uint8_t *)netfront_page(nf, b->pfn) + rsp.offset,
+					(size_t)rsp.status);
+				q->asm_len += (uint32_t)rsp.status;
+			}
+			more = (rsp.flags & NETRXF_more_data) != 0;
+			q->asm_more = more;
+		}
+		if (b->gref == -1) {
+			if (RING_FULL(&q->rx))
+				q->rx_free[q->rx_nr_free++] = id;
+			else
+				nf_rx_post(q, id);
+		}
+		if (!more && !q->asm_extra) {
+			nf_rx_deliver(q, cb, arg);
+			frames++;
+		}
+	}
+	q->rx.rsp_cons = prod;
+	return frames;
+}
+
+int
+netfront_queue_poll(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
+{
+	int frames = 0, ret, more_tx, more_rx, notify;
+
+	if (q->broken)
+		return -EPROTO;
+	do {
+		ret = nf_tx_reap(q);
+		if (ret < 0)
+			return ret;
+		ret = nf_rx_reap(q, cb, arg);
+		if (ret < 0)
+			return ret;
+		frames += ret;
+		if (q->rx_nr_free != 0)
+			nf_rx_refill(q);
+		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
+		if (notify)
+			netfront_notify(q);
+		/* Ask to be notified of the next response, then look once more. */
+		RING_FINAL_CHECK_FOR_RESPONSES(&q->tx, more_tx);
+		RING_FINAL_CHECK_FOR_RESPONSES(&q->rx, more_rx);
+	} while (more_tx || more_rx);
+	return frames;
+}
+
+int
+netfront_poll(struct netfront *nf, netfront_rx_cb cb, void *arg)
+{
+	int frames = 0, ret;
+	uint16_t i;
+
+	for (i = 0; i < nf->nr_queues; i++) {
+		ret = netfront_queue_poll(&nf->q[i], cb, arg);
+		if (ret < 0)
+			return ret;
+		frames += ret;
+	}
+	if (frames == 0 && nf->backend_gone)
+		return -ENOTCONN;
+	return frames;
+}
+
+int
+netfront_wait(struct netfront *nf, int timeout_ms)
+{
+	struct pollfd pfd[NETFRONT_MAX_QUEUES + 1];
+	unsigned int n = 0, i;
+	int ret, got = 0;
+
+	if (nf->backend_gone)
+		return -ENOTCONN;
+	for (i = 0; i < nf->nr_queues; i++) {
+		pfd[n].fd = xensim_evtchn_fd(nf->q[i].evtchn);
+		pfd[n].events = POLLIN;
+		n++;
+	}
+	pfd[n].fd = nf->watching ? xs_fileno(nf->xs) : -1;
+	pfd[n].events = POLLIN;
+	n++;
+
+	ret = poll(pfd, n, timeout_ms);
+	if (ret < 0)
+		return errno == EINTR ? -EINTR : -errno;
+	for (i = 0; i < nf->nr_queues; i++) {
+		struct netfront_queue *q = &nf->q[i];
+		int port;
+
+		if (pfd[i].revents == 0)
+			continue;
+		while ((port = xensim_evtchn_pending(q->evtchn)) >= 0) {
+			xensim_evtchn_unmask(q->evtchn, (uint32_t)port);
+			q->stats.events++;
+			got = 1;
+		}
+	}
+	if (pfd[n - 1].revents != 0) {
+		nf_drain_watches(nf);
+		if (netfront_check_backend(nf) < 0)
+			return -ENOTCONN;
+		got = 1;
+	}
+	return got;
+}
+
+void
+netfront_get_stats(const struct netfront *nf, struct netfront_stats *s)
+{
+	uint16_t i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < nf->nr_queues; i++) {
+		const struct netfront_stats *qs = &nf->q[i].stats;
+
+		s->tx_packets += qs->tx_packets;
+		s->tx_bytes += qs->tx_bytes;
+		s->tx_errors += qs->tx_errors;
+		s->tx_completed += qs->tx_completed;
+		s->rx_packets += qs->rx_packets;
+		s->rx_bytes += qs->rx_bytes;
+		s->rx_errors += qs->rx_errors;
+		s->proto_errors += qs->proto_errors;
+		s->notifies += qs->notifies;
+		s->events += qs->events;
+	}
+}
+
+uint64_t
+netfront_tx_inflight(const struct netfront *nf)
+{
+	uint64_t n = 0;
+	uint16_t i;
+
+	for (i = 0; i < nf->nr_queues; i++)
+		n += nf->q[i].stats.tx_packets - nf->q[i].stats.tx_completed;
+	return n;
+}

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -286,6 +288,74 @@ xnb_stats_reset(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/* Per-queue counters beyond the basic stats, as name/offset tables. */
+struct xnb_xstat {
+	const char *name;
+	size_t offset;
+};
+
+static const struct xnb_xstat xnb_rx_xstats[] = {
+	{ "errors", offsetof(struct xnb_rx_stats, errors) },
+	{ "nombuf", offsetof(struct xnb_rx_stats, nombuf) },
+	{ "copy_calls", offsetof(struct xnb_rx_stats, copy_calls) },
+	{ "copy_segs", offsetof(struct xnb_rx_stats, copy_segs) },
+};
+
+static const struct xnb_xstat xnb_tx_xstats[] = {
+	{ "errors", offsetof(struct xnb_tx_stats, errors) },
+	{ "copy_calls", offsetof(struct xnb_tx_stats, copy_calls) },
+	{ "copy_segs", offsetof(struct xnb_tx_stats, copy_segs) },
+};
+
+#define XNB_NB_XSTATS_PER_QUEUE (RTE_DIM(xnb_rx_xstats) + RTE_DIM(xnb_tx_xstats))
+
+static int
+xnb_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+		unsigned int size)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	unsigned int n = port->nb_queues * XNB_NB_XSTATS_PER_QUEUE, k = 0, i;
+	uint16_t q;
+
+	if (names == NULL || size < n)
+		return n;
+	for (q = 0; q < port->nb_queues; q++) {
+		for (i = 0; i < RTE_DIM(xnb_rx_xstats); i++)
+			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "rx_q%u_%s",
+				q, xnb_rx_xstats[i].name);
+		for (i = 0; i < RTE_DIM(xnb_tx_xstats); i++)
+			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "tx_q%u_%s",
+				q, xnb_tx_xstats[i].name);
+	}
+	return n;
+}
+
+static int
+xnb_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
+		unsigned int size)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	unsigned int n = port->nb_queues * XNB_NB_XSTATS_PER_QUEUE, k = 0, i;
+	uint16_t q;
+
+	if (xstats == NULL || size < n)
+		return n;
+	for (q = 0; q < port->nb_queues; q++) {
+		const char *rx = (const char *)&port->queues[q]->rx.stats;
+		const char *tx = (const char *)&port->queues[q]->tx.stats;
+
+		for (i = 0; i < RTE_DIM(xnb_rx_xstats); i++, k++) {
+			xstats[k].id = k;
+			xstats[k].value = *(const uint64_t *)(rx + xnb_rx_xstats[i].offset);
+		}
+		for (i = 0; i < RTE_DIM(xnb_tx_xstats); i++, k++) {
+			xstats[k].id = k;
+			xstats[k].value = *(const uint64_t *)(tx + xnb_tx_xstats[i].offset);
+		}
+	}
+	return n;
+}
+
 /*
  * A vif has no receive filter: the backend hands on every frame the
  * guest sends. Promiscuous and all-multicast are therefore always in
@@ -330,6 +400,9 @@ static const struct eth_dev_ops xnb_ops = {
 	.link_update = xnb_link_update,
 	.stats_get = xnb_stats_get,
 	.stats_reset = xnb_stats_reset,
+	.xstats_get = xnb_xstats_get,
+	.xstats_get_names = xnb_xstats_get_names,
+	.xstats_reset = xnb_stats_reset,
 	.promiscuous_enable = xnb_promisc_noop,
 	.promiscuous_disable = xnb_promisc_noop,
 	.allmulticast_enable = xnb_promisc_noop,

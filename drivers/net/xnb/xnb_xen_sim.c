@@ -1,1 +1,349 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The Xen access ops on the simulated platform (lib/xensim), for machines
+ * without a hypervisor. The simulation's directory holds the domain files
+ * (dom<domid>) and the socket of its xenstored (devtools/xnb-xenstored).
+ *
+ * A backend usually starts before its guest exists, and a guest that
+ * reboots creates its domain file afresh: so open() asks for nothing,
+ * and the domain is attached when it is first needed (mapping rings,
+ * opening an event channel) and attached again when the file on disk is
+ * no longer the one mapped. Mappings made from the previous incarnation
+ * stay valid until unmapped, as a dying domain's pages do under Xen.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+
+#include <xenstore.h>
+
+#include "xensim.h"
+#include "xnb_logs.h"
+#include "xnb_xen.h"
+
+struct xnb_xen {
+	uint16_t domid;
+	char sim_dir[PATH_MAX];
+	pthread_mutex_t lock;           /* attaching */
+	/* The incarnation in use (read by the datapath), NULL before any. */
+	struct xensim_dom *dom;
+	/*
+	 * The one before: a datapath thread may still be in a copy on it
+	 * when a reboot is noticed. Closed at the next re-attach or close.
+	 */
+	struct xensim_dom *retired;
+};
+
+struct xnb_evtchn {
+	struct xensim_evtchn *h;
+};
+
+static int
+sim_open(struct xnb_xen **xp, const struct xnb_xen_params *p)
+{
+	struct xnb_xen *x;
+	int n;
+
+	if (p->sim_dir == NULL || p->sim_dir[0] == '\0') {
+		XNB_LOG(ERR, "the sim platform needs a sim directory (devarg sim_dir)");
+		return -EINVAL;
+	}
+	if (p->domid == XENSIM_BACKEND_DOMID || p->domid >= DOMID_FIRST_RESERVED) {
+		XNB_LOG(ERR, "domid %u cannot be a simulated guest (1..%u)",
+			p->domid, DOMID_FIRST_RESERVED - 1);
+		return -EINVAL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	n = snprintf(x->sim_dir, sizeof(x->sim_dir), "%s", p->sim_dir);
+	if (n < 0 || (size_t)n >= sizeof(x->sim_dir)) {
+		free(x);
+		XNB_LOG(ERR, "sim directory name too long: %s", p->sim_dir);
+		return -ENAMETOOLONG;
+	}
+	x->domid = p->domid;
+	pthread_mutex_init(&x->lock, NULL);
+	*xp = x;
+	return 0;
+}
+
+static void
+sim_close(struct xnb_xen *x)
+{
+	if (x == NULL)
+		return;
+	xensim_dom_close(x->retired);
+	xensim_dom_close(x->dom);
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+}
+
+/*
+ * The current incarnation of the domain, attached or re-attached as
+ * needed (control path: it stats the file). NULL and errno if the domain
+ * does not exist.
+ */
+static struct xensim_dom *
+sim_attach(struct xnb_xen *x)
+{
+	struct xensim_dom *d, *cur;
+	int err;
+
+	pthread_mutex_lock(&x->lock);
+	cur = x->dom;
+	if (cur != NULL && xensim_dom_is_current(cur)) {
+		pthread_mutex_unlock(&x->lock);
+		return cur;
+	}
+	d = xensim_dom_attach(x->sim_dir, x->domid);
+	if (d == NULL) {
+		err = errno;
+		pthread_mutex_unlock(&x->lock);
+		XNB_LOG(ERR, "cannot attach simulated domain %u in %s: %s%s",
+			x->domid, x->sim_dir, strerror(err),
+			err == ENOENT ? " (the guest has not created it yet)" : "");
+		errno = err;
+		return NULL;
+	}
+	if (cur != NULL) {
+		XNB_LOG(INFO, "simulated domain %u was recreated (generation %" PRIx64
+			" -> %" PRIx64 "): attached afresh", x->domid,
+			xensim_dom_generation(cur), xensim_dom_generation(d));
+		xensim_dom_close(x->retired);
+		x->retired = cur;
+	}
+	__atomic_store_n(&x->dom, d, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&x->lock);
+	return d;
+}
+
+/*
+ * libxenstore 4.17 takes its socket path from the environment only
+ * (XENSTORED_PATH, then XENSTORED_RUNDIR/socket) and has no call taking a
+ * path. So XENSTORED_PATH is set around xs_open() under a lock and put
+ * back afterwards. With XENSTORED_PATH set, xs_open() also falls back to
+ * that same path, never to /dev/xen/xenbus of a real host. setenv() is
+ * not safe against getenv() in other threads: ports are opened at probe,
+ * from the EAL or the application's control thread.
+ */
+static struct xs_handle *
+sim_xs_open(struct xnb_xen *x)
+{
+	static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+	char path[PATH_MAX], *saved = NULL;
+	struct xs_handle *xs;
+	const char *old;
+	bool changed = false;
+	struct stat st;
+	int n, err;
+
+	n = snprintf(path, sizeof(path), "%s/socket", x->sim_dir);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	err = 0;
+	if (stat(path, &st) != 0)
+		err = errno;
+	else if (!S_ISSOCK(st.st_mode))
+		err = ENOTSOCK;
+	if (err != 0) {
+		XNB_LOG(ERR, "no xenstored socket at %s (%s): start one with "
+			"devtools/xnb-xenstored start %s SHIM_SO", path,
+			strerror(err), x->sim_dir);
+		errno = err;
+		return NULL;
+	}
+
+	pthread_mutex_lock(&env_lock);
+	old = getenv("XENSTORED_PATH");
+	if (old == NULL || strcmp(old, path) != 0) {
+		if (old != NULL)
+			saved = strdup(old);
+		if (setenv("XENSTORED_PATH", path, 1) != 0) {
+			err = errno;
+			pthread_mutex_unlock(&env_lock);
+			free(saved);
+			errno = err;
+			return NULL;
+		}
+		changed = true;
+	}
+	xs = xs_open(XS_OPEN_SOCKETONLY);
+	err = errno;
+	if (changed) {
+		if (saved != NULL)
+			setenv("XENSTORED_PATH", saved, 1);
+		else
+			unsetenv("XENSTORED_PATH");
+	}
+	pthread_mutex_unlock(&env_lock);
+	free(saved);
+	if (xs == NULL) {
+		XNB_LOG(ERR, "cannot connect to xenstored at %s: %s", path,
+			strerror(err));
+		errno = err;
+	}
+	return xs;
+}
+
+static void *
+sim_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
+		const uint32_t *refs, bool writable)
+{
+	struct xensim_dom *d;
+	void *addr;
+	int err;
+
+	if (domid != x->domid) {
+		XNB_LOG(ERR, "map of domain %u refs on a port of domain %u",
+			domid, x->domid);
+		errno = EINVAL;
+		return NULL;
+	}
+	d = sim_attach(x);
+	if (d == NULL)
+		return NULL;
+	addr = xensim_map_grant_refs(d, XENSIM_BACKEND_DOMID, count, refs,
+		writable);
+	if (addr == NULL) {
+		err = errno;
+		XNB_LOG(ERR, "cannot map %u grant ref(s) of domain %u (first %u, %s): %s",
+			count, domid, count > 0 && refs != NULL ? refs[0] : 0,
+			writable ? "writable" : "read-only", strerror(err));
+		errno = err;
+	}
+	return addr;
+}
+
+static int
+sim_unmap(struct xnb_xen *x, void *addr, uint32_t count)
+{
+	int rc;
+
+	/* The mapping knows its incarnation of the domain. */
+	rc = xensim_unmap(NULL, addr, count);
+	if (rc < 0)
+		XNB_LOG(ERR, "cannot unmap %u page(s) at %p of domain %u: %s",
+			count, addr, x->domid, strerror(-rc));
+	return rc;
+}
+
+static int
+sim_copy(struct xnb_xen *x, uint32_t count,
+		xengnttab_grant_copy_segment_t *segs)
+{
+	struct xensim_dom *d = __atomic_load_n(&x->dom, __ATOMIC_ACQUIRE);
+
+	if (unlikely(d == NULL)) {
+		/* Nothing mapped yet: not the datapath's usual state. */
+		d = sim_attach(x);
+		if (d == NULL)
+			return -errno;
+	}
+	return xensim_grant_copy(d, XENSIM_BACKEND_DOMID, count, segs);
+}
+
+static struct xnb_evtchn *
+sim_evtchn_open(struct xnb_xen *x)
+{
+	struct xensim_dom *d;
+	struct xnb_evtchn *e;
+	int err;
+
+	d = sim_attach(x);
+	if (d == NULL)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->h = xensim_evtchn_open(d, XENSIM_BACKEND_DOMID);
+	if (e->h == NULL) {
+		err = errno;
+		XNB_LOG(ERR, "cannot open an event channel handle for domain %u: %s",
+			x->domid, strerror(err));
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	return e;
+}
+
+static void
+sim_evtchn_close(struct xnb_evtchn *e)
+{
+	if (e == NULL)
+		return;
+	xensim_evtchn_close(e->h);
+	free(e);
+}
+
+static int
+sim_evtchn_fd(struct xnb_evtchn *e)
+{
+	return xensim_evtchn_fd(e->h);
+}
+
+static int
+sim_evtchn_bind(struct xnb_evtchn *e, uint16_t domid, uint32_t remote_port)
+{
+	int rc = xensim_evtchn_bind_interdomain(e->h, domid, remote_port);
+
+	if (rc < 0)
+		XNB_LOG(ERR, "cannot bind to port %u of domain %u: %s",
+			remote_port, domid, strerror(-rc));
+	return rc;
+}
+
+static int
+sim_evtchn_unbind(struct xnb_evtchn *e, uint32_t port)
+{
+	return xensim_evtchn_unbind(e->h, port);
+}
+
+static int
+sim_evtchn_notify(struct xnb_evtchn *e, uint32_t port)
+{
+	return xensim_evtchn_notify(e->h, port);
+}
+
+static int
+sim_evtchn_pending(struct xnb_evtchn *e)
+{
+	return xensim_evtchn_pending(e->h);
+}
+
+static int
+sim_evtchn_unmask(struct xnb_evtchn *e, uint32_t port)
+{
+	return xensim_evtchn_unmask(e->h, port);
+}
+
+const struct xnb_xen_ops xnb_xen_sim_ops = {
+	.name = "sim",
+	.open = sim_open,
+	.close = sim_close,
+	.xs_open = sim_xs_open,
+	.map_refs = sim_map_refs,
+	.unmap = sim_unmap,
+	.copy = sim_copy,
+	.evtchn_open = sim_evtchn_open,
+	.evtchn_close = sim_evtchn_close,
+	.evtchn_fd = sim_evtchn_fd,
+	.evtchn_bind = sim_evtchn_bind,
+	.evtchn_unbind = sim_evtchn_unbind,
+	.evtchn_notify = sim_evtchn_notify,
+	.evtchn_pending = sim_evtchn_pending,
+	.evtchn_unmask = sim_evtchn_unmask,
+};
