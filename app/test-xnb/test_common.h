@@ -19,12 +19,13 @@
 #include <rte_mempool.h>
 
 #include "xnb_private.h"
+#include "xnb_rxtx.h"
 #include "xensim.h"
 
 /* The simulated guest's domid. */
 #define TG_DOMID 7
 /* Buffer pages for guest-tx data and for guest-rx buffers. */
-#define TG_NR_TX_BUFS 64
+#define TG_NR_TX_BUFS 128
 #define TG_NR_RX_BUFS 64
 /* Guest pages: two ring pages, then the buffers. */
 #define TG_TX_RING_PFN 0
@@ -102,6 +103,8 @@ uint16_t tg_tx_pkt(struct test_guest *g, const uint8_t *data, const uint16_t *si
 		unsigned int nslots, uint16_t off);
 /* One-slot packet of len bytes filled with pattern seed, pushed. */
 uint16_t tg_tx_simple(struct test_guest *g, uint16_t len, uint8_t seed);
+/* Responses pushed and not yet taken. */
+unsigned int tg_tx_pending(struct test_guest *g);
 /* Take the responses the backend pushed: how many (up to max). */
 unsigned int tg_tx_rsps(struct test_guest *g, netif_tx_response_t *rsp, unsigned int max);
 
@@ -112,6 +115,7 @@ void tg_rx_post(struct test_guest *g, unsigned int n);
 /* Post one raw request. Not pushed. */
 void tg_rx_req(struct test_guest *g, uint16_t id, uint32_t gref);
 void tg_rx_push(struct test_guest *g);
+unsigned int tg_rx_pending(struct test_guest *g);
 /* Take the responses the backend pushed: how many (up to max). */
 unsigned int tg_rx_rsps(struct test_guest *g, netif_rx_response_t *rsp, unsigned int max);
 /*

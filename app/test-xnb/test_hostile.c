@@ -1,1 +1,668 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * Suite "hostile": a frontend that writes anything into its rings. Each
+ * case is one of the inputs NETBACK.md lists (Linux's checks and the Xen
+ * security advisories about netback) and checks the answer: an error
+ * response, or a queue stopped by xnb_queue_fatal(); never a crash, a
+ * hang or a leak.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "test.h"
+#include "test_common.h"
+#include "xnb_rxtx.h"
+
+static struct test_guest g;
+static uint8_t data[XNB_MAX_FRAME + 1];
+static uint8_t out[XNB_MAX_FRAME + 1];
+
+static int
+setup_zero(void)
+{
+	return tg_create(&g, 0, 0) == 0 ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static int
+setup_wrap32(void)
+{
+	return tg_create(&g, UINT32_MAX - 5, UINT32_MAX - 5) == 0 ?
+		TEST_SUCCESS : TEST_FAILED;
+}
+
+/* Not connected: the case connects itself. */
+static int
+setup_init(void)
+{
+	return tg_init(&g, 0, 0) == 0 ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static void
+teardown(void)
+{
+	tg_destroy(&g);
+}
+
+/* Take n responses: all of status st, except NULL ones at the given slots. */
+static int
+expect_rsps(unsigned int n, int16_t st, uint32_t null_mask)
+{
+	netif_tx_response_t rsp[XNB_TX_RING_SIZE];
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, RTE_DIM(rsp)), n, "responses");
+	for (i = 0; i < n; i++)
+		TEST_ASSERT_EQUAL(rsp[i].status,
+			(null_mask & (1u << i)) != 0 ? NETIF_RSP_NULL : st, "response %u", i);
+	return TEST_SUCCESS;
+}
+
+/* The queue is stopped for why: bursts do nothing, the callback ran once. */
+static int
+expect_fatal(enum xnb_fatal why)
+{
+	struct rte_mbuf *m[4];
+
+	TEST_ASSERT_EQUAL(g.q->fatal, why, "fatal reason (%s)",
+		xnb_fatal_str((enum xnb_fatal)g.q->fatal));
+	TEST_ASSERT_EQUAL(g.fatal_calls, 1, "on_fatal calls");
+	TEST_ASSERT_EQUAL(g.q->rx.allow, 0, "rx stopped");
+	TEST_ASSERT_EQUAL(g.q->tx.allow, 0, "tx stopped");
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "rx burst after fatal");
+	m[0] = rte_pktmbuf_alloc(tg_pool());
+	TEST_ASSERT_NOT_NULL(m[0], "mbuf");
+	tg_rx_post(&g, 1);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 1), 0, "tx burst after fatal");
+	rte_pktmbuf_free(m[0]);
+	TEST_ASSERT_EQUAL(g.fatal_calls, 1, "on_fatal once");
+	TEST_ASSERT_EQUAL(g.q->rx.busy + g.q->tx.busy, 0, "not busy");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	/* The control path's teardown still works. */
+	xnb_queue_disconnect(g.q);
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "rings unmapped");
+	return TEST_SUCCESS;
+}
+
+/* A good packet after a bad one is still delivered. */
+static int
+expect_good_after(void)
+{
+	struct rte_mbuf *m[4];
+	int n;
+
+	tg_tx_simple(&g, 100, 42);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "the good packet");
+	tg_fill(data, 100, 42);
+	n = tg_mbuf_read(m[0], out, sizeof(out));
+	rte_pktmbuf_free(m[0]);
+	TEST_ASSERT_EQUAL(n, 100, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 100, "data");
+	TEST_ASSERT_EQUAL(g.q->fatal, XNB_FATAL_NONE, "not fatal");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return expect_rsps(1, NETIF_RSP_OKAY, 0);
+}
+
+/* XSA-39: req_prod far ahead of req_cons. */
+static int
+test_tx_ring_overflow(void)
+{
+	struct rte_mbuf *m[4];
+
+	g.tx_sring->req_prod = g.q->guest_tx.req_cons + XNB_TX_RING_SIZE + 1;
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "burst");
+	TEST_ASSERT_EQUAL(tg_tx_pending(&g), 0, "no response");
+	if (expect_fatal(XNB_FATAL_TX_RING_OVERFLOW) != TEST_SUCCESS)
+		return TEST_FAILED;
+	/* Reconnecting is refused while the ring is still broken... */
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EIO, "connect to a broken ring");
+	/* ...and works again once the frontend reset it. */
+	g.tx_sring->req_prod = g.tx_sring->rsp_prod;
+	g.tx.req_prod_pvt = g.tx_sring->rsp_prod;
+	TEST_ASSERT_SUCCESS(tg_connect(&g, true), "reconnect");
+	TEST_ASSERT_EQUAL(g.q->fatal, XNB_FATAL_NONE, "fatal cleared");
+	return expect_good_after();
+}
+
+/* req_prod behind req_cons: as far ahead as 2^32 minus a little. */
+static int
+test_tx_ring_rewind(void)
+{
+	struct rte_mbuf *m[4];
+
+	tg_tx_simple(&g, 60, 1);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "a packet");
+	rte_pktmbuf_free(m[0]);
+	g.tx_sring->req_prod -= 2;
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "burst");
+	return expect_fatal(XNB_FATAL_TX_RING_OVERFLOW);
+}
+
+/* Linux: a slot whose offset + size passes its page. */
+static int
+test_slot_crosses_page(void)
+{
+	struct rte_mbuf *m[4];
+
+	/* One slot. */
+	tg_tx_req(&g, g.tx_buf_ref[0], 4000, 0, 1, 200);
+	/* The second slot of two. */
+	tg_tx_req(&g, g.tx_buf_ref[1], 0, NETTXF_more_data, 2, 300);
+	tg_tx_req(&g, g.tx_buf_ref[2], 4000, 0, 3, 100);
+	/* The first slot's own bytes (total - rest) pass its page. */
+	tg_tx_req(&g, g.tx_buf_ref[3], 4090, NETTXF_more_data, 4, 300);
+	tg_tx_req(&g, g.tx_buf_ref[4], 0, 0, 5, 100);
+	/* An offset past the page with no bytes after the first slot. */
+	tg_tx_req(&g, g.tx_buf_ref[5], 0, NETTXF_more_data, 6, 100);
+	tg_tx_req(&g, g.tx_buf_ref[6], 5000, 0, 7, 0);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "nothing delivered");
+	if (expect_rsps(7, NETIF_RSP_ERROR, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 4, "errors");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.copy_segs, 0, "nothing copied");
+	return expect_good_after();
+}
+
+/* n slots of 100 B, chained. */
+static void
+post_slots(unsigned int n, bool push)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		tg_tx_req(&g, g.tx_buf_ref[i % TG_NR_TX_BUFS], 0,
+			i + 1 < n ? NETTXF_more_data : 0, (uint16_t)i,
+			i == 0 ? (uint16_t)(100 * n) : 100);
+	if (push)
+		tg_tx_push(&g);
+}
+
+static int
+test_18_slots_ok(void)
+{
+	struct rte_mbuf *m[4];
+
+	post_slots(XNB_MAX_TX_SLOTS, true);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "18 slots are allowed");
+	TEST_ASSERT_EQUAL(m[0]->pkt_len, 1800, "length");
+	rte_pktmbuf_free(m[0]);
+	return expect_rsps(XNB_MAX_TX_SLOTS, NETIF_RSP_OKAY, 0);
+}
+
+static int
+test_19_slots_error(void)
+{
+	struct rte_mbuf *m[4];
+
+	post_slots(XNB_MAX_TX_SLOTS + 1, true);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "19 slots: dropped");
+	if (expect_rsps(XNB_MAX_TX_SLOTS + 1, NETIF_RSP_ERROR, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 1, "errors");
+	return expect_good_after();
+}
+
+static int
+test_20_slots_fatal(void)
+{
+	struct rte_mbuf *m[4];
+
+	post_slots(XNB_FATAL_TX_SLOTS, true);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "20 slots");
+	return expect_fatal(XNB_FATAL_TOO_MANY_SLOTS);
+}
+
+/* A chain that never ends: fatal at the 21st slot, without waiting for more. */
+static int
+test_endless_chain_fatal(void)
+{
+	struct rte_mbuf *m[4];
+	unsigned int i;
+
+	for (i = 0; i < 200; i++)
+		tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_more_data, (uint16_t)i, 100);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "endless chain");
+	return expect_fatal(XNB_FATAL_TOO_MANY_SLOTS);
+}
+
+/* Only 20 slots posted, all of them saying more follows: already fatal. */
+static int
+test_20_slots_partial_fatal(void)
+{
+	struct rte_mbuf *m[4];
+	unsigned int i;
+
+	for (i = 0; i < XNB_FATAL_TX_SLOTS; i++)
+		tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_more_data, (uint16_t)i, 100);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "burst");
+	return expect_fatal(XNB_FATAL_TOO_MANY_SLOTS);
+}
+
+/* A good packet, then a fatal one: the good one is still delivered. */
+static int
+test_fatal_mid_burst(void)
+{
+	struct rte_mbuf *m[4];
+
+	tg_tx_simple(&g, 70, 7);
+	post_slots(XNB_FATAL_TX_SLOTS + 3, true);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "the packet before");
+	TEST_ASSERT_EQUAL(m[0]->pkt_len, 70, "its length");
+	rte_pktmbuf_free(m[0]);
+	if (expect_rsps(1, NETIF_RSP_OKAY, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	return expect_fatal(XNB_FATAL_TOO_MANY_SLOTS);
+}
+
+/* XSA-448: zero-size slots after the first: OKAY, no empty segment. */
+static int
+test_zero_size_slots(void)
+{
+	struct rte_mbuf *m[4];
+	int n;
+
+	tg_fill(data, 150, 3);
+	memcpy(tg_tx_buf(&g, 0), data, 100);
+	memcpy(tg_tx_buf(&g, 1) + 8, data + 100, 50);
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_more_data, 1, 150);
+	tg_tx_req(&g, g.tx_buf_ref[2], 0, NETTXF_more_data, 2, 0);
+	tg_tx_req(&g, g.tx_buf_ref[1], 8, NETTXF_more_data, 3, 50);
+	/* Zero bytes of an invalid grant: nothing to copy, nothing fails. */
+	tg_tx_req(&g, TG_BAD_REF, 4096, 0, 4, 0);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "delivered");
+	TEST_ASSERT_EQUAL(m[0]->nb_segs, 1, "no empty mbuf segment");
+	n = tg_mbuf_read(m[0], out, sizeof(out));
+	rte_pktmbuf_free(m[0]);
+	TEST_ASSERT_EQUAL(n, 150, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 150, "data");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.copy_segs, 2, "no copy segment for empty slots");
+	return expect_rsps(4, NETIF_RSP_OKAY, 0);
+}
+
+/* All the data in later slots, none in the first: fine too. */
+static int
+test_empty_first_slot(void)
+{
+	struct rte_mbuf *m[4];
+	int n;
+
+	tg_fill(data, 64, 5);
+	memcpy(tg_tx_buf(&g, 1), data, 64);
+	tg_tx_req(&g, TG_BAD_REF, 0, NETTXF_more_data, 1, 64);
+	tg_tx_req(&g, g.tx_buf_ref[1], 0, 0, 2, 64);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "delivered");
+	n = tg_mbuf_read(m[0], out, sizeof(out));
+	rte_pktmbuf_free(m[0]);
+	TEST_ASSERT_EQUAL(n, 64, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 64, "data");
+	return expect_rsps(2, NETIF_RSP_OKAY, 0);
+}
+
+static int
+test_first_slot_too_small(void)
+{
+	struct rte_mbuf *m[4];
+
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, 0, 1, RTE_ETHER_HDR_LEN - 1);
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, 0, 2, 0);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "runts dropped");
+	if (expect_rsps(2, NETIF_RSP_ERROR, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	/* Exactly a header is a frame. */
+	tg_tx_simple(&g, RTE_ETHER_HDR_LEN, 1);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "14 B");
+	rte_pktmbuf_free(m[0]);
+	return expect_rsps(1, NETIF_RSP_OKAY, 0);
+}
+
+static int
+test_first_size_below_rest(void)
+{
+	struct rte_mbuf *m[4];
+
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_more_data, 1, 100);
+	tg_tx_req(&g, g.tx_buf_ref[1], 0, NETTXF_more_data, 2, 60);
+	tg_tx_req(&g, g.tx_buf_ref[2], 0, 0, 3, 41);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "dropped");
+	if (expect_rsps(3, NETIF_RSP_ERROR, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 1, "errors");
+	return expect_good_after();
+}
+
+/* One packet with one extra-info slot e: its responses are ERROR, NULL. */
+static int
+bad_extra(uint8_t type, uint16_t gso_size, uint8_t gso_type)
+{
+	netif_extra_info_t e;
+	struct rte_mbuf *m[4];
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.u.gso.size = gso_size;
+	e.u.gso.type = gso_type;
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_extra_info, 9, 100);
+	tg_tx_extra(&g, &e);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "extra type %u, GSO %u/%u",
+		type, gso_size, gso_type);
+	return expect_rsps(2, NETIF_RSP_ERROR, 1u << 1);
+}
+
+static int
+test_bad_extra_info(void)
+{
+	if (bad_extra(XEN_NETIF_EXTRA_TYPE_NONE, 0, 0) != TEST_SUCCESS ||
+			bad_extra(XEN_NETIF_EXTRA_TYPE_MAX, 0, 0) != TEST_SUCCESS ||
+			bad_extra(0xff, 0, 0) != TEST_SUCCESS ||
+			bad_extra(XEN_NETIF_EXTRA_TYPE_GSO, 0, XEN_NETIF_GSO_TYPE_TCPV4) !=
+				TEST_SUCCESS ||
+			bad_extra(XEN_NETIF_EXTRA_TYPE_GSO, 1448, XEN_NETIF_GSO_TYPE_NONE) !=
+				TEST_SUCCESS ||
+			bad_extra(XEN_NETIF_EXTRA_TYPE_GSO, 1448, 3) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 6, "errors");
+	return expect_good_after();
+}
+
+/* More extra-info slots than there are types: fatal. */
+static int
+test_too_many_extras(void)
+{
+	netif_extra_info_t e;
+	struct rte_mbuf *m[4];
+	unsigned int i;
+
+	memset(&e, 0, sizeof(e));
+	e.type = XEN_NETIF_EXTRA_TYPE_HASH;
+	e.flags = XEN_NETIF_EXTRA_FLAG_MORE;
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_extra_info, 1, 100);
+	for (i = 0; i < 30; i++)
+		tg_tx_extra(&g, &e);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "burst");
+	return expect_fatal(XNB_FATAL_TX_EXTRAS);
+}
+
+/* The same extra type twice: an error, not an overwrite. */
+static int
+test_duplicate_extra(void)
+{
+	netif_extra_info_t e;
+	struct rte_mbuf *m[4];
+
+	memset(&e, 0, sizeof(e));
+	e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+	e.flags = XEN_NETIF_EXTRA_FLAG_MORE;
+	e.u.gso.size = 1000;
+	e.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV6;
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_extra_info, 1, 100);
+	tg_tx_extra(&g, &e);
+	e.flags = 0;
+	tg_tx_extra(&g, &e);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "dropped");
+	return expect_rsps(3, NETIF_RSP_ERROR, 0x6);
+}
+
+/* XSA-155: a slot rewritten after the backend saw it; the first copy counts. */
+static int
+test_double_fetch(void)
+{
+	uint16_t sizes[] = { 1000, 800 };
+	netif_tx_request_t *first;
+	struct rte_mbuf *m[4];
+	int n;
+
+	tg_fill(data, 1800, 8);
+	tg_tx_pkt(&g, data, sizes, 2, 0);
+	/* Only the first slot is published: the packet is partial. */
+	g.tx_sring->req_prod = g.tx.req_prod_pvt - 1;
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "partial");
+	/* The guest now rewrites the first slot, then publishes the rest. */
+	first = RING_GET_REQUEST(&g.tx, 0);
+	first->size = 60000;
+	first->gref = TG_BAD_REF;
+	first->id = 999;
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "the packet as first seen");
+	n = tg_mbuf_read(m[0], out, sizeof(out));
+	rte_pktmbuf_free(m[0]);
+	TEST_ASSERT_EQUAL(n, 1800, "length from the first copy");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 1800, "data");
+	{
+		netif_tx_response_t rsp[2];
+
+		TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, 2), 2, "responses");
+		TEST_ASSERT_EQUAL(rsp[0].id, 0, "id from the first copy");
+		TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "status");
+	}
+	return TEST_SUCCESS;
+}
+
+/* The guest scribbles over rsp_prod and rsp_event: no harm to us. */
+static int
+test_rsp_prod_scribbled(void)
+{
+	struct rte_mbuf *m[4];
+
+	g.tx_sring->rsp_prod = 0xdeadbeef;
+	g.tx_sring->rsp_event = 0x12345678;
+	tg_tx_simple(&g, 100, 1);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "delivered");
+	rte_pktmbuf_free(m[0]);
+	TEST_ASSERT_EQUAL(g.tx_sring->rsp_prod, 1, "rsp_prod is ours");
+	return TEST_SUCCESS;
+}
+
+/* The guest-rx ring claims more requests than it holds. */
+static int
+test_rx_ring_overflow(void)
+{
+	struct rte_mbuf *m;
+
+	m = rte_pktmbuf_alloc(tg_pool());
+	TEST_ASSERT_NOT_NULL(m, "mbuf");
+	m->data_len = m->pkt_len = 60;
+	g.rx_sring->req_prod = g.q->guest_rx.req_cons + XNB_RX_RING_SIZE + 1;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 0, "nothing sent");
+	rte_pktmbuf_free(m);
+	TEST_ASSERT_EQUAL(tg_rx_pending(&g), 0, "no response");
+	g.rx_sring->req_prod = g.q->guest_rx.req_cons;
+	g.rx.req_prod_pvt = g.q->guest_rx.req_cons;
+	return expect_fatal(XNB_FATAL_RX_RING_OVERFLOW);
+}
+
+/* Linux: at connect, req_prod - rsp_prod > ring size is refused. */
+static int
+test_connect_refused(void)
+{
+	g.tx_sring->req_prod = g.tx_sring->rsp_prod + XNB_TX_RING_SIZE + 1;
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EIO, "guest-tx ring");
+	TEST_ASSERT(!g.q->connected, "not connected");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
+	TEST_ASSERT_NULL(g.q->evtchn, "no event channel left");
+	g.tx_sring->req_prod = g.tx_sring->rsp_prod + XNB_TX_RING_SIZE;
+
+	g.rx_sring->req_prod = g.rx_sring->rsp_prod - 1;
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EIO, "guest-rx ring");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
+	g.rx_sring->req_prod = g.rx_sring->rsp_prod;
+
+	/* A full ring (exactly the ring size) is fine. */
+	TEST_ASSERT_SUCCESS(tg_connect(&g, true), "connect");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 2, "rings mapped");
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EBUSY, "connect twice");
+	return TEST_SUCCESS;
+}
+
+/* A ring ref the guest did not grant, or granted read-only. */
+static int
+test_connect_bad_refs(void)
+{
+	int ref;
+
+	g.tx_ring_ref = TG_BAD_REF;
+	TEST_ASSERT(tg_connect(&g, true) < 0, "unknown ring ref");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
+	ref = xensim_grant_access(g.dom, XENSIM_BACKEND_DOMID, TG_TX_RING_PFN, true);
+	TEST_ASSERT(ref > 0, "grant");
+	g.tx_ring_ref = (uint32_t)ref;
+	TEST_ASSERT(tg_connect(&g, true) < 0, "read-only ring");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
+	g.port = 4000;
+	ref = xensim_grant_access(g.dom, XENSIM_BACKEND_DOMID, TG_TX_RING_PFN, false);
+	g.tx_ring_ref = (uint32_t)ref;
+	TEST_ASSERT(tg_connect(&g, true) < 0, "bad event channel");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
+	TEST_ASSERT_NULL(g.q->evtchn, "no event channel left");
+	return TEST_SUCCESS;
+}
+
+/* A guest-rx buffer granted read-only: the copy into it fails. */
+static int
+test_readonly_rx_buffer(void)
+{
+	netif_rx_response_t rsp[2];
+	struct rte_mbuf *m;
+	int ref;
+
+	ref = xensim_grant_access(g.dom, XENSIM_BACKEND_DOMID, TG_RX_BUF_PFN, true);
+	TEST_ASSERT(ref > 0, "grant");
+	tg_rx_req(&g, 77, (uint32_t)ref);
+	tg_rx_push(&g);
+	tg_fill(data, 100, 1);
+	m = tg_mbuf(tg_pool(), data, 100);
+	TEST_ASSERT_NOT_NULL(m, "mbuf");
+	memset(tg_rx_buf(&g, 0), 0x55, 100);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 1, "consumed");
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, 2), 1, "a response");
+	TEST_ASSERT_EQUAL(rsp[0].id, 77, "id");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_ERROR, "status");
+	TEST_ASSERT_EQUAL(tg_rx_buf(&g, 0)[0], 0x55, "the page was not written");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, 1, "errors");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
+/* The verdict functions on their own. */
+static int
+test_verdicts(void)
+{
+	netif_tx_request_t reqs[XNB_TX_RING_SIZE];
+	const netif_tx_request_t *p[XNB_FATAL_TX_SLOTS];
+	netif_extra_info_t e[2];
+	struct xnb_rx_extras ext;
+	struct xnb_rx_walk w;
+	uint16_t first_len;
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(xnb_rx_count_verdict(1), XNB_VERDICT_OK, "1");
+	TEST_ASSERT_EQUAL(xnb_rx_count_verdict(18), XNB_VERDICT_OK, "18");
+	TEST_ASSERT_EQUAL(xnb_rx_count_verdict(19), XNB_VERDICT_ERROR, "19");
+	TEST_ASSERT_EQUAL(xnb_rx_count_verdict(20), XNB_VERDICT_FATAL, "20");
+	TEST_ASSERT_EQUAL(xnb_rx_count_verdict(65535), XNB_VERDICT_FATAL, "65535");
+
+	memset(reqs, 0, sizeof(reqs));
+	for (i = 0; i < XNB_FATAL_TX_SLOTS; i++)
+		p[i] = &reqs[i];
+	reqs[0].size = 1000;
+	reqs[0].offset = 3096;
+	TEST_ASSERT_EQUAL(xnb_rx_slots_verdict(p, 1, &first_len), XNB_VERDICT_OK, "page end");
+	TEST_ASSERT_EQUAL(first_len, 1000, "first_len");
+	reqs[0].offset = 3097;
+	TEST_ASSERT_EQUAL(xnb_rx_slots_verdict(p, 1, &first_len), XNB_VERDICT_ERROR, "past");
+	reqs[0].offset = 0xffff;
+	reqs[0].size = 0xffff;
+	TEST_ASSERT_EQUAL(xnb_rx_slots_verdict(p, 1, &first_len), XNB_VERDICT_ERROR,
+		"no 16-bit wrap");
+	reqs[0].offset = 0;
+	reqs[1].size = 4096;
+	reqs[0].size = 0xffff;
+	for (i = 2; i < 17; i++)
+		reqs[i].size = 4096;
+	/* 16 * 4096 = 65536 > 65535 */
+	TEST_ASSERT_EQUAL(xnb_rx_slots_verdict(p, 17, &first_len), XNB_VERDICT_ERROR,
+		"rest above total");
+	reqs[16].size = 4095;
+	TEST_ASSERT_EQUAL(xnb_rx_slots_verdict(p, 17, &first_len), XNB_VERDICT_OK, "exact");
+	TEST_ASSERT_EQUAL(first_len, 0, "nothing left for the first slot");
+	TEST_ASSERT_EQUAL(xnb_rx_slots_verdict(p, 0, &first_len), XNB_VERDICT_ERROR, "none");
+
+	memset(e, 0, sizeof(e));
+	e[0].type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD;
+	e[1].type = XEN_NETIF_EXTRA_TYPE_GSO;
+	e[1].u.gso.size = 9000;
+	e[1].u.gso.type = XEN_NETIF_GSO_TYPE_TCPV6;
+	TEST_ASSERT_EQUAL(xnb_rx_extras_verdict(e, 2, &ext), XNB_VERDICT_OK, "extras");
+	TEST_ASSERT_EQUAL(ext.gso_size, 9000, "gso size");
+	TEST_ASSERT_EQUAL(ext.gso_type, XEN_NETIF_GSO_TYPE_TCPV6, "gso type");
+	e[0].type = XEN_NETIF_EXTRA_TYPE_GSO;
+	TEST_ASSERT_EQUAL(xnb_rx_extras_verdict(e, 2, &ext), XNB_VERDICT_ERROR, "twice");
+
+	/* A walk across the end of the copy array (mask), partial, then whole. */
+	memset(reqs, 0, sizeof(reqs));
+	reqs[255] = (netif_tx_request_t){ .flags = NETTXF_more_data, .size = 200 };
+	reqs[0] = (netif_tx_request_t){ .flags = NETTXF_more_data, .size = 50 };
+	reqs[1] = (netif_tx_request_t){ .size = 50 };
+	TEST_ASSERT_EQUAL(xnb_rx_walk(reqs, 255, 255, 2, &w), XNB_VERDICT_PARTIAL, "partial");
+	TEST_ASSERT_EQUAL(xnb_rx_walk(reqs, 255, 255, 0, &w), XNB_VERDICT_PARTIAL, "empty");
+	TEST_ASSERT_EQUAL(xnb_rx_walk(reqs, 255, UINT32_MAX, 3, &w), XNB_VERDICT_OK,
+		"whole, from index 2^32 - 1");
+	TEST_ASSERT_EQUAL(w.nb_reqs, 3, "slots");
+	TEST_ASSERT_EQUAL(w.nb_data, 3, "data slots");
+	TEST_ASSERT_EQUAL(w.first_len, 100, "first slot's bytes");
+	return TEST_SUCCESS;
+}
+
+static int
+hostile_suite_setup(void)
+{
+	return tg_pool() != NULL ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static struct unit_test_suite hostile_suite = {
+	.suite_name = "hostile",
+	.setup = hostile_suite_setup,
+	.unit_test_cases = {
+		TEST_CASE(test_verdicts),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_ring_overflow),
+		TEST_CASE_ST(setup_wrap32, teardown, test_tx_ring_overflow),
+		TEST_CASE_ST(setup_wrap32, teardown, test_tx_ring_rewind),
+		TEST_CASE_ST(setup_zero, teardown, test_slot_crosses_page),
+		TEST_CASE_ST(setup_zero, teardown, test_18_slots_ok),
+		TEST_CASE_ST(setup_zero, teardown, test_19_slots_error),
+		TEST_CASE_ST(setup_zero, teardown, test_20_slots_fatal),
+		TEST_CASE_ST(setup_zero, teardown, test_20_slots_partial_fatal),
+		TEST_CASE_ST(setup_zero, teardown, test_endless_chain_fatal),
+		TEST_CASE_ST(setup_zero, teardown, test_fatal_mid_burst),
+		TEST_CASE_ST(setup_zero, teardown, test_zero_size_slots),
+		TEST_CASE_ST(setup_zero, teardown, test_empty_first_slot),
+		TEST_CASE_ST(setup_zero, teardown, test_first_slot_too_small),
+		TEST_CASE_ST(setup_zero, teardown, test_first_size_below_rest),
+		TEST_CASE_ST(setup_zero, teardown, test_bad_extra_info),
+		TEST_CASE_ST(setup_zero, teardown, test_too_many_extras),
+		TEST_CASE_ST(setup_zero, teardown, test_duplicate_extra),
+		TEST_CASE_ST(setup_zero, teardown, test_double_fetch),
+		TEST_CASE_ST(setup_zero, teardown, test_rsp_prod_scribbled),
+		TEST_CASE_ST(setup_zero, teardown, test_rx_ring_overflow),
+		TEST_CASE_ST(setup_init, teardown, test_connect_refused),
+		TEST_CASE_ST(setup_init, teardown, test_connect_bad_refs),
+		TEST_CASE_ST(setup_zero, teardown, test_readonly_rx_buffer),
+		TEST_CASES_END()
+	}
+};
+
+REGISTER_TEST_SUITE(hostile_suite);

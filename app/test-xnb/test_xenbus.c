@@ -46,7 +46,10 @@ xenstored(const char *verb)
 		fprintf(stderr, "XNB_XENSTORED_SCRIPT and XNB_XENSTORED_SHIM must be set (meson test sets them)\n");
 		return -1;
 	}
-	snprintf(cmd, sizeof(cmd), "%s %s %s %s", script, verb, sim_dir, shim);
+	if (strcmp(verb, "start") == 0)
+		snprintf(cmd, sizeof(cmd), "%s start %s %s", script, sim_dir, shim);
+	else
+		snprintf(cmd, sizeof(cmd), "%s %s %s", script, verb, sim_dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 

@@ -5,7 +5,7 @@
  *
  *   test-xnb [EAL args] -- [SUITE ...]
  *
- * Without EAL args it uses "--no-huge --no-pci -m 512 --in-memory". No
+ * Without EAL args it uses "--no-huge --no-pci -m 512 --no-shconf". No
  * suite names, or "all", runs every suite. The last line is
  * "N passed, N failed" (skipped cases add ", N skipped").
  */
@@ -96,7 +96,7 @@ int
 main(int argc, char **argv)
 {
 	char *def_args[] = { argv[0], "--no-huge", "--no-pci", "-m", "512",
-		"--in-memory", "--log-level=pmd.net.xnb:debug", NULL };
+		"--no-shconf", "--log-level=pmd.net.xnb:debug", NULL };
 	struct test_suite_entry *e;
 	int ret, i, nsel;
 	char **sel;

@@ -22,6 +22,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,9 +102,8 @@ xensim_evtchn_open(struct xensim_dom *d, uint16_t self)
 		rnd = (uint64_t)(uintptr_t)h ^ ((uint64_t)getpid() << 32);
 	/* Abstract name: a leading NUL, then no terminator. */
 	n = snprintf(h->sock_name + 1, sizeof(h->sock_name) - 1,
-		"xensim-%d-%u-%016llx", (int)getpid(),
-		__atomic_fetch_add(&handle_seq, 1, __ATOMIC_RELAXED),
-		(unsigned long long)rnd);
+		"xensim-%d-%u-%016" PRIx64, (int)getpid(),
+		__atomic_fetch_add(&handle_seq, 1, __ATOMIC_RELAXED), rnd);
 	h->sock_name[0] = '\0';
 	h->sock_len = (uint32_t)n + 1;
 

@@ -187,6 +187,7 @@ static int
 nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeout_ms)
 {
 	uint64_t deadline = nf_now_ms() + timeout_ms;
+	uint64_t now, left;
 	struct pollfd pfd;
 	int s;
 
@@ -200,11 +201,11 @@ nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeout_ms
 			return s;
 		if (nf_cancelled(nf))
 			return -EINTR;
-		uint64_t now = nf_now_ms();
+		now = nf_now_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		/* Wake up now and then to look at the cancel flag. */
-		uint64_t left = deadline - now;
+		left = deadline - now;
 		if (left > 200)
 			left = 200;
 		if (pfd.fd < 0) {
@@ -472,6 +473,21 @@ nf_rx_refill(struct netfront_queue *q)
 }
 
 static void
+nf_stats_add(struct netfront_stats *s, const struct netfront_stats *a)
+{
+	s->tx_packets += a->tx_packets;
+	s->tx_bytes += a->tx_bytes;
+	s->tx_errors += a->tx_errors;
+	s->tx_completed += a->tx_completed;
+	s->rx_packets += a->rx_packets;
+	s->rx_bytes += a->rx_bytes;
+	s->rx_errors += a->rx_errors;
+	s->proto_errors += a->proto_errors;
+	s->notifies += a->notifies;
+	s->events += a->events;
+}
+
+static void
 nf_queue_release(struct netfront_queue *q)
 {
 	struct netfront *nf = q->nf;
@@ -492,6 +508,8 @@ nf_queue_release(struct netfront_queue *q)
 	q->port = -1;
 	free(q->asm_buf);
 	q->asm_buf = NULL;
+	nf_stats_add(&nf->stats_closed, &q->stats);
+	memset(&q->stats, 0, sizeof(q->stats));
 }
 
 static int
@@ -591,9 +609,50 @@ fail:
 
 /* --- Open / close --- */
 
+/*
+ * libxenstore 4.17 takes the daemon's socket from $XENSTORED_PATH only (no
+ * call takes a path): set it around xs_open() and put the old value back,
+ * as the driver's sim ops do. Not safe against getenv() in other threads;
+ * open netfronts from one thread.
+ */
+static struct xs_handle *
+nf_xs_open(const char *sock)
+{
+	const char *old = getenv("XENSTORED_PATH");
+	char *saved = NULL;
+	struct xs_handle *xs;
+	bool changed = false;
+	int err;
+
+	if (old == NULL || strcmp(old, sock) != 0) {
+		if (old != NULL) {
+			saved = strdup(old);
+			if (saved == NULL)
+				return NULL;
+		}
+		if (setenv("XENSTORED_PATH", sock, 1) != 0) {
+			free(saved);
+			return NULL;
+		}
+		changed = true;
+	}
+	xs = xs_open(XS_OPEN_SOCKETONLY);
+	err = errno;
+	if (changed) {
+		if (saved != NULL)
+			setenv("XENSTORED_PATH", saved, 1);
+		else
+			unsetenv("XENSTORED_PATH");
+	}
+	free(saved);
+	errno = err;
+	return xs;
+}
+
 struct netfront *
 netfront_open(const struct netfront_conf *conf)
 {
+	static const uint8_t zero_mac[6];
 	struct netfront *nf;
 	char sock[PATH_MAX];
 	struct stat st;
@@ -633,7 +692,6 @@ netfront_open(const struct netfront_conf *conf)
 	nf->be_state = XenbusStateUnknown;
 	nf->nr_queues = 0;
 
-	static const uint8_t zero_mac[6];
 	if (memcmp(nf->conf.mac, zero_mac, 6) == 0) {
 		/* Xen's OUI, as xl makes them up: 00:16:3e:xx:xx:xx. */
 		nf->conf.mac[0] = 0x00;
@@ -695,12 +753,7 @@ netfront_open(const struct netfront_conf *conf)
 		err = ENOENT;
 		goto fail;
 	}
-	/* libxenstore 4.17 connects to $XENSTORED_PATH when it is set. */
-	if (setenv("XENSTORED_PATH", sock, 1) != 0) {
-		err = errno;
-		goto fail;
-	}
-	nf->xs = xs_open(XS_OPEN_SOCKETONLY);
+	nf->xs = nf_xs_open(sock);
 	if (nf->xs == NULL) {
 		err = errno;
 		NF_ERR(nf, "cannot connect to xenstored at %s: %s", sock, strerror(err));
@@ -731,7 +784,16 @@ netfront_close(struct netfront *nf)
 	if (nf->nr_queues != 0)
 		netfront_disconnect(nf);
 	if (nf->xs != NULL) {
+		bool ts = nf->toolstack_done;
+
 		netfront_toolstack_destroy(nf);
+		if (ts && nf->own_dom) {
+			/* The domain goes too, as with xl destroy. */
+			char path[64];
+
+			snprintf(path, sizeof(path), "/local/domain/%u", nf->conf.domid);
+			xs_rm(nf->xs, XBT_NULL, path);
+		}
 		if (nf->watching)
 			xs_unwatch(nf->xs, nf->be_state_path, NF_WATCH_TOKEN);
 		xs_close(nf->xs);
@@ -846,6 +908,12 @@ netfront_connect(struct netfront *nf)
 	if (nf->nr_queues != 0)
 		return -EISCONN;
 	nf->backend_gone = false;
+	if (nf->toolstack_done || nf->be_state != XenbusStateUnknown) {
+		/* A new connection (again): we start Initialising. */
+		ret = netfront_set_state(nf, XenbusStateInitialising);
+		if (ret < 0)
+			return ret;
+	}
 
 	if (!nf->conf.toolstack || !nf->toolstack_done) {
 		ret = nf_find_backend(nf);
@@ -1157,6 +1225,7 @@ nf_tx_reap(struct netfront_queue *q)
 		struct netfront_tx_slot *s, *h;
 
 		RING_COPY_RESPONSE(&q->tx, i, &rsp);
+		q->tx.rsp_cons = i + 1;
 		if (rsp.status == NETIF_RSP_NULL) {
 			/* Answers an extra-info slot; we never send one. */
 			nf_proto_error(q, "NETIF_RSP_NULL for id %u at %u", rsp.id, i);
@@ -1207,6 +1276,7 @@ nf_rx_deliver(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 	q->asm_busy = false;
 	q->asm_bad = false;
 	q->asm_extra = false;
+	q->asm_more = false;
 	q->asm_len = 0;
 	q->asm_slots = 0;
 }
@@ -1232,6 +1302,7 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 		bool more;
 
 		RING_COPY_RESPONSE(&q->rx, i, &rsp);
+		q->rx.rsp_cons = i + 1;       /* its slot may take a request now */
 		/* The backend is done with the buffer: take the grant back first. */
 		if (b->gref > 0 && netfront_ungrant(nf, (uint32_t)b->gref) != 0) {
 			nf_proto_error(q, "rx grant %u of buffer %u still in use after its response",
@@ -1393,21 +1464,9 @@ netfront_get_stats(const struct netfront *nf, struct netfront_stats *s)
 {
 	uint16_t i;
 
-	memset(s, 0, sizeof(*s));
-	for (i = 0; i < nf->nr_queues; i++) {
-		const struct netfront_stats *qs = &nf->q[i].stats;
-
-		s->tx_packets += qs->tx_packets;
-		s->tx_bytes += qs->tx_bytes;
-		s->tx_errors += qs->tx_errors;
-		s->tx_completed += qs->tx_completed;
-		s->rx_packets += qs->rx_packets;
-		s->rx_bytes += qs->rx_bytes;
-		s->rx_errors += qs->rx_errors;
-		s->proto_errors += qs->proto_errors;
-		s->notifies += qs->notifies;
-		s->events += qs->events;
-	}
+	*s = nf->stats_closed;
+	for (i = 0; i < nf->nr_queues; i++)
+		nf_stats_add(s, &nf->q[i].stats);
 }
 
 uint64_t

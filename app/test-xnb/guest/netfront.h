@@ -36,8 +36,21 @@
 #include "xnb_netif.h"
 #include "xensim.h"
 
-#define NETFRONT_TX_RING_SIZE XNB_TX_RING_SIZE
-#define NETFRONT_RX_RING_SIZE XNB_RX_RING_SIZE
+/*
+ * ring.h maps xen_mb()/xen_rmb()/xen_wmb() to mb()/rmb()/wmb(), which
+ * nothing defines, when __XEN_INTERFACE_VERSION__ is below 0x00030208 - and
+ * xen-compat.h sets it to 0 for anyone including xen/xen.h first. The ring
+ * macros expand these at their use, so fences defined here win.
+ */
+#undef xen_mb
+#undef xen_rmb
+#undef xen_wmb
+#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+#define NETFRONT_TX_RING_SIZE ((unsigned int)XNB_TX_RING_SIZE)
+#define NETFRONT_RX_RING_SIZE ((unsigned int)XNB_RX_RING_SIZE)
 #define NETFRONT_MAX_QUEUES 8
 /* Largest frame: netif's 16-bit size field. */
 #define NETFRONT_MAX_FRAME XEN_NETIF_MAX_TX_SIZE
@@ -94,6 +107,9 @@ struct netfront_conf {
 
 	enum netfront_tx_layout tx_layout;
 	uint32_t seed;             /* for the varied layout */
+
+	/* When set and non-zero, waits give up with -EINTR (signal handlers). */
+	const volatile int *cancel;
 };
 
 struct netfront_stats {
@@ -160,6 +176,7 @@ struct netfront_queue {
 	bool asm_busy;             /* a frame is being gathered */
 	bool asm_bad;              /* it is being dropped */
 	bool asm_extra;            /* the next response is an extra-info slot */
+	bool asm_more;             /* the last data slot said more_data */
 	uint32_t asm_len;
 	uint32_t asm_slots;
 	uint8_t *asm_buf;          /* NETFRONT_MAX_FRAME bytes */
@@ -196,6 +213,8 @@ struct netfront {
 
 	uint16_t nr_queues;
 	struct netfront_queue q[NETFRONT_MAX_QUEUES];
+	/* Counters of queues already released (disconnects). */
+	struct netfront_stats stats_closed;
 };
 
 /* Receive callback: frame valid during the call only. netfront_send() may

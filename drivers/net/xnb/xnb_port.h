@@ -30,7 +30,7 @@ struct xnb_xenbus {
 	uint32_t self_domid;            /* the backend's own domain */
 	char backend[XNB_XS_PATH_MAX];  /* .../backend/<type>/<domid>/<handle> */
 	char frontend[XNB_XS_PATH_MAX]; /* from the backend's "frontend" key */
-	char token[64];
+	char token[80];                 /* "xnb-" and the port name */
 	bool frontend_watched;
 	bool connected;                 /* rings mapped, event channel bound */
 	int state;                      /* XenbusState we last wrote, or -1 */

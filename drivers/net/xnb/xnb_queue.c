@@ -223,7 +223,8 @@ xnb_fatal_str(enum xnb_fatal why)
 	case XNB_FATAL_RX_RING_OVERFLOW:
 		return "guest-rx ring overflow: req_prod - req_cons exceeds the ring size";
 	case XNB_FATAL_TOO_MANY_SLOTS:
-		return "guest-tx packet with too many slots (" RTE_STR(XNB_FATAL_TX_SLOTS) " or more)";
+		return "guest-tx packet with too many slots ("
+			RTE_STR(XNB_FATAL_TX_SLOTS) " or more)";
 	case XNB_FATAL_COPY:
 		return "the grant copy call failed";
 	case XNB_FATAL_TX_EXTRAS:

@@ -155,7 +155,7 @@ xnb_rx_walk(const netif_tx_request_t *reqs, uint32_t mask, RING_IDX start,
 	more = (req->flags & NETTXF_more_data) != 0;
 	while (more) {
 		if (w->nb_data == XNB_FATAL_TX_SLOTS) {
-			w->why = XNB_FATAL_TX_SLOTS;
+			w->why = XNB_FATAL_TOO_MANY_SLOTS;
 			return XNB_VERDICT_FATAL;
 		}
 		if (i >= avail)
@@ -168,7 +168,7 @@ xnb_rx_walk(const netif_tx_request_t *reqs, uint32_t mask, RING_IDX start,
 
 	v = xnb_rx_slots_verdict(w->data, w->nb_data, &w->first_len);
 	if (v == XNB_VERDICT_FATAL) {
-		w->why = XNB_FATAL_TX_SLOTS;
+		w->why = XNB_FATAL_TOO_MANY_SLOTS;
 		return v;
 	}
 	ve = xnb_rx_extras_verdict(w->extras, w->nb_extras, &w->ext);

@@ -35,6 +35,17 @@
 /* Slots of the largest frame. */
 #define TX_MAX_SLOTS ((XNB_MAX_FRAME + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE)
 
+/* Segments of a chain, up to one more than a copy batch holds. */
+static inline uint32_t
+tx_count_segs(const struct rte_mbuf *m)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL && n <= XNB_COPY_BATCH; m = m->next)
+		n++;
+	return n;
+}
+
 /* The copy segments of mbuf m into its posted slots. */
 static uint32_t
 tx_build(struct xnb_txq *txq, struct rte_mbuf *m, RING_IDX first_slot, uint32_t nsegs)
@@ -161,11 +172,15 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		slots = len == 0 ? 1 : (len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
 		if (slots > avail)
 			break;
-		/* Every mbuf segment piece, plus one more per page boundary. */
-		worst = (uint32_t)m->nb_segs + slots - 1;
+		/*
+		 * Every mbuf segment piece, plus one more per page boundary.
+		 * The chain is counted, not taken from nb_segs: the copy array
+		 * must not overflow whatever the mbuf says.
+		 */
+		worst = tx_count_segs(m) + slots - 1;
 		if (unlikely(worst > XNB_COPY_BATCH)) {
 			XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a frame of %u mbufs",
-				q->domid, q->id, m->nb_segs);
+				q->domid, q->id, worst + 1 - slots);
 			rte_pktmbuf_free(m);
 			txq->stats.errors++;
 			continue;

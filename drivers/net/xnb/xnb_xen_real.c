@@ -1,1 +1,347 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The Xen access ops on a Xen host (dom0 or a driver domain): Xen's own
+ * user-space libraries over the Linux Xen devices.
+ *
+ *   grants          libxengnttab  /dev/xen/gntdev    (module xen-gntdev)
+ *   event channels  libxenevtchn  /dev/xen/evtchn    (module xen-evtchn)
+ *   xenstore        libxenstore   xenstored's socket or /dev/xen/xenbus
+ *
+ * Messages of the Xen libraries go to the driver's log type through a
+ * xentoollog logger instead of stderr.
+ *
+ * Differences from the simulated platform a caller must respect:
+ * - gntdev refuses a whole grant-copy call with EINVAL when a segment's
+ *   foreign offset + len exceeds 4096 or a segment has no grant at all
+ *   (xensim answers the former per segment with GNTST_bad_copy_arg).
+ *   Copies are split in batches of 16 in the kernel, so a failing call
+ *   may have copied earlier segments.
+ * - /dev/xen/evtchn masks a port when it reports it: evtchn_unmask must
+ *   follow evtchn_pending for the next event to arrive.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+#include <xentoollog.h>
+
+#include "xnb_logs.h"
+#include "xnb_xen.h"
+
+/*
+ * Grant pages one handle may have mapped at once: two ring pages per
+ * queue, with room to spare. Linux ignores it since 5.8 (no limit).
+ */
+#define XNB_REAL_MAX_GRANTS 1024
+
+struct xnb_xen {
+	uint16_t domid;
+	xengnttab_handle *xgt;
+};
+
+struct xnb_evtchn {
+	xenevtchn_handle *xce;
+};
+
+/* --- the Xen libraries' messages into our log --- */
+
+static void
+xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level level,
+		int errnoval, const char *context, const char *format, va_list al)
+{
+	uint32_t rte_level;
+	char msg[512];
+
+	if (level >= XTL_ERROR)
+		rte_level = RTE_LOG_ERR;
+	else if (level == XTL_WARN)
+		rte_level = RTE_LOG_WARNING;
+	else if (level == XTL_NOTICE)
+		rte_level = RTE_LOG_NOTICE;
+	else if (level >= XTL_PROGRESS)
+		rte_level = RTE_LOG_INFO;
+	else
+		rte_level = RTE_LOG_DEBUG;
+	vsnprintf(msg, sizeof(msg), format, al);
+	if (errnoval >= 0)
+		rte_log(rte_level, xnb_logtype, "xen %s: %s: %s\n",
+			context != NULL ? context : "lib", msg, strerror(errnoval));
+	else
+		rte_log(rte_level, xnb_logtype, "xen %s: %s\n",
+			context != NULL ? context : "lib", msg);
+}
+
+static void
+xtl_destroy(struct xentoollog_logger *logger)
+{
+}
+
+static struct xentoollog_logger xnb_xtl = {
+	.vmessage = xtl_vmessage,
+	.progress = NULL,
+	.destroy = xtl_destroy,
+};
+
+/* --- grants --- */
+
+static int
+real_open(struct xnb_xen **xp, const struct xnb_xen_params *p)
+{
+	struct xnb_xen *x;
+	int err;
+
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	x->domid = p->domid;
+	x->xgt = xengnttab_open(&xnb_xtl, 0);
+	if (x->xgt == NULL) {
+		err = errno;
+		XNB_LOG(ERR, "xengnttab_open failed: %s; a Xen backend needs dom0 "
+			"(or a driver domain) with /dev/xen/gntdev (modprobe xen-gntdev)",
+			strerror(err));
+		free(x);
+		return -err;
+	}
+	/* Must come right after open, before any other call on the handle. */
+	if (xengnttab_set_max_grants(x->xgt, XNB_REAL_MAX_GRANTS) != 0)
+		XNB_LOG(WARNING, "xengnttab_set_max_grants(%u) failed: %s",
+			XNB_REAL_MAX_GRANTS, strerror(errno));
+	*xp = x;
+	return 0;
+}
+
+static void
+real_close(struct xnb_xen *x)
+{
+	if (x == NULL)
+		return;
+	if (xengnttab_close(x->xgt) != 0)
+		XNB_LOG(WARNING, "xengnttab_close failed: %s", strerror(errno));
+	free(x);
+}
+
+static struct xs_handle *
+real_xs_open(struct xnb_xen *x)
+{
+	struct xs_handle *xs = xs_open(0);
+
+	if (xs == NULL)
+		XNB_LOG(ERR, "xs_open failed: %s; is xenstored running "
+			"(its socket, or /dev/xen/xenbus)?", strerror(errno));
+	return xs;
+}
+
+static void *
+real_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
+		const uint32_t *refs, bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	void *addr;
+	int err;
+
+	if (refs == NULL || count == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* libxengnttab only reads refs; its prototype lacks the const. */
+	addr = xengnttab_map_domain_grant_refs(x->xgt, count, domid,
+		(uint32_t *)(uintptr_t)refs, prot);
+	if (addr == NULL) {
+		err = errno;
+		XNB_LOG(ERR, "xengnttab_map_domain_grant_refs of %u ref(s) of domain "
+			"%u (first %u, %s) failed: %s", count, domid, refs[0],
+			writable ? "read-write" : "read-only", strerror(err));
+		errno = err;
+	}
+	return addr;
+}
+
+static int
+real_unmap(struct xnb_xen *x, void *addr, uint32_t count)
+{
+	int err;
+
+	if (xengnttab_unmap(x->xgt, addr, count) != 0) {
+		err = errno;
+		XNB_LOG(ERR, "xengnttab_unmap of %u page(s) at %p failed: %s",
+			count, addr, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int
+real_copy(struct xnb_xen *x, uint32_t count,
+		xengnttab_grant_copy_segment_t *segs)
+{
+	int err;
+
+	if (unlikely(xengnttab_grant_copy(x->xgt, count, segs) != 0)) {
+		err = errno;
+		/* The caller disconnects the queue: this is logged once. */
+		XNB_LOG(ERR, "xengnttab_grant_copy of %u segment(s) for domain %u "
+			"failed: %s", count, x->domid, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* --- event channels --- */
+
+static struct xnb_evtchn *
+real_evtchn_open(struct xnb_xen *x)
+{
+	struct xnb_evtchn *e;
+	int fd, flags, err;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->xce = xenevtchn_open(&xnb_xtl, 0);
+	if (e->xce == NULL) {
+		err = errno;
+		XNB_LOG(ERR, "xenevtchn_open failed: %s; a Xen backend needs "
+			"/dev/xen/evtchn (modprobe xen-evtchn)", strerror(err));
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	/*
+	 * xenevtchn_pending() is a read() of the device: non-blocking, it
+	 * says EAGAIN when nothing is pending, as the ops table promises.
+	 */
+	fd = xenevtchn_fd(e->xce);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+		err = errno;
+		XNB_LOG(ERR, "cannot make the event channel fd %d non-blocking: %s",
+			fd, strerror(err));
+		xenevtchn_close(e->xce);
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	return e;
+}
+
+static void
+real_evtchn_close(struct xnb_evtchn *e)
+{
+	if (e == NULL)
+		return;
+	if (xenevtchn_close(e->xce) != 0)
+		XNB_LOG(WARNING, "xenevtchn_close failed: %s", strerror(errno));
+	free(e);
+}
+
+static int
+real_evtchn_fd(struct xnb_evtchn *e)
+{
+	return xenevtchn_fd(e->xce);
+}
+
+static int
+real_evtchn_bind(struct xnb_evtchn *e, uint16_t domid, uint32_t remote_port)
+{
+	xenevtchn_port_or_error_t port;
+	int err;
+
+	port = xenevtchn_bind_interdomain(e->xce, domid, remote_port);
+	if (port < 0) {
+		err = errno;
+		XNB_LOG(ERR, "xenevtchn_bind_interdomain to port %u of domain %u "
+			"failed: %s", remote_port, domid, strerror(err));
+		return -err;
+	}
+	return port;
+}
+
+static int
+real_evtchn_unbind(struct xnb_evtchn *e, uint32_t port)
+{
+	int err;
+
+	if (xenevtchn_unbind(e->xce, port) != 0) {
+		err = errno;
+		XNB_LOG(ERR, "xenevtchn_unbind of port %u failed: %s", port,
+			strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int
+real_evtchn_notify(struct xnb_evtchn *e, uint32_t port)
+{
+	int err;
+
+	if (unlikely(xenevtchn_notify(e->xce, port) != 0)) {
+		err = errno;
+		XNB_DP_LOG(ERR, "xenevtchn_notify of port %u failed: %s", port,
+			strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int
+real_evtchn_pending(struct xnb_evtchn *e)
+{
+	xenevtchn_port_or_error_t port = xenevtchn_pending(e->xce);
+	int err;
+
+	if (port < 0) {
+		err = errno;
+		if (err == EAGAIN || err == EWOULDBLOCK)
+			return -EAGAIN;
+		XNB_LOG(ERR, "xenevtchn_pending failed: %s", strerror(err));
+		return err != 0 ? -err : -EIO;
+	}
+	return port;
+}
+
+static int
+real_evtchn_unmask(struct xnb_evtchn *e, uint32_t port)
+{
+	int err;
+
+	if (xenevtchn_unmask(e->xce, port) != 0) {
+		err = errno;
+		XNB_LOG(ERR, "xenevtchn_unmask of port %u failed: %s", port,
+			strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+const struct xnb_xen_ops xnb_xen_real_ops = {
+	.name = "xen",
+	.open = real_open,
+	.close = real_close,
+	.xs_open = real_xs_open,
+	.map_refs = real_map_refs,
+	.unmap = real_unmap,
+	.copy = real_copy,
+	.evtchn_open = real_evtchn_open,
+	.evtchn_close = real_evtchn_close,
+	.evtchn_fd = real_evtchn_fd,
+	.evtchn_bind = real_evtchn_bind,
+	.evtchn_unbind = real_evtchn_unbind,
+	.evtchn_notify = real_evtchn_notify,
+	.evtchn_pending = real_evtchn_pending,
+	.evtchn_unmask = real_evtchn_unmask,
+};

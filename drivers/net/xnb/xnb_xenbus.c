@@ -147,19 +147,55 @@ disconnect(struct xnb_port *port, const char *why)
 		port->args.domid, why);
 }
 
+#define XNB_MSG_MAX (XNB_XS_PATH_MAX + 128)
+
+/* A number the frontend wrote; a bad one is reported to it. */
+static int
+read_frontend_uint(struct xnb_port *port, const char *key, const char *what,
+		unsigned long max, unsigned long *v)
+{
+	char msg[XNB_MSG_MAX];
+	int ret;
+
+	ret = xnb_xs_read_uint(port->bus.xs, XBT_NULL, port->bus.frontend, key, max, v);
+	if (ret != 0) {
+		snprintf(msg, sizeof(msg), "reading %s/%s: %s", port->bus.frontend, key,
+			ret == -ENOENT ? "missing" : what);
+		backend_error(port, msg);
+	}
+	return ret;
+}
+
+/* A feature flag the frontend wrote: absent, 0 or 1. */
+static int
+read_frontend_bool(struct xnb_port *port, const char *key, bool *v)
+{
+	char msg[XNB_MSG_MAX];
+	int ret;
+
+	ret = xnb_xs_read_bool(port->bus.xs, XBT_NULL, port->bus.frontend, key);
+	if (ret < 0) {
+		snprintf(msg, sizeof(msg), "reading %s/%s: neither 0 nor 1",
+			port->bus.frontend, key);
+		backend_error(port, msg);
+		return ret;
+	}
+	*v = ret == 1;
+	return 0;
+}
+
 /* Read and check the frontend's keys for the queue. */
 static int
 read_queue_conf(struct xnb_port *port, struct xnb_queue_conf *c)
 {
 	struct xnb_xenbus *bus = &port->bus;
-	const char *fe = bus->frontend;
+	char msg[XNB_MSG_MAX];
 	unsigned long v;
-	char msg[160];
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "multi-queue-num-queues",
-		UINT32_MAX, &v);
+	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, bus->frontend,
+		"multi-queue-num-queues", UINT32_MAX, &v);
 	if (ret == 0 && v > port->nb_queues) {
 		snprintf(msg, sizeof(msg),
 			"frontend asks for %lu queues, the backend offers %u",
@@ -167,53 +203,29 @@ read_queue_conf(struct xnb_port *port, struct xnb_queue_conf *c)
 		backend_error(port, msg);
 		return -EINVAL;
 	}
-	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "tx-ring-ref", UINT32_MAX, &v);
-	if (ret != 0)
-		goto bad_key_tx;
+	if (read_frontend_uint(port, "tx-ring-ref", "not a grant reference",
+			UINT32_MAX, &v) != 0)
+		return -EINVAL;
 	c->tx_ring_ref = v;
-	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "rx-ring-ref", UINT32_MAX, &v);
-	if (ret != 0)
-		goto bad_key_rx;
+	if (read_frontend_uint(port, "rx-ring-ref", "not a grant reference",
+			UINT32_MAX, &v) != 0)
+		return -EINVAL;
 	c->rx_ring_ref = v;
-	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, fe, "event-channel", UINT32_MAX, &v);
-	if (ret != 0)
-		goto bad_key_evtchn;
+	if (read_frontend_uint(port, "event-channel", "not a port number",
+			UINT32_MAX, &v) != 0)
+		return -EINVAL;
 	c->evtchn = v;
-
-	ret = xnb_xs_read_bool(bus->xs, XBT_NULL, fe, "request-rx-copy");
-	if (ret != 1) {
+	if (read_frontend_bool(port, "request-rx-copy", &c->feat.rx_copy) != 0)
+		return -EINVAL;
+	if (!c->feat.rx_copy) {
 		backend_error(port, "frontend does not request rx-copy (request-rx-copy=1); "
 			"rx-flip is obsolete and not supported");
 		return -EINVAL;
 	}
-	c->feat.rx_copy = true;
-	ret = xnb_xs_read_bool(bus->xs, XBT_NULL, fe, "feature-sg");
-	if (ret < 0)
-		goto bad_bool;
-	c->feat.sg = ret == 1;
-	ret = xnb_xs_read_bool(bus->xs, XBT_NULL, fe, "feature-rx-notify");
-	if (ret < 0)
-		goto bad_bool;
-	c->feat.rx_notify = ret == 1;
+	if (read_frontend_bool(port, "feature-sg", &c->feat.sg) != 0 ||
+			read_frontend_bool(port, "feature-rx-notify", &c->feat.rx_notify) != 0)
+		return -EINVAL;
 	return 0;
-
-bad_key_tx:
-	snprintf(msg, sizeof(msg), "reading %s/tx-ring-ref: %s", fe,
-		ret == -ENOENT ? "missing" : "not a grant reference");
-	goto fail;
-bad_key_rx:
-	snprintf(msg, sizeof(msg), "reading %s/rx-ring-ref: %s", fe,
-		ret == -ENOENT ? "missing" : "not a grant reference");
-	goto fail;
-bad_key_evtchn:
-	snprintf(msg, sizeof(msg), "reading %s/event-channel: %s", fe,
-		ret == -ENOENT ? "missing" : "not a port number");
-	goto fail;
-bad_bool:
-	snprintf(msg, sizeof(msg), "a feature key under %s is neither 0 nor 1", fe);
-fail:
-	backend_error(port, msg);
-	return -EINVAL;
 }
 
 static bool
@@ -233,7 +245,7 @@ connect(struct xnb_port *port)
 	struct xnb_xenbus *bus = &port->bus;
 	struct xnb_queue_conf conf;
 	char protocol[32] = "native";
-	char msg[160];
+	char msg[XNB_MSG_MAX];
 	uint16_t i;
 	int ret;
 
@@ -402,7 +414,7 @@ static void
 fatal_alarm(void *arg)
 {
 	struct xnb_port *port = arg;
-	char msg[128];
+	char msg[XNB_MSG_MAX];
 	uint16_t i;
 
 	pthread_mutex_lock(&port->lock);

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * xnb-bench-guest: the guest side of xnb's benchmark (devtools/xnb-bench).
+ *
+ * A lean traffic guest on the simulated platform. netfront (the library)
+ * does the toolstack's writes and the XenBus handshake; after that this
+ * program drives the two rings itself, as a fast guest would, so that the
+ * guest is not what limits a backend figure:
+ *
+ *  - one thread, pinned, busy-polling both rings; no sleeping, no
+ *    notification requested from the backend (rsp_event is never
+ *    re-armed), a notification sent only when the backend asks for one;
+ *  - transmit frames are built once: every transmit page is written and
+ *    granted (read-only) before the run and stays granted; sending a
+ *    frame writes its requests and a 4-byte sequence number;
+ *  - receive buffers stay granted and are reposted as soon as their
+ *    response is read; a received frame's length is checked, and in fwd
+ *    mode its sequence number (the frames come back in order). No other
+ *    byte is looked at in the timed loop.
+ *
+ * Ring names follow the guest here: "tx" is the guest-tx ring (what we
+ * send: the backend's rx), "rx" the guest-rx ring.
+ *
+ * Modes: g2b sends as fast as the ring allows; b2g receives; fwd sends
+ * --inflight frames and then sends one frame for each frame that comes
+ * back (a closed loop, as testpmd's "start tx_first" in io mode).
+ *
+ * Control: "ready" on stdout once connected; each SIGUSR1 marks a window
+ * boundary: the first starts the window, the second prints one "window"
+ * line with the rates and counters over it. SIGTERM or SIGINT stops,
+ * disconnects and prints a "total" line. --max-seconds bounds the run.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "netfront.h"
+
+#define PAGE XENSIM_PAGE_SIZE
+#define TX_SIZE NETFRONT_TX_RING_SIZE
+#define RX_SIZE NETFRONT_RX_RING_SIZE
+/* Where the sequence number sits in a frame: right after the MAC header. */
+#define SEQ_OFF NETFRONT_ETH_HLEN
+#define MIN_FRAME (SEQ_OFF + 4)
+/* Frames sent per loop iteration at most. */
+#define TX_BATCH 64
+
+enum mode { MODE_G2B, MODE_B2G, MODE_FWD };
+static const char *const mode_names[] = { "g2b", "b2g", "fwd" };
+
+static volatile sig_atomic_t stop_flag;
+static volatile int cancel_flag;
+static volatile sig_atomic_t marks;
+
+struct counters {
+	uint64_t tx_frames;        /* frames posted on the guest-tx ring */
+	uint64_t tx_done;          /* frames whose every slot was answered */
+	uint64_t tx_errors;        /* slots answered with an error */
+	uint64_t tx_blocked;       /* polls that had frames to send and no room */
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t rx_slots;
+	uint64_t rx_errors;        /* frames with an error status or bad layout */
+	uint64_t len_errors;       /* frames not of the expected length */
+	uint64_t seq_errors;       /* fwd: frames not in sequence */
+	uint64_t proto_errors;     /* responses that break the protocol */
+	uint64_t notifies;
+	uint64_t polls;
+	uint64_t idle_polls;       /* polls that found nothing to do */
+	uint64_t busy_tsc;         /* TSC ticks spent in polls that did work */
+};
+
+struct bench {
+	struct netfront *nf;
+	struct netfront_queue *q;
+	enum mode mode;
+	uint32_t size;
+	uint32_t nslots;           /* guest-tx slots per frame */
+	uint32_t nframes;          /* frames that fit in the transmit pages */
+	uint32_t inflight;         /* fwd: frames circulating */
+
+	/* Transmit: frame f uses ids f * nslots ... f * nslots + nslots - 1. */
+	int32_t gref[TX_SIZE];
+	uint8_t *page[TX_SIZE];
+	uint16_t slot_size[TX_SIZE];
+	uint16_t pending[TX_SIZE]; /* per frame: slots not answered yet */
+	uint16_t free_frames[TX_SIZE];
+	uint32_t nb_free;
+	uint32_t tx_seq;
+	uint64_t debt;             /* fwd: frames owed to the backend */
+
+	/* Receive. */
+	uint8_t *rx_page[RX_SIZE];
+	bool rx_busy;              /* a frame is being gathered */
+	bool rx_extra;             /* the next slot is an extra-info slot */
+	bool rx_more;
+	bool rx_bad;
+	bool rx_has_seq;
+	uint32_t rx_len;
+	uint32_t rx_seq;
+	uint32_t rx_expect;
+	bool rx_expect_set;
+
+	struct counters c;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t
+tsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return now_ns();
+#endif
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+	cancel_flag = 1;
+}
+
+static void
+on_mark(int sig)
+{
+	(void)sig;
+	marks++;
+}
+
+static void
+proto_error(struct bench *b, const char *what, unsigned int a, unsigned int c)
+{
+	if (b->c.proto_errors < 10)
+		fprintf(stderr, "xnb-bench-guest: backend protocol error: %s (%u, %u)\n",
+			what, a, c);
+	b->c.proto_errors++;
+}
+
+/* Grant every transmit page once, with its piece of the prebuilt frame. */
+static int
+tx_prepare(struct bench *b, const uint8_t *mac)
+{
+	struct netfront_queue *q = b->q;
+	uint8_t frame[NETFRONT_MAX_FRAME];
+	uint32_t f, j, i;
+
+	/* Broadcast, from our MAC, a local experimental ethertype, a pattern. */
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, mac, 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	for (i = NETFRONT_ETH_HLEN; i < b->size; i++)
+		frame[i] = (uint8_t)(i * 7 + 1);
+
+	/* netfront's own transmit path is not used: take all its ids. */
+	q->tx_nr_free = 0;
+	for (f = 0; f < b->nframes; f++) {
+		for (j = 0; j < b->nslots; j++) {
+			uint32_t id = f * b->nslots + j;
+			uint32_t off = j * PAGE;
+			uint32_t len = b->size - off < PAGE ? b->size - off : PAGE;
+			int ref;
+
+			b->page[id] = netfront_page(b->nf, q->tx_pfn_base + id);
+			if (b->page[id] == NULL)
+				return -ENOSPC;
+			memcpy(b->page[id], frame + off, len);
+			ref = netfront_grant(b->nf, q->tx_pfn_base + id, true);
+			if (ref < 0) {
+				fprintf(stderr, "xnb-bench-guest: cannot grant transmit page %u: %s\n",
+					id, strerror(-ref));
+				return ref;
+			}
+			b->gref[id] = ref;
+			b->slot_size[id] = (uint16_t)len;
+			/* netfront_close() revokes it with the others. */
+			q->tx_slot[id].gref = ref;
+		}
+		b->pending[f] = 0;
+		b->free_frames[b->nb_free++] = (uint16_t)(b->nframes - 1 - f);
+	}
+	return 0;
+}
+
+static void
+rx_prepare(struct bench *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < RX_SIZE; i++)
+		b->rx_page[i] = netfront_page(b->nf, b->q->rx_buf[i].pfn);
+}
+
+/* Post up to n frames. Returns the number posted. */
+static uint32_t
+tx_send(struct bench *b, uint32_t n)
+{
+	struct netfront_queue *q = b->q;
+	uint32_t k, j;
+	int notify;
+
+	if (n > b->nb_free)
+		n = b->nb_free;
+	if (n > TX_BATCH)
+		n = TX_BATCH;
+	if (n == 0)
+		return 0;
+	for (k = 0; k < n; k++) {
+		uint16_t f = b->free_frames[--b->nb_free];
+		uint32_t id0 = (uint32_t)f * b->nslots;
+
+		memcpy(b->page[id0] + SEQ_OFF, &b->tx_seq, sizeof(b->tx_seq));
+		b->tx_seq++;
+		for (j = 0; j < b->nslots; j++) {
+			netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+			uint32_t id = id0 + j;
+
+			req->gref = (grant_ref_t)b->gref[id];
+			req->offset = 0;
+			req->flags = j + 1 < b->nslots ? NETTXF_more_data : 0;
+			req->id = (uint16_t)id;
+			req->size = j == 0 ? (uint16_t)b->size : b->slot_size[id];
+			q->tx.req_prod_pvt++;
+		}
+		b->pending[f] = (uint16_t)b->nslots;
+	}
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+	if (notify && netfront_notify(q) == 0)
+		b->c.notifies++;
+	b->c.tx_frames += n;
+	return n;
+}
+
+/* Take the guest-tx ring's responses. Returns the number, or -EPROTO. */
+static int
+tx_reap(struct bench *b)
+{
+	struct netfront_queue *q = b->q;
+	RING_IDX prod, i, cons = q->tx.rsp_cons;
+
+	prod = __atomic_load_n(&q->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	if (prod == cons)
+		return 0;
+	if ((RING_IDX)(prod - cons) > (RING_IDX)(q->tx.req_prod_pvt - cons)) {
+		proto_error(b, "guest-tx rsp_prod beyond our requests", prod, cons);
+		return -EPROTO;
+	}
+	for (i = cons; i != prod; i++) {
+		netif_tx_response_t rsp;
+		uint32_t f;
+
+		RING_COPY_RESPONSE(&q->tx, i, &rsp);
+		if (rsp.id >= b->nframes * b->nslots) {
+			proto_error(b, "guest-tx response id out of range", rsp.id, i);
+			return -EPROTO;
+		}
+		f = rsp.id / b->nslots;
+		if (b->pending[f] == 0) {
+			proto_error(b, "guest-tx response for an id not in flight", rsp.id, i);
+			return -EPROTO;
+		}
+		if (rsp.status != NETIF_RSP_OKAY)
+			b->c.tx_errors++;
+		if (--b->pending[f] == 0) {
+			b->free_frames[b->nb_free++] = (uint16_t)f;
+			b->c.tx_done++;
+		}
+	}
+	q->tx.rsp_cons = prod;
+	return (int)(prod - cons);
+}
+
+static void
+rx_frame_done(struct bench *b)
+{
+	b->c.rx_frames++;
+	b->c.rx_bytes += b->rx_len;
+	if (b->rx_bad) {
+		b->c.rx_errors++;
+	} else if (b->rx_len != b->size) {
+		b->c.len_errors++;
+	} else if (b->mode == MODE_FWD) {
+		if (!b->rx_has_seq || (b->rx_expect_set && b->rx_seq != b->rx_expect))
+			b->c.seq_errors++;
+		b->rx_expect = b->rx_seq + 1;
+		b->rx_expect_set = true;
+	}
+	if (b->mode == MODE_FWD)
+		b->debt++;
+	b->rx_busy = false;
+	b->rx_extra = false;
+	b->rx_more = false;
+}
+
+/* Take the guest-rx ring's responses and repost their buffers. */
+static int
+rx_poll(struct bench *b)
+{
+	struct netfront_queue *q = b->q;
+	RING_IDX prod, i, cons = q->rx.rsp_cons;
+	int notify;
+
+	prod = __atomic_load_n(&q->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	if (prod == cons)
+		return 0;
+	if ((RING_IDX)(prod - cons) > (RING_IDX)(q->rx.req_prod_pvt - cons)) {
+		proto_error(b, "guest-rx rsp_prod beyond our requests", prod, cons);
+		return -EPROTO;
+	}
+	for (i = cons; i != prod; i++) {
+		uint16_t id = q->rx_posted[i & (RX_SIZE - 1)];
+		netif_rx_response_t rsp;
+		netif_rx_request_t *req;
+		bool more;
+
+		RING_COPY_RESPONSE(&q->rx, i, &rsp);
+		if (b->rx_extra) {
+			netif_extra_info_t ex;
+
+			memcpy(&ex, &rsp, sizeof(ex));
+			b->rx_extra = (ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
+			more = b->rx_more;
+		} else {
+			if (rsp.id != id) {
+				proto_error(b, "guest-rx response id differs from the posted one",
+					rsp.id, id);
+				b->rx_bad = true;
+			}
+			if (!b->rx_busy) {
+				b->rx_busy = true;
+				b->rx_bad = rsp.id != id;
+				b->rx_len = 0;
+				b->rx_has_seq = false;
+				b->rx_extra = (rsp.flags & NETRXF_extra_info) != 0;
+				if (b->mode == MODE_FWD && rsp.status >= (int16_t)MIN_FRAME &&
+						(uint32_t)rsp.offset + MIN_FRAME <= PAGE) {
+					memcpy(&b->rx_seq, b->rx_page[id] + rsp.offset + SEQ_OFF,
+						sizeof(b->rx_seq));
+					b->rx_has_seq = true;
+				}
+			}
+			if (rsp.status < 0 || (uint32_t)rsp.offset + (uint32_t)rsp.status > PAGE)
+				b->rx_bad = true;
+			else
+				b->rx_len += (uint32_t)rsp.status;
+			more = (rsp.flags & NETRXF_more_data) != 0;
+			b->rx_more = more;
+			b->c.rx_slots++;
+		}
+		/* The buffer is ours again: post it anew, still granted. */
+		req = RING_GET_REQUEST(&q->rx, q->rx.req_prod_pvt);
+		req->id = id;
+		req->pad = 0;
+		req->gref = (grant_ref_t)q->rx_buf[id].gref;
+		q->rx_posted[q->rx.req_prod_pvt & (RX_SIZE - 1)] = id;
+		q->rx.req_prod_pvt++;
+		if (!more && !b->rx_extra)
+			rx_frame_done(b);
+	}
+	q->rx.rsp_cons = prod;
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
+	if (notify && netfront_notify(q) == 0)
+		b->c.notifies++;
+	return (int)(prod - cons);
+}
+
+static void
+print_counters(const char *tag, const struct counters *c, const struct counters *c0,
+		double seconds, uint64_t tsc_ticks)
+{
+	uint64_t polls = c->polls - c0->polls;
+	uint64_t rx = c->rx_frames - c0->rx_frames;
+	uint64_t tx = c->tx_frames - c0->tx_frames;
+
+	printf("%s seconds=%.4f tx_frames=%" PRIu64 " rx_frames=%" PRIu64
+		" tx_pps=%.0f rx_pps=%.0f tx_done=%" PRIu64 " rx_bytes=%" PRIu64
+		" rx_slots=%" PRIu64 " busy=%.4f polls=%" PRIu64 " idle_polls=%" PRIu64
+		" tx_blocked=%" PRIu64 " rx_per_poll=%.3f tx_errors=%" PRIu64
+		" rx_errors=%" PRIu64 " len_errors=%" PRIu64 " seq_errors=%" PRIu64
+		" proto_errors=%" PRIu64 " notifies=%" PRIu64 "\n",
+		tag, seconds, tx, rx,
+		seconds > 0 ? (double)tx / seconds : 0.0,
+		seconds > 0 ? (double)rx / seconds : 0.0,
+		c->tx_done - c0->tx_done, c->rx_bytes - c0->rx_bytes,
+		c->rx_slots - c0->rx_slots,
+		tsc_ticks > 0 ? (double)(c->busy_tsc - c0->busy_tsc) / (double)tsc_ticks : 0.0,
+		polls, c->idle_polls - c0->idle_polls, c->tx_blocked - c0->tx_blocked,
+		polls > 0 ? (double)rx / (double)polls : 0.0,
+		c->tx_errors - c0->tx_errors, c->rx_errors - c0->rx_errors,
+		c->len_errors - c0->len_errors, c->seq_errors - c0->seq_errors,
+		c->proto_errors - c0->proto_errors, c->notifies - c0->notifies);
+	fflush(stdout);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: xnb-bench-guest --sim-dir DIR --domid N --mode g2b|b2g|fwd --size BYTES\n"
+		"       [--handle N] [--inflight K] [--cpu N] [--timeout-ms MS] [--max-seconds S]\n");
+	exit(2);
+}
+
+static unsigned long
+num_arg(const char *name, const char *v, unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || v[0] == '-' || n < min || n > max) {
+		fprintf(stderr, "xnb-bench-guest: --%s %s: expected a number from %lu to %lu\n",
+			name, v, min, max);
+		exit(2);
+	}
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sim-dir", required_argument, NULL, 'd' },
+		{ "domid", required_argument, NULL, 'i' },
+		{ "handle", required_argument, NULL, 'h' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 's' },
+		{ "inflight", required_argument, NULL, 'k' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "max-seconds", required_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct bench bench;
+	struct bench *b = &bench;
+	struct netfront_conf conf;
+	struct counters c0;
+	struct sigaction sa;
+	const char *sim_dir = NULL;
+	unsigned long domid = 0, handle = 0, inflight = 128, timeout_ms = 10000;
+	unsigned long max_seconds = 600;
+	uint64_t start_ns, next_check_ns, win_ns = 0, win_tsc = 0, t0, t1;
+	int cpu = -1, opt, ret, seen_marks = 0, status = 0;
+	bool has_mode = false;
+
+	memset(b, 0, sizeof(*b));
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			sim_dir = optarg;
+			break;
+		case 'i':
+			domid = num_arg("domid", optarg, 1, DOMID_FIRST_RESERVED - 1);
+			break;
+		case 'h':
+			handle = num_arg("handle", optarg, 0, 65535);
+			break;
+		case 'm':
+			for (b->mode = MODE_G2B; b->mode <= MODE_FWD; b->mode++)
+				if (strcmp(optarg, mode_names[b->mode]) == 0)
+					break;
+			if (b->mode > MODE_FWD) {
+				fprintf(stderr, "xnb-bench-guest: --mode %s: expected g2b, b2g or fwd\n",
+					optarg);
+				return 2;
+			}
+			has_mode = true;
+			break;
+		case 's':
+			b->size = (uint32_t)num_arg("size", optarg, MIN_FRAME, NETFRONT_MAX_FRAME);
+			break;
+		case 'k':
+			inflight = num_arg("inflight", optarg, 1, TX_SIZE);
+			break;
+		case 'c':
+			cpu = (int)num_arg("cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 't':
+			timeout_ms = num_arg("timeout-ms", optarg, 100, 600000);
+			break;
+		case 'x':
+			max_seconds = num_arg("max-seconds", optarg, 1, 86400);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (sim_dir == NULL || domid == 0 || !has_mode || b->size == 0 || optind != argc)
+		usage();
+
+	b->nslots = (b->size + PAGE - 1) / PAGE;
+	if (b->nslots > NETFRONT_MAX_TX_SLOTS) {
+		fprintf(stderr, "xnb-bench-guest: a %u-byte frame needs %u slots; at most %u\n",
+			b->size, b->nslots, NETFRONT_MAX_TX_SLOTS);
+		return 2;
+	}
+	b->nframes = TX_SIZE / b->nslots;
+	/* fwd: what both rings hold (a frame takes as many receive buffers). */
+	b->inflight = (uint32_t)inflight;
+	if (b->inflight > b->nframes)
+		b->inflight = b->nframes;
+	if (b->inflight > RX_SIZE / b->nslots)
+		b->inflight = RX_SIZE / b->nslots;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_mark;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+			fprintf(stderr, "xnb-bench-guest: cannot pin to cpu %d: %s\n", cpu,
+				strerror(errno));
+			return 1;
+		}
+	}
+
+	netfront_conf_init(&conf);
+	conf.sim_dir = sim_dir;
+	conf.domid = (uint16_t)domid;
+	conf.handle = (uint16_t)handle;
+	conf.timeout_ms = (unsigned int)timeout_ms;
+	conf.tx_layout = NETFRONT_TX_ALIGNED;
+	conf.cancel = &cancel_flag;
+	b->nf = netfront_open(&conf);
+	if (b->nf == NULL) {
+		fprintf(stderr, "xnb-bench-guest: netfront_open failed: %s\n", strerror(errno));
+		return 1;
+	}
+	ret = netfront_connect(b->nf);
+	if (ret < 0) {
+		fprintf(stderr, "xnb-bench-guest: connecting to the backend failed: %s\n",
+			strerror(-ret));
+		netfront_close(b->nf);
+		return 1;
+	}
+	b->q = netfront_queue(b->nf, 0);
+	if (b->size > PAGE && !b->nf->sg) {
+		fprintf(stderr, "xnb-bench-guest: the backend did not offer feature-sg; "
+			"%u-byte frames need it\n", b->size);
+		netfront_close(b->nf);
+		return 1;
+	}
+	ret = tx_prepare(b, b->nf->conf.mac);
+	if (ret < 0) {
+		netfront_close(b->nf);
+		return 1;
+	}
+	rx_prepare(b);
+	if (b->mode == MODE_FWD)
+		b->debt = b->inflight;
+	printf("ready mode=%s size=%u slots=%u frames=%u inflight=%u\n",
+		mode_names[b->mode], b->size, b->nslots, b->nframes,
+		b->mode == MODE_FWD ? b->inflight : 0);
+	fflush(stdout);
+
+	start_ns = now_ns();
+	next_check_ns = start_ns + 1000000000u;
+	memset(&c0, 0, sizeof(c0));
+	while (!stop_flag) {
+		uint32_t want;
+		int work = 0;
+
+		if (marks != seen_marks) {
+			seen_marks++;
+			if (seen_marks == 1) {
+				c0 = b->c;
+				win_ns = now_ns();
+				win_tsc = tsc();
+			} else if (seen_marks == 2) {
+				print_counters("window", &b->c, &c0,
+					(double)(now_ns() - win_ns) / 1e9, tsc() - win_tsc);
+			}
+		}
+		t0 = tsc();
+		if (b->mode != MODE_B2G) {
+			ret = tx_reap(b);
+			if (ret < 0)
+				break;
+			work += ret;
+		}
+		if (b->mode != MODE_G2B) {
+			ret = rx_poll(b);
+			if (ret < 0)
+				break;
+			work += ret;
+		}
+		if (b->mode != MODE_B2G) {
+			want = b->mode == MODE_G2B ? b->nframes :
+				(b->debt > b->nframes ? b->nframes : (uint32_t)b->debt);
+			if (want > 0) {
+				uint32_t n = tx_send(b, want);
+
+				if (n == 0)
+					b->c.tx_blocked++;
+				if (b->mode == MODE_FWD)
+					b->debt -= n;
+				work += (int)n;
+			}
+		}
+		t1 = tsc();
+		b->c.polls++;
+		if (work > 0) {
+			b->c.busy_tsc += t1 - t0;
+		} else {
+			b->c.idle_polls++;
+			cpu_relax();
+		}
+		if ((b->c.polls & 0xffff) == 0) {
+			uint64_t now = now_ns();
+
+			if (now >= next_check_ns) {
+				next_check_ns = now + 1000000000u;
+				if (netfront_check_backend(b->nf) < 0) {
+					fprintf(stderr, "xnb-bench-guest: the backend went away\n");
+					status = 1;
+					break;
+				}
+				if (now - start_ns > max_seconds * 1000000000u) {
+					fprintf(stderr, "xnb-bench-guest: --max-seconds %lu reached\n",
+						max_seconds);
+					break;
+				}
+			}
+		}
+	}
+	if (b->c.proto_errors > 0)
+		status = 1;
+	memset(&c0, 0, sizeof(c0));
+	print_counters("total", &b->c, &c0, (double)(now_ns() - start_ns) / 1e9, 0);
+	/* The disconnect below must not be cut short by the stop signal. */
+	cancel_flag = 0;
+	b->nf->conf.timeout_ms = 3000;
+	netfront_close(b->nf);
+	printf("closed\n");
+	return status;
+}

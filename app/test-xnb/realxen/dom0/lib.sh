@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# dom0 side of the real-Xen harness: helpers the scenarios use (sourced
+# by init.sh and by each scenario; POSIX sh, runs as root in dom0).
+#
+# Conventions:
+#   - every line meant for the host starts with "XNB-REALXEN: ";
+#   - a scenario fails by calling xr_fail "what went wrong" (exits);
+#   - every log file a scenario writes under $XR_LOGS ends up on the
+#     console when the scenario fails;
+#   - the guest reports on its console as "XNBG: KEY VALUE..." lines,
+#     read here from xenconsoled's log of that guest.
+
+XR_LOGS=/run/xr/logs
+XR_STATE=/run/xr/state
+XR_XEN_BIN=/usr/lib/xen-4.17/bin
+XR_PMD=/payload/pmd/librte_net_xnb.so
+# The guest runs dom0's own kernel.
+XR_DOMU_KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+XR_DOMU_INITRD=/payload/domU-initrd.gz
+# Link-local addresses only: dom0's tap end and the guest.
+XR_DOM0_IP4=169.254.0.1
+XR_DOM0_IP6=fe80::1
+XR_GUEST_IP4=169.254.0.2
+XR_GUEST_IP6=fe80::2
+# A locally administered MAC for the guest's vif (Xen's OUI 00:16:3e is for
+# toolstack-generated ones; any unicast MAC works).
+XR_GUEST_MAC=00:16:3e:58:4e:01
+
+xr_now() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# Seconds (with 2 decimals) between two xr_now values.
+xr_elapsed() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
+xr_mark() {
+	echo "XNB-REALXEN: [$(xr_now)] $*"
+}
+
+# A measured fact the host collects into its summary: xr_info key value.
+xr_info() {
+	echo "XNB-REALXEN: INFO $1=$2"
+}
+
+xr_fail() {
+	mkdir -p "$XR_STATE"
+	echo "$*" >"$XR_STATE/fail-reason"
+	echo "XNB-REALXEN: [$(xr_now)] scenario failed: $*"
+	exit 1
+}
+
+# xr_wait TIMEOUT WHAT CMD...: poll CMD every 0.2 s until it succeeds;
+# fail with "WHAT not seen within TIMEOUT s" otherwise.
+xr_wait() {
+	_t=$1
+	_what=$2
+	shift 2
+	_end=$(awk -v n="$(xr_now)" -v t="$_t" 'BEGIN { printf "%d", n + t + 1 }')
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		_n=$(xr_now)
+		if [ "${_n%.*}" -ge "$_end" ]; then
+			xr_fail "$_what not seen within $_t s"
+		fi
+		sleep 0.2
+	done
+}
+
+# xr_run WHAT CMD...: run CMD, its output into $XR_LOGS/WHAT.log (and the
+# console), fail when it fails.
+xr_run() {
+	_what=$1
+	shift
+	if ! "$@" >"$XR_LOGS/$_what.log" 2>&1; then
+		cat "$XR_LOGS/$_what.log"
+		xr_fail "$_what failed: $*"
+	fi
+}
+
+# --- xenstore ---------------------------------------------------------------
+
+xr_xs_read() {
+	xenstore-read "$1" 2>/dev/null
+}
+
+# The backend directory of a vif: xr_vif_backend DOMID [HANDLE]
+xr_vif_backend() {
+	echo "/local/domain/0/backend/vif/$1/${2:-0}"
+}
+
+xr_xs_dump() {
+	xenstore-ls -fp "$1" 2>&1 | head -n 200
+}
+
+# --- domains ------------------------------------------------------------------
+
+# The domid Xen gives the next domain. Xen 4.17 hands out domids from a
+# rover (xen/common/domctl.c: the first free id after the last one
+# created) and libxl refuses ids destroyed less than 60 s ago; within one
+# boot of this harness every domain is made through xr_create, which
+# records the ids it got, so the next one is the last one + 1.
+xr_next_domid() {
+	if [ -f "$XR_STATE/last-domid" ]; then
+		echo $(($(cat "$XR_STATE/last-domid") + 1))
+	else
+		echo 1
+	fi
+}
+
+# xr_guest_cfg NAME [VIF_SPEC] > CFG: a PV guest running the payload's
+# guest initramfs; with VIF_SPEC (e.g. "mac=...,backend=0,script=/bin/true")
+# it gets one vif.
+xr_guest_cfg() {
+	cat <<EOF
+name = "$1"
+type = "pv"
+kernel = "$XR_DOMU_KERNEL"
+ramdisk = "$XR_DOMU_INITRD"
+extra = "console=hvc0 xnb.name=$1"
+memory = 256
+vcpus = 1
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+EOF
+	if [ -n "${2:-}" ]; then
+		echo "vif = [ '$2' ]"
+	fi
+}
+
+# The vif spec for the harness guest: no hotplug script (xnb is the
+# backend; nothing to plug into a bridge).
+xr_vif_spec() {
+	echo "mac=$XR_GUEST_MAC,backend=0,script=/bin/true${1:+,$1}"
+}
+
+# xr_create NAME CFGFILE [EXPECTED_DOMID]: xl create, timed; checks that
+# the guest got the expected domid. Sets XR_DOMID.
+xr_create() {
+	_name=$1
+	_cfg=$2
+	_want=${3:-}
+	cp "$_cfg" "$XR_LOGS/$_name.cfg.log"
+	_t0=$(xr_now)
+	xr_mark "xl create $_name (expecting domid ${_want:-any})"
+	if ! "$XR_XEN_BIN/xl" -vvv create "$_cfg" >"$XR_LOGS/xl-create-$_name.log" 2>&1; then
+		_t1=$(xr_now)
+		grep -E 'error|ERROR|fail|FAIL|timed out|timeout' "$XR_LOGS/xl-create-$_name.log" | tail -n 20
+		xr_fail "xl create $_name failed after $(xr_elapsed "$_t0" "$_t1") s (see xl-create-$_name.log)"
+	fi
+	_t1=$(xr_now)
+	XR_DOMID=$("$XR_XEN_BIN/xl" domid "$_name" 2>/dev/null)
+	[ -n "$XR_DOMID" ] || xr_fail "xl create $_name returned but xl domid $_name finds no domain"
+	mkdir -p "$XR_STATE"
+	echo "$XR_DOMID" >"$XR_STATE/last-domid"
+	xr_info "xl_create_${_name}_s" "$(xr_elapsed "$_t0" "$_t1")"
+	xr_mark "$_name is domain $XR_DOMID"
+	if [ -n "$_want" ] && [ "$XR_DOMID" != "$_want" ]; then
+		xr_fail "$_name got domid $XR_DOMID, the harness expected $_want (the backend was started for domid $_want)"
+	fi
+}
+
+# xr_destroy NAME: xl destroy, timed (sets XR_DESTROY_S).
+xr_destroy() {
+	_t0=$(xr_now)
+	if ! "$XR_XEN_BIN/xl" -vvv destroy "$1" >"$XR_LOGS/xl-destroy-$1.log" 2>&1; then
+		xr_fail "xl destroy $1 failed (see xl-destroy-$1.log)"
+	fi
+	XR_DESTROY_S=$(xr_elapsed "$_t0" "$(xr_now)")
+	xr_info "xl_destroy_${1}_s" "$XR_DESTROY_S"
+}
+
+xr_guest_log() {
+	echo "/var/log/xen/console/guest-$1.log"
+}
+
+# xr_guest_line NAME KEY: the rest of the guest's last "XNBG: KEY ..." line.
+xr_guest_line() {
+	tr -d '\r' <"$(xr_guest_log "$1")" 2>/dev/null |
+		sed -n "s/^.*XNBG: $2 *//p" | tail -n 1
+}
+
+# xr_guest_wait NAME KEY TIMEOUT: wait for the guest's "XNBG: KEY" line,
+# failing at once if the guest reports "XNBG: FAIL ..." first; prints the
+# rest of the line.
+xr_guest_wait() {
+	_gname=$1
+	_key=$2
+	_end=$(awk -v n="$(xr_now)" -v t="$3" 'BEGIN { printf "%d", n + t + 1 }')
+	_log=$(xr_guest_log "$_gname")
+	while :; do
+		if [ -f "$_log" ]; then
+			if tr -d '\r' <"$_log" | grep -q "XNBG: $_key\( \|$\)"; then
+				xr_guest_line "$_gname" "$_key"
+				return 0
+			fi
+			if tr -d '\r' <"$_log" | grep -q 'XNBG: FAIL'; then
+				xr_fail "guest $_gname: $(xr_guest_line "$_gname" FAIL)"
+			fi
+		fi
+		if ! "$XR_XEN_BIN/xl" domid "$_gname" >/dev/null 2>&1; then
+			xr_fail "guest $_gname is gone while waiting for its '$_key'"
+		fi
+		_n=$(xr_now)
+		if [ "${_n%.*}" -ge "$_end" ]; then
+			xr_fail "guest $_gname did not report '$_key' within $3 s"
+		fi
+		sleep 0.3
+	done
+}
+
+# --- dpdk-testpmd -----------------------------------------------------------
+# Interactive testpmd fed through a FIFO, its output in $XR_LOGS/testpmd.log.
+
+xr_testpmd_start() {
+	[ -r "$XR_PMD" ] || xr_fail "the payload has no PMD at $XR_PMD"
+	rm -f /run/xr/testpmd.in
+	mkfifo /run/xr/testpmd.in
+	# stdbuf: testpmd's printf output must reach the log as it happens.
+	stdbuf -oL -eL dpdk-testpmd -l 0-1 --no-huge -m 256 --no-pci \
+		--file-prefix=xr -d "$XR_PMD" "$@" -- -i --auto-start \
+		--total-num-mbufs=8192 \
+		</run/xr/testpmd.in >"$XR_LOGS/testpmd.log" 2>&1 &
+	XR_TESTPMD_PID=$!
+	echo "$XR_TESTPMD_PID" >"$XR_STATE/testpmd.pid"
+	# Keep a writer open so testpmd never sees EOF between commands.
+	exec 7>/run/xr/testpmd.in
+	xr_mark "dpdk-testpmd started (pid $XR_TESTPMD_PID): $*"
+	XR_TESTPMD_T0=$(xr_now)
+	xr_wait 180 "the testpmd prompt" xr_testpmd_ready
+	xr_info testpmd_startup_s "$(xr_elapsed "$XR_TESTPMD_T0" "$(xr_now)")"
+}
+
+xr_testpmd_alive() {
+	kill -0 "$(cat "$XR_STATE/testpmd.pid")" 2>/dev/null
+}
+
+xr_testpmd_ready() {
+	if ! xr_testpmd_alive; then
+		tail -n 30 "$XR_LOGS/testpmd.log"
+		xr_fail "dpdk-testpmd exited (see testpmd.log)"
+	fi
+	grep -q 'testpmd> ' "$XR_LOGS/testpmd.log"
+}
+
+# xr_testpmd_cmd CMD: send CMD, wait for the next prompt, print what
+# testpmd answered.
+xr_testpmd_cmd() {
+	_off=$(stat -c %s "$XR_LOGS/testpmd.log")
+	echo "$*" >&7
+	_i=0
+	while [ $_i -lt 150 ]; do
+		sleep 0.2
+		if tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log" | grep -q 'testpmd> '; then
+			break
+		fi
+		xr_testpmd_alive || xr_fail "dpdk-testpmd died on '$*'"
+		_i=$((_i + 1))
+	done
+	tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log"
+}
+
+# xr_testpmd_link PORT: "up" or "down", as testpmd shows it.
+xr_testpmd_link() {
+	xr_testpmd_cmd "show port info $1" | tr -d '\r' |
+		sed -n 's/^Link status: *//p' | tail -n 1
+}
+
+xr_testpmd_stop() {
+	if xr_testpmd_alive; then
+		echo quit >&7
+		_i=0
+		while xr_testpmd_alive && [ $_i -lt 100 ]; do
+			sleep 0.2
+			_i=$((_i + 1))
+		done
+		if xr_testpmd_alive; then
+			kill "$(cat "$XR_STATE/testpmd.pid")"
+			xr_fail "dpdk-testpmd did not quit within 20 s"
+		fi
+	fi
+	exec 7>&-
+}
+
+# --- dom0's end of the link ----------------------------------------------
+
+# xr_tap_up IFACE: link-local v4 and v6 addresses on testpmd's tap.
+xr_tap_up() {
+	xr_wait 30 "the tap interface $1" ip link show "$1"
+	ip link set "$1" up
+	ip addr add "$XR_DOM0_IP4/16" dev "$1"
+	ip -6 addr add "$XR_DOM0_IP6/64" dev "$1" nodad
+}
+
+# xr_listen_recv PORT FILE: accept one TCP connection, store what it sends.
+xr_listen_recv() {
+	socat -u "TCP-LISTEN:$1,bind=$XR_DOM0_IP4,reuseaddr" "OPEN:$2,creat,trunc" \
+		>"$XR_LOGS/socat-$1.log" 2>&1 &
+}
+
+# xr_listen_send PORT FILE: accept one TCP connection, send FILE, close.
+xr_listen_send() {
+	socat -u "OPEN:$2" "TCP-LISTEN:$1,bind=$XR_DOM0_IP4,reuseaddr" \
+		>"$XR_LOGS/socat-$1.log" 2>&1 &
+}
+
+xr_md5() {
+	md5sum "$1" | cut -d' ' -f1
+}

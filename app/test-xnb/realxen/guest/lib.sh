@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Guest side of the real-Xen harness: helpers for the scenarios' guest
+# parts (busybox sh in a PV domU; its console is what dom0 reads).
+
+XG_DOM0_IP4=169.254.0.1
+XG_DOM0_IP6=fe80::1
+XG_IP4=169.254.0.2
+XG_IP6=fe80::2
+
+# A report line for dom0: xg_say KEY VALUE...
+xg_say() {
+	echo "XNBG: $*"
+}
+
+xg_fail() {
+	xg_say FAIL "$*"
+	while :; do sleep 3600; done
+}
+
+# The value of a key=value word on the kernel command line.
+xg_cmdline() {
+	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1
+}
+
+xg_now() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# xg_net_up [TIMEOUT]: wait for netfront's eth0, give it the guest's
+# link-local addresses, wait for the carrier.
+xg_net_up() {
+	_i=0
+	_t=$(( ${1:-60} * 5 ))
+	until [ -e /sys/class/net/eth0 ]; do
+		_i=$((_i + 1))
+		[ $_i -lt $_t ] || xg_fail "no eth0 within ${1:-60} s (netfront did not connect)"
+		sleep 0.2
+	done
+	# No duplicate address detection: the addresses are fixed and the
+	# link has two ends.
+	echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad
+	ip link set eth0 up || xg_fail "ip link set eth0 up failed"
+	ip addr add "$XG_IP4/16" dev eth0 || xg_fail "cannot add $XG_IP4 to eth0"
+	ip -6 addr add "$XG_IP6/64" dev eth0 || xg_fail "cannot add $XG_IP6 to eth0"
+	_i=0
+	until [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ]; do
+		_i=$((_i + 1))
+		[ $_i -lt $_t ] || xg_fail "eth0 has no carrier within ${1:-60} s"
+		sleep 0.2
+	done
+	xg_say NET_UP "$(cat /sys/class/net/eth0/address) $(xg_now)"
+}
+
+# xg_offloads: netfront's offload state, one word per feature.
+xg_offloads() {
+	ethtool -k eth0 2>&1 | sed -n \
+		-e 's/^tx-checksumming: *\([a-z]*\).*/tx-csum=\1/p' \
+		-e 's/^rx-checksumming: *\([a-z]*\).*/rx-csum=\1/p' \
+		-e 's/^scatter-gather: *\([a-z]*\).*/sg=\1/p' \
+		-e 's/^tcp-segmentation-offload: *\([a-z]*\).*/tso=\1/p' \
+		-e 's/^generic-segmentation-offload: *\([a-z]*\).*/gso=\1/p' |
+		tr '\n' ' '
+}
+
+# xg_ping FAMILY ADDR: a few pings must be answered.
+xg_ping() {
+	if [ "$1" = 6 ]; then
+		_out=$(ping -6 -c 3 -W 10 -I eth0 "$2" 2>&1)
+	else
+		_out=$(ping -4 -c 3 -W 10 "$2" 2>&1)
+	fi
+	_rc=$?
+	echo "$_out"
+	[ $_rc = 0 ] || xg_fail "ping -$1 $2 got no answer: $(echo "$_out" | tail -n 2 | tr '\n' ' ')"
+	xg_say PING$1 "$(echo "$_out" | grep -o '[0-9]* packets received')"
+}
+
+# xg_send HOST PORT FILE: send FILE over TCP; dom0 stores it.
+xg_send() {
+	_t0=$(xg_now)
+	timeout 300 nc "$1" "$2" <"$3" ||
+		xg_fail "sending $3 to $1:$2 failed or took more than 300 s"
+	xg_say SENT "$2 $(xg_elapsed "$_t0") s"
+}
+
+# xg_recv HOST PORT FILE: receive FILE over TCP from dom0.
+xg_recv() {
+	_t0=$(xg_now)
+	# nc's stdin must stay open (at its EOF nc half-closes the socket):
+	# a FIFO opened read-write never has data nor EOF.
+	[ -p /tmp/nc-hold ] || mkfifo /tmp/nc-hold
+	timeout 300 nc "$1" "$2" <>/tmp/nc-hold >"$3" ||
+		xg_fail "receiving from $1:$2 failed or took more than 300 s"
+	xg_say RECEIVED "$2 $(xg_elapsed "$_t0") s"
+}
+
+xg_elapsed() {
+	awk -v a="$1" -v b="$(xg_now)" 'BEGIN { printf "%.2f", b - a }'
+}
+
+xg_md5() {
+	md5sum "$1" | cut -d' ' -f1
+}

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# 00-boot: Xen and dom0 boot, the Xen userland answers, dom0 has what xnb
+# needs (the /dev/xen devices, no kernel netback) and DPDK's testpmd runs.
+# Needs no PMD.
+
+xr_run xl-info xl info
+v=$(sed -n 's/^xen_version *: *//p' "$XR_LOGS/xl-info.log")
+[ -n "$v" ] || xr_fail "xl info shows no xen_version"
+xr_info xen_version "$v"
+for d in evtchn gntdev gntalloc privcmd xenbus xenbus_backend; do
+	[ -e "/dev/xen/$d" ] || xr_fail "dom0 has no /dev/xen/$d"
+done
+if lsmod | grep -q '^xen_netback'; then
+	xr_fail "the kernel's netback is loaded: it would claim every vif backend"
+fi
+[ "$(xr_xs_read /local/domain/0/name)" = Domain-0 ] ||
+	xr_fail "xenstore has no /local/domain/0/name = Domain-0 (xen-init-dom0 did not run?)"
+# DPDK runs in the PV dom0 (needs SSE4.2 from QEMU's CPU model).
+xr_run testpmd-null timeout 120 dpdk-testpmd -l 0-1 --no-huge -m 256 --no-pci \
+	--file-prefix=boot --vdev=net_null0 --vdev=net_null1 -- --stats-period 0 \
+	--nb-cores=1 --tx-first --total-num-mbufs=2048 --forward-mode=io \
+	--max-pkt-len=1518 </dev/null
+grep -q 'Done' "$XR_LOGS/testpmd-null.log" || xr_fail "testpmd did not bring its null ports up"
+xr_mark "Xen $v, dom0 $(uname -r), testpmd runs"
