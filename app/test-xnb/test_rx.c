@@ -7,6 +7,7 @@
  * included; mbuf chains; the copy batch (one copy call per burst).
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -395,6 +396,45 @@ test_rx_revoked_grant(void)
 	return TEST_SUCCESS;
 }
 
+/* The copy call itself fails: every packet of the batch fails. */
+static int
+fail_copy(struct xnb_xen *x, uint32_t count, xengnttab_grant_copy_segment_t *segs)
+{
+	RTE_SET_USED(x);
+	RTE_SET_USED(count);
+	RTE_SET_USED(segs);
+	return -EIO;
+}
+
+static int
+test_rx_copy_call_fails(void)
+{
+	static struct xnb_xen_ops ops;
+	struct rte_mbuf *m[4];
+	uint16_t sizes[] = { 100, 100 };
+
+	ops = xnb_xen_sim_ops;
+	ops.copy = fail_copy;
+	g.q->ops = &ops;
+	tg_tx_simple(&g, 80, 1);
+	tg_fill(data, 200, 2);
+	tg_tx_pkt(&g, data, sizes, 2, 0);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "nothing delivered");
+	g.q->ops = &xnb_xen_sim_ops;
+	if (check_rsps(3, 0, NETIF_RSP_ERROR) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 2, "errors");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.copy_calls, 1, "one copy call");
+	TEST_ASSERT_EQUAL(g.q->fatal, XNB_FATAL_NONE, "not fatal");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	/* And the next burst works again. */
+	tg_tx_simple(&g, 80, 1);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "delivered");
+	rte_pktmbuf_free(m[0]);
+	return check_rsps(1, 3, NETIF_RSP_OKAY);
+}
+
 static int
 test_rx_bad_gref(void)
 {
@@ -594,6 +634,7 @@ static struct unit_test_suite rx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_rx_copy_batch_flush),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_revoked_grant),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_bad_gref),
+		TEST_CASE_ST(setup_zero, teardown, test_rx_copy_call_fails),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_chain_small_pool),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_9000),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_64k_minus_1),

@@ -8,6 +8,7 @@
  * round trip guest-tx -> rx burst -> tx burst -> guest-rx.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -347,6 +348,46 @@ test_tx_bad_gref_mid_packet(void)
 }
 
 static int
+fail_copy(struct xnb_xen *x, uint32_t count, xengnttab_grant_copy_segment_t *segs)
+{
+	RTE_SET_USED(x);
+	RTE_SET_USED(count);
+	RTE_SET_USED(segs);
+	return -EIO;
+}
+
+/* The copy call itself fails: every slot of the batch says ERROR. */
+static int
+test_tx_copy_call_fails(void)
+{
+	static struct xnb_xen_ops ops;
+	netif_rx_response_t rsp[8];
+	struct rte_mbuf *m[2];
+	unsigned int i;
+
+	tg_fill(data, 5000, 1);
+	m[0] = tg_mbuf(tg_pool(), data, 5000);
+	m[1] = tg_mbuf(tg_pool(), data, 60);
+	TEST_ASSERT(m[0] != NULL && m[1] != NULL, "mbufs");
+	tg_rx_post(&g, 3);
+	ops = xnb_xen_sim_ops;
+	ops.copy = fail_copy;
+	g.q->ops = &ops;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 2), 2, "consumed");
+	g.q->ops = &xnb_xen_sim_ops;
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, 8), 3, "a response per slot");
+	for (i = 0; i < 3; i++)
+		TEST_ASSERT_EQUAL(rsp[i].status, NETIF_RSP_ERROR, "slot %u", i);
+	TEST_ASSERT_EQUAL(rsp[0].flags, NETRXF_more_data, "the chain stays whole");
+	TEST_ASSERT_EQUAL(rsp[1].flags, 0, "its end");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, 2, "errors");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.packets, 0, "packets");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.copy_calls, 1, "one copy call");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
+static int
 test_tx_one_copy_call_per_burst(void)
 {
 	struct rte_mbuf *m[XNB_MAX_BURST];
@@ -415,7 +456,7 @@ test_tx_copy_batch_flush(void)
 
 /* Many frames of many sizes through wrapping indices. */
 static int
-test_tx_stream(void)
+tx_stream(void)
 {
 	struct rte_mbuf *m[8];
 	uint32_t len[8], slots;
@@ -498,6 +539,18 @@ test_tx_notify(void)
 }
 
 static int
+test_tx_wrap_2_32(void)
+{
+	return tx_stream();
+}
+
+static int
+test_tx_wrap_ring_size(void)
+{
+	return tx_stream();
+}
+
+static int
 tx_suite_setup(void)
 {
 	if (tg_pool() == NULL || tg_small_pool() == NULL)
@@ -521,10 +574,11 @@ static struct unit_test_suite tx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_tx_too_large),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_revoked_grant),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_bad_gref_mid_packet),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_copy_call_fails),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_one_copy_call_per_burst),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_copy_batch_flush),
-		TEST_CASE_ST(setup_wrap32, teardown, test_tx_stream),
-		TEST_CASE_ST(setup_wrap_ring, teardown, test_tx_stream),
+		TEST_CASE_ST(setup_wrap32, teardown, test_tx_wrap_2_32),
+		TEST_CASE_ST(setup_wrap_ring, teardown, test_tx_wrap_ring_size),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_round_trip),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_notify),
 		TEST_CASES_END()

@@ -6,7 +6,9 @@
 #   xen              the uncompressed Xen 4.17 hypervisor (QEMU's multiboot
 #                    loader cannot take the gzipped one)
 #   vmlinuz          the Debian kernel, dom0's and the guest's
-#   initrd.img       dom0's initramfs (virtio-blk + ext4 only)
+#   initrd.img       dom0's initramfs: busybox, virtio-blk and ext4, an
+#                    /init that mounts /dev/vda and switches to it (no
+#                    udev: saves about 20 s per boot under TCG)
 #   dom0.img         dom0's root file system (ext4): bookworm minbase, Xen
 #                    and its tools, the kernel, DPDK's testpmd; netback
 #                    blacklisted
@@ -153,15 +155,6 @@ cat >"$root/etc/modprobe.d/xnb-realxen.conf" <<'EOF'
 blacklist xen-netback
 install xen-netback /bin/false
 EOF
-# A small initramfs for dom0: its root is ext4 on virtio-blk.
-mkdir -p "$root/etc/initramfs-tools/conf.d"
-echo 'MODULES=list' >"$root/etc/initramfs-tools/conf.d/xnb-realxen"
-cat >>"$root/etc/initramfs-tools/modules" <<'EOF'
-virtio_pci
-virtio_blk
-ext4
-crc32c_generic
-EOF
 echo xnb-dom0 >"$root/etc/hostname"
 
 mount -t proc proc "$root/proc"
@@ -187,7 +180,7 @@ in_root apt-get install -y -q $dom0_pkgs >>"$work/apt.log" 2>&1 ||
 step apt-install
 
 # Every library dpdk-testpmd and xl need must resolve in the image.
-for b in /usr/bin/dpdk-testpmd /usr/sbin/xl /usr/lib/xen-4.17/bin/xl; do
+for b in /usr/bin/dpdk-testpmd /usr/lib/xen-4.17/bin/xl; do
 	[ -e "$root$b" ] || continue
 	if in_root ldd "$b" | grep -q 'not found'; then
 		die "$b has unresolved libraries in the image: $(in_root ldd "$b" | grep 'not found' | tr '\n' ' ')"
@@ -262,10 +255,63 @@ chmod 755 "$g/init"
 (cd "$g" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9 >"$work/domU-base.cpio.gz"
 step domU-initramfs
 
+# --- 5b. dom0's initramfs ------------------------------------------------------
+d=$work/dom0-initrd
+mkdir -p "$d"/bin "$d"/proc "$d"/sys "$d"/dev "$d"/root "$d"/lib/modules
+cp "$root/bin/busybox" "$d/bin/busybox"
+for a in sh mount umount insmod switch_root sleep echo cat mkdir; do
+	ln -s busybox "$d/bin/$a"
+done
+# The modules to mount an ext4 root on virtio-blk, in load order.
+: >"$d/lib/modules/order"
+for ko in $(in_root modprobe -S "$kver" -a --show-depends virtio_pci virtio_blk \
+		crc32c_generic ext4 | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
+	base=$(basename "$ko")
+	case $base in
+	*.xz) xz -dc "$root$ko" >"$d/lib/modules/${base%.xz}"; base=${base%.xz} ;;
+	*.zst) zstd -dc "$root$ko" >"$d/lib/modules/${base%.zst}"; base=${base%.zst} ;;
+	*) cp "$root$ko" "$d/lib/modules/$base" ;;
+	esac
+	echo "$base" >>"$d/lib/modules/order"
+done
+if ! grep -q '^virtio_blk.ko$' "$d/lib/modules/order" ||
+		! grep -q '^ext4.ko$' "$d/lib/modules/order"; then
+	die "modprobe --show-depends did not list virtio_blk and ext4 (got: $(tr '\n' ' ' <"$d/lib/modules/order"))"
+fi
+cat >"$d/init" <<'INIT'
+#!/bin/sh
+# dom0 initramfs of the real-Xen harness: load virtio-blk and ext4, mount
+# the root (/dev/vda), switch to its init.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in $(cat /lib/modules/order); do
+	insmod "/lib/modules/$m" || echo "initramfs: insmod $m failed"
+done
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+init=/sbin/init
+for w in $(cat /proc/cmdline); do
+	case $w in init=*) init=${w#init=} ;; esac
+done
+if ! mount -t ext4 -o rw /dev/vda /root; then
+	echo "XNB-REALXEN: FAIL boot: cannot mount /dev/vda (the dom0 image)"
+	echo o >/proc/sysrq-trigger
+fi
+umount /proc /sys
+mount --move /dev /root/dev
+exec switch_root /root "$init"
+INIT
+chmod 755 "$d/init"
+(cd "$d" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -6 >"$work/initrd.img"
+step dom0-initramfs
+
 # --- 6. kernel, hypervisor, trimmed dom0 image -------------------------------
 zcat "$xengz" >"$work/xen"
 cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
-cp "$root/boot/initrd.img-$kver" "$work/initrd.img"
 umount_chroot
 # Trim: the dom0 needs no docs, locales, apt state, or drivers for
 # hardware QEMU does not emulate here.
@@ -285,8 +331,8 @@ rm -rf "$m"/sound "$m"/drivers/gpu "$m"/drivers/media "$m"/drivers/infiniband \
 	"$m"/fs/gfs2 "$m"/fs/f2fs "$m"/fs/bcachefs
 chroot "$root" /sbin/depmod -a "$kver"
 used=$(du -sm "$root" | cut -f1)
-size=$((used + used / 4 + 256))
-mkfs.ext4 -q -F -L dom0root -d "$root" "$work/dom0.img" "${size}M" ||
+size=$((used + used / 4 + 128))
+mkfs.ext4 -q -F -L dom0root -d "$root" "$work/dom0.img" "${size}M" >/dev/null ||
 	die "mkfs.ext4 -d failed (e2fsprogs >= 1.43 needed)"
 step dom0-image
 
@@ -300,7 +346,7 @@ dom0_image_mb $size
 domU_initramfs_bytes $(stat -c %s "$work/domU-base.cpio.gz")
 built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(( $(date +%s) - t_all )) s
 EOF
-safe_rm_work "$root" "$g"
+safe_rm_work "$root" "$g" "$d"
 rm -rf "$out"
 mv "$work" "$out"
 touch "$out/complete"

@@ -95,7 +95,7 @@ cat "$img/domU-base.cpio.gz" "$run/overlay.cpio.gz" >"$p/domU-initrd.gz"
 chmod -R u=rwX,go=rX "$p"
 chmod 755 "$p/init.sh" "$p/scenario.sh"
 kb=$(du -sk "$p" | cut -f1)
-mkfs.ext4 -q -F -L xnbpayload -d "$p" "$run/payload.img" "$((kb / 1024 + 16))M" ||
+mkfs.ext4 -q -F -L xnbpayload -d "$p" "$run/payload.img" "$((kb / 1024 + 16))M" >/dev/null ||
 	fail "mkfs.ext4 -d of the payload failed"
 
 # --- boot --------------------------------------------------------------------

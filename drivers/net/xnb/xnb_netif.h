@@ -15,11 +15,16 @@
 #include <stdint.h>
 #include <string.h>
 
+/*
+ * The interface version must be set before the first Xen header: left
+ * at its default (0), ring.h maps the fences to mb()/rmb()/wmb(), which
+ * nothing defines. 0x00040e00 is Xen 4.14+, the latest 4.17 knows.
+ */
+#ifndef __XEN_INTERFACE_VERSION__
+#define __XEN_INTERFACE_VERSION__ 0x00040e00
+#endif
 #include <xen/xen.h>
 
-#ifndef __XEN_INTERFACE_VERSION__
-#define __XEN_INTERFACE_VERSION__ __XEN_LATEST_INTERFACE_VERSION__
-#endif
 #define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)

@@ -14,20 +14,6 @@
 
 #include "xnb_private.h"
 
-/*
- * The ring barriers. xnb_netif.h defines them before <xen/io/ring.h>,
- * but <xen/xen.h> has by then set __XEN_INTERFACE_VERSION__ to the
- * legacy 0, for which ring.h redefines them as mb()/rmb()/wmb(), which
- * nothing defines (silently: ring.h is a system header). Restore the
- * fences here, whatever ring.h did.
- */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-
 /* --- The copy batch (xnb_copy.c) --- */
 
 /* A segment from a guest page (gref, offset) into local memory. */
