@@ -170,6 +170,7 @@ tg_init(struct test_guest *g, RING_IDX tx_start, RING_IDX rx_start)
 	}
 	xnb_queue_init(g->q, &xnb_xen_sim_ops, g->xen, TG_DOMID, 0);
 	g->q->rx.mb_pool = tg_pool();
+	g->q->rx.scatter = true;
 	if (g->q->rx.mb_pool == NULL)
 		goto fail;
 	g->q->on_fatal = tg_on_fatal;

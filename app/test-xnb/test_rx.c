@@ -618,6 +618,31 @@ rx_suite_setup(void)
 	return TEST_SUCCESS;
 }
 
+/* Without rx scatter a frame larger than one mbuf is dropped, not chained. */
+static int
+test_rx_no_scatter(void)
+{
+	netif_tx_response_t rsp[4];
+	struct rte_mbuf *m[4];
+	unsigned int n;
+
+	g.q->rx.mb_pool = tg_small_pool();
+	g.q->rx.scatter = false;
+	tg_tx_simple(&g, 400, 1);     /* fits one 512 B mbuf */
+	tg_tx_simple(&g, 1500, 2);    /* would need three */
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "only the small frame");
+	TEST_ASSERT_EQUAL(m[0]->pkt_len, 400, "the small frame");
+	TEST_ASSERT_EQUAL(m[0]->nb_segs, 1, "one mbuf");
+	rte_pktmbuf_free(m[0]);
+	n = tg_tx_rsps(&g, rsp, RTE_DIM(rsp));
+	TEST_ASSERT_EQUAL(n, 2, "both answered");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "small frame OKAY");
+	TEST_ASSERT_EQUAL(rsp[1].status, NETIF_RSP_DROPPED, "large frame DROPPED");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 1, "counted");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_small_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite rx_suite = {
 	.suite_name = "rx",
 	.setup = rx_suite_setup,
@@ -636,6 +661,7 @@ static struct unit_test_suite rx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_rx_bad_gref),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_copy_call_fails),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_chain_small_pool),
+		TEST_CASE_ST(setup_zero, teardown, test_rx_no_scatter),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_9000),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_64k_minus_1),
 		TEST_CASE_ST(setup_wrap_ring, teardown, test_rx_64k_minus_1_small_pool),

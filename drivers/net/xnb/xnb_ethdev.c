@@ -191,7 +191,6 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 
 	RTE_SET_USED(nb_desc);
 	RTE_SET_USED(socket_id);
-	RTE_SET_USED(conf);
 	if (room < RTE_PKTMBUF_HEADROOM + XNB_MIN_RX_DATA) {
 		XNB_PORT_LOG(ERR, port,
 			"mbuf pool %s has %u B of data room: xnb needs at least %u (headroom %u + %u) so the first segment holds the headers",
@@ -204,6 +203,8 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
 	rxq->mb_pool = mp;
+	rxq->scatter = ((dev->data->dev_conf.rxmode.offloads | conf->offloads) &
+		RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
 	dev->data->rx_queues[qid] = rxq;
 	/* The frontend may have been waiting for us. */
 	xnb_xenbus_update(port);

@@ -116,6 +116,8 @@ struct xnb_rx_pkt {
 struct xnb_rxq {
 	struct xnb_queue *q;
 	struct rte_mempool *mb_pool;
+	/* The application enabled RTE_ETH_RX_OFFLOAD_SCATTER: chains allowed. */
+	bool scatter;
 	uint16_t port_id;
 	uint16_t queue_id;
 

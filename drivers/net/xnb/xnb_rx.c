@@ -355,7 +355,13 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			nb_mbufs = (w.data[0]->size + room - 1) / room;
 			/* Every slot piece, plus one more per mbuf boundary. */
 			worst = w.nb_data + nb_mbufs - 1;
-			if (unlikely(worst > XNB_COPY_BATCH)) {
+			if (unlikely(nb_mbufs > 1 && !rxq->scatter)) {
+				/* Larger than one mbuf and the application wants no chains. */
+				XNB_DP_LOG(DEBUG, "dom %u queue %u: %u B frame dropped: rx scatter is off",
+					q->domid, q->id, w.data[0]->size);
+				v = XNB_VERDICT_DROP;
+				worst = 0;
+			} else if (unlikely(worst > XNB_COPY_BATCH)) {
 				/* mbufs too small to hold this frame in one batch. */
 				XNB_DP_LOG(ERR, "dom %u queue %u: %u B frame needs %u mbufs",
 					q->domid, q->id, w.data[0]->size, nb_mbufs);
@@ -392,7 +398,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		} else {
 			XNB_DP_LOG(DEBUG, "dom %u queue %u: bad packet at %u (%u slots)",
 				q->domid, q->id, cons, w.nb_reqs);
-			pkt->status = NETIF_RSP_ERROR;
+			pkt->status = v == XNB_VERDICT_DROP ? NETIF_RSP_DROPPED : NETIF_RSP_ERROR;
 		}
 		npkts++;
 		cons += w.nb_reqs;

@@ -60,6 +60,7 @@ enum xnb_verdict {
 	XNB_VERDICT_OK = 0,
 	XNB_VERDICT_PARTIAL,   /* not all its slots are posted yet: wait */
 	XNB_VERDICT_ERROR,     /* answer every slot NETIF_RSP_ERROR, drop it */
+	XNB_VERDICT_DROP,      /* well formed, but we cannot take it: RSP_DROPPED */
 	XNB_VERDICT_FATAL,     /* disconnect the queue (xnb_queue_fatal) */
 };
 

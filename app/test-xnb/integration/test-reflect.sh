@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Integration test: two guests, two xnb ports in one dpdk-testpmd (io
+# forwarding, ports paired). Guest 3 generates numbered frames, port 0
+# hands them to port 1, guest 4 reflects them, port 1 hands them back to
+# port 0 and guest 3 checks every byte. Then guest 4 is stopped with
+# SIGINT: it must disconnect cleanly and remove its vif (toolstack role).
+#
+# Usage: test-reflect.sh SRCDIR BUILDDIR   (meson passes both)
+#   XNB_TEST_FRAMES   frames to send (default 20000)
+# Exit 77 (skipped) when dpdk-testpmd is not installed.
+set -eu
+
+src=${1:?usage: test-reflect.sh SRCDIR BUILDDIR}
+build=${2:?usage: test-reflect.sh SRCDIR BUILDDIR}
+frames=${XNB_TEST_FRAMES:-20000}
+
+if ! command -v dpdk-testpmd >/dev/null 2>&1; then
+	echo "test-reflect: SKIP: dpdk-testpmd is not installed (apt-get install dpdk)"
+	exit 77
+fi
+build=$(cd "$build" && pwd)
+pmd=$build/drivers/net/xnb/librte_net_xnb.so
+shim=$build/lib/xensim/libxnb_xenstored_shim.so
+guest=$build/app/test-xnb/guest/xnb-guest
+xsd=$src/devtools/xnb-xenstored
+
+work=$(mktemp -d /run/xnb-reflect.XXXXXX 2>/dev/null) ||
+	work=$(mktemp -d "${TMPDIR:-/tmp}/xnb-reflect.XXXXXX")
+sim=$work/sim
+mkdir -p "$sim"
+tp_pid=
+refl_pid=
+fail=0
+
+cleanup() {
+	rc=$?
+	trap - EXIT
+	for p in $refl_pid $tp_pid; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -INT "$p" 2>/dev/null || :
+			sleep 1
+			kill -KILL "$p" 2>/dev/null || :
+		fi
+	done
+	"$xsd" stop "$sim" >/dev/null 2>&1 || :
+	if [ $rc -ne 0 ]; then
+		for l in "$work"/*.log "$work"/*.err "$sim/xenstored.log"; do
+			[ -s "$l" ] || continue
+			echo "----- last lines of $l"
+			tail -n 20 "$l"
+		done
+	fi
+	rm -rf "$work"
+	exit $rc
+}
+trap cleanup EXIT
+
+check() {
+	if [ "$2" != "$3" ]; then
+		echo "test-reflect: FAIL: $1: got '$2', want '$3'"
+		fail=1
+	else
+		echo "test-reflect: ok: $1 = $2"
+	fi
+}
+field() {
+	# field FILE KEY: KEY= on the last xnb-guest summary line of FILE
+	grep '^xnb-guest: sent=' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+wait_for() {
+	# wait_for FILE PATTERN TENTHS
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		[ $i -lt "$3" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# EAL refuses plugins below world-writable directories.
+case $(readlink -f "$pmd") in
+/tmp/*|/var/tmp/*)
+	mkdir -p "$work/pmd"
+	cp "$pmd" "$work/pmd/"
+	pmd=$work/pmd/$(basename "$pmd")
+	;;
+esac
+
+"$xsd" start "$sim" "$shim"
+mkfifo "$work/testpmd.in"
+exec 3<>"$work/testpmd.in"
+stdbuf -oL -eL dpdk-testpmd -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbrefl$$" \
+	-d "$pmd" \
+	--vdev="net_xnb0,domid=3,platform=sim,sim_dir=$sim" \
+	--vdev="net_xnb1,domid=4,platform=sim,sim_dir=$sim" -- \
+	--forward-mode=io --port-topology=paired --nb-cores=1 \
+	--mbuf-size=10240 --total-num-mbufs=16384 --max-pkt-len=9018 --disable-link-check \
+	<"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
+tp_pid=$!
+wait_for "$work/testpmd.log" "start packet forwarding" 600 || {
+	echo "test-reflect: FAIL: dpdk-testpmd did not start forwarding"
+	exit 1
+}
+
+# The reflector first; the generator only once it is connected (frames
+# forwarded to a port without a guest are dropped, as on a switch).
+"$guest" --sim-dir "$sim" --domid 4 --mode reflect >"$work/reflect.out" 2>"$work/reflect.err" &
+refl_pid=$!
+wait_for "$work/reflect.err" "connected" 150 || {
+	echo "test-reflect: FAIL: the reflecting guest did not connect"
+	exit 1
+}
+gen_rc=0
+"$guest" --sim-dir "$sim" --domid 3 --mode gen --frames "$frames" \
+	>"$work/gen.out" 2>"$work/gen.err" || gen_rc=$?
+cat "$work/gen.out"
+
+# SIGINT: the reflector disconnects and removes its vif.
+kill -INT "$refl_pid"
+refl_rc=0
+wait "$refl_pid" || refl_rc=$?
+refl_pid=
+cat "$work/reflect.out"
+left=$(XENSTORED_PATH=$sim/socket xenstore-ls /local/domain/0/backend/vif 2>/dev/null || :)
+
+kill -INT "$tp_pid"
+tp_rc=0
+wait "$tp_pid" || tp_rc=$?
+tp_pid=
+port_stat() {
+	# port_stat PORT RX|TX: packets in testpmd's forward statistics
+	sed -n "/Forward statistics for port $1 /,/-------------------------------------------------/p" \
+		"$work/testpmd.log" | sed -n "s/.*$2-packets: *\([0-9]*\).*/\1/p" | tail -n 1
+}
+
+check "generator exit status" "$gen_rc" 0
+check "generator sent" "$(field "$work/gen.out" sent)" "$frames"
+check "generator received" "$(field "$work/gen.out" received)" "$frames"
+check "generator verify failures" "$(field "$work/gen.out" verify_failures)" 0
+check "reflector exit status (SIGINT)" "$refl_rc" 0
+check "reflector received" "$(field "$work/reflect.out" received)" "$frames"
+check "reflector sent" "$(field "$work/reflect.out" sent)" "$frames"
+check "reflector's vif removed from xenstore" "$left" ""
+check "testpmd exit status" "$tp_rc" 0
+check "port 0 rx" "$(port_stat 0 RX)" "$frames"
+check "port 1 tx" "$(port_stat 1 TX)" "$frames"
+check "port 1 rx" "$(port_stat 1 RX)" "$frames"
+check "port 0 tx" "$(port_stat 0 TX)" "$frames"
+if [ $fail -ne 0 ]; then
+	echo "test-reflect: FAILED"
+	exit 1
+fi
+echo "test-reflect: PASSED ($frames frames each way)"
