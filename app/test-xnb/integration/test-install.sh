@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# `ninja install` puts librte_net_xnb.so into DPDK's PMD directory (checked
+# in a DESTDIR, so this machine's DPDK applications are left alone), and
+# Debian's unmodified dpdk-testpmd loads the installed plugin, registers
+# net_xnb and reports devarg errors by key.
+#
+# Usage: test-install.sh SRCDIR BUILDDIR
+set -eu
+
+build=$2
+work=$(mktemp -d /run/xnb-install.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+pmddir=$(ls -d "$(pkg-config --variable=libdir libdpdk)"/dpdk/pmds-* | tail -n 1)
+meson install -C "$build" --no-rebuild --destdir "$work/root" >"$work/install.log" 2>&1 ||
+	{ cat "$work/install.log"; fail "meson install"; }
+so=$work/root$pmddir/librte_net_xnb.so
+[ -f "$so" ] || fail "not installed into the PMD directory $pmddir"
+echo "ok: installed as $pmddir/librte_net_xnb.so"
+
+testpmd() {
+	timeout 60 dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix=xnbinst$$ \
+		--log-level=pmd.net.xnb:info -d "$so" "$@" -- --total-num-mbufs=2048 \
+		</dev/null >"$work/tp.log" 2>&1
+}
+
+# The plugin loads and its driver probes: without a xenstored the probe
+# fails with a message saying what to do, and testpmd carries on without it.
+testpmd --vdev=net_xnb0,domid=3,platform=sim,sim_dir="$work/nosim" || true
+grep -q "net_xnb0 (dom 3 vif 0): cannot connect to xenstore" "$work/tp.log" ||
+	{ cat "$work/tp.log"; fail "the installed plugin did not probe net_xnb0"; }
+echo "ok: dpdk-testpmd loads the installed plugin and probes net_xnb0"
+
+# A bad devarg names the key and the accepted values.
+testpmd --vdev=net_xnb0,domid=abc,platform=sim || true
+grep -q "invalid domid=abc: expected an integer from 1 to 32751" "$work/tp.log" ||
+	{ cat "$work/tp.log"; fail "no error naming the bad devarg"; }
+testpmd --vdev=net_xnb0,domid=3,platform=hvm || true
+grep -q "invalid platform=hvm: expected xen" "$work/tp.log" ||
+	{ cat "$work/tp.log"; fail "no error naming the bad platform"; }
+echo "ok: bad devargs are refused by key"
