@@ -12,10 +12,13 @@
 #
 # Usage: examples/xnb-demo.sh [BUILDDIR]
 #   BUILDDIR          the meson build directory (default: build)
-#   XNB_DEMO_FRAMES   frames the guest sends (default 300000)
+#   XNB_DEMO_FRAMES   frames the guest sends (default 1000000)
 #   XNB_DEMO_MBUF     testpmd's mbuf data size (default 10240: a 9000-byte
 #                     frame fits one mbuf; smaller sizes turn on rx scatter,
 #                     so frames arrive and leave as mbuf chains)
+#   XNB_DEMO_FWD      testpmd's forwarding mode (default io; macswap makes
+#                     every frame come back altered: the check must fail)
+#   XNB_DEMO_GUEST_ARGS  extra xnb-guest options (e.g. --window 64)
 #   XNB_DEMO_KEEP=1   keep the work directory (logs, sim dir) afterwards
 #
 # The last line on stdout is "xnb-demo: sent=N received=N verify_failures=N".
@@ -25,8 +28,10 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
-frames=${XNB_DEMO_FRAMES:-300000}
+frames=${XNB_DEMO_FRAMES:-1000000}
 mbuf=${XNB_DEMO_MBUF:-10240}
+fwd=${XNB_DEMO_FWD:-io}
+guest_args=${XNB_DEMO_GUEST_ARGS:-}
 domid=3
 
 die() {
@@ -111,7 +116,7 @@ cleanup() {
 	if [ -n "$guest_pid" ] && kill -0 "$guest_pid" 2>/dev/null; then
 		kill -TERM "$guest_pid" 2>/dev/null || :
 		i=0
-		while kill -0 "$guest_pid" 2>/dev/null && [ $i -lt 150 ]; do
+		while kill -0 "$guest_pid" 2>/dev/null && [ "$i" -lt 150 ]; do
 			sleep 0.1; i=$((i + 1))
 		done
 		kill -KILL "$guest_pid" 2>/dev/null || :
@@ -119,16 +124,16 @@ cleanup() {
 	if [ -n "$tp_pid" ] && kill -0 "$tp_pid" 2>/dev/null; then
 		kill -INT "$tp_pid" 2>/dev/null || :
 		i=0
-		while kill -0 "$tp_pid" 2>/dev/null && [ $i -lt 150 ]; do
+		while kill -0 "$tp_pid" 2>/dev/null && [ "$i" -lt 150 ]; do
 			sleep 0.1; i=$((i + 1))
 		done
 		kill -KILL "$tp_pid" 2>/dev/null || :
 	fi
 	exec 3>&-
-	if [ $xsd_started = yes ]; then
+	if [ "$xsd_started" = yes ]; then
 		"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	fi
-	if [ $status -ne 0 ]; then
+	if [ "$status" -ne 0 ]; then
 		tail_logs
 	fi
 	if [ "${XNB_DEMO_KEEP:-0}" = 1 ]; then
@@ -136,7 +141,7 @@ cleanup() {
 	else
 		rm -rf "$work"
 	fi
-	exit $status
+	exit "$status"
 }
 trap cleanup EXIT
 trap 'status=130; exit 130' INT
@@ -160,7 +165,7 @@ exec 3<>"$work/testpmd.in"
 # stdbuf: testpmd's stdout goes to a file; line buffering lets us see it.
 stdbuf -oL -eL "$testpmd" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbdemo$$" \
 	-d "$pmd" --vdev="net_xnb0,domid=$domid,platform=sim,sim_dir=$sim" -- \
-	--forward-mode=io --port-topology=loop --nb-cores=1 \
+	--forward-mode="$fwd" --port-topology=loop --nb-cores=1 \
 	--mbuf-size="$mbuf" --total-num-mbufs=16384 --max-pkt-len=9018 $scatter \
 	--disable-link-check \
 	<"$work/testpmd.in" >"$tp_log" 2>&1 &
@@ -175,11 +180,12 @@ until grep -q "start packet forwarding" "$tp_log" 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
-echo "xnb-demo: dpdk-testpmd forwarding on net_xnb0 (domid $domid)" >&2
+echo "xnb-demo: dpdk-testpmd forwarding ($fwd) on net_xnb0 (domid $domid)" >&2
 
 # 3. The guest: connect, send, check, disconnect, remove the vif.
 echo "xnb-demo: xnb-guest sends $frames frames" >&2
-"$guest" --sim-dir "$sim" --domid "$domid" --mode gen --frames "$frames" \
+# shellcheck disable=SC2086
+"$guest" --sim-dir "$sim" --domid "$domid" --mode gen --frames "$frames" $guest_args \
 	>"$guest_out" 2>"$guest_log" &
 guest_pid=$!
 guest_rc=0

@@ -181,10 +181,13 @@ nf_drain_watches(struct netfront *nf)
 
 /*
  * Wait until the backend's state is one of mask (bit per state), at most
- * timeout_ms. The state seen, -ETIMEDOUT, or -EINTR when cancelled.
+ * timeout_ms. The state seen, -ETIMEDOUT, or -EINTR when cancelled (only
+ * the handshake's waits can be: a teardown always gives the backend its
+ * bounded time to let go of our pages).
  */
 static int
-nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeout_ms)
+nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeout_ms,
+		bool cancellable)
 {
 	uint64_t deadline = nf_now_ms() + timeout_ms;
 	uint64_t now, left;
@@ -199,7 +202,7 @@ nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeout_ms
 		nf->be_state = s;
 		if (s >= 0 && s < 32 && (mask & (1u << s)) != 0)
 			return s;
-		if (nf_cancelled(nf))
+		if (cancellable && nf_cancelled(nf))
 			return -EINTR;
 		now = nf_now_ms();
 		if (now >= deadline)
@@ -348,7 +351,7 @@ netfront_toolstack_destroy(struct netfront *nf)
 	}
 	if (wait) {
 		s = nf_wait_be_state(nf, NF_MASK(XenbusStateClosed) |
-				NF_MASK(XenbusStateUnknown), nf->conf.timeout_ms);
+				NF_MASK(XenbusStateUnknown), nf->conf.timeout_ms, false);
 		if (s < 0) {
 			NF_ERR(nf, "toolstack: backend %s did not reach Closed within %u ms "
 				"(state %s); removing the device anyway",
@@ -732,8 +735,9 @@ netfront_open(const struct netfront_conf *conf)
 		nf->dom = xensim_dom_create(nf->sim_dir, conf->domid, nr_pages, nr_grants);
 		if (nf->dom == NULL) {
 			err = errno;
-			NF_ERR(nf, "cannot create the simulated domain %s/dom%u: %s",
-				nf->sim_dir, conf->domid, strerror(err));
+			NF_ERR(nf, "cannot create the simulated domain %s/dom%u: %s%s",
+				nf->sim_dir, conf->domid, strerror(err), err == ENOENT ?
+				" (the sim dir must exist, with xenstored running in it)" : "");
 			goto fail;
 		}
 		nf->own_dom = true;
@@ -928,7 +932,7 @@ netfront_connect(struct netfront *nf)
 		nf->watching = true;
 	}
 
-	s = nf_wait_be_state(nf, NF_MASK(XenbusStateInitWait), nf->conf.timeout_ms);
+	s = nf_wait_be_state(nf, NF_MASK(XenbusStateInitWait), nf->conf.timeout_ms, true);
 	if (s < 0) {
 		if (s == -ETIMEDOUT)
 			NF_ERR(nf, "the backend %s did not reach InitWait within %u ms (state %s): "
@@ -978,7 +982,7 @@ netfront_connect(struct netfront *nf)
 	nf->connected = true;
 
 	s = nf_wait_be_state(nf, NF_MASK(XenbusStateConnected) | NF_MASK(XenbusStateClosing) |
-			NF_MASK(XenbusStateClosed), nf->conf.timeout_ms);
+			NF_MASK(XenbusStateClosed), nf->conf.timeout_ms, true);
 	if (s != XenbusStateConnected) {
 		if (s == -ETIMEDOUT)
 			NF_ERR(nf, "the backend %s did not reach Connected within %u ms "
@@ -1014,7 +1018,7 @@ netfront_disconnect(struct netfront *nf)
 	if (!nf->backend_gone && s != XenbusStateClosed && s != XenbusStateUnknown) {
 		netfront_set_state(nf, XenbusStateClosing);
 		s = nf_wait_be_state(nf, NF_MASK(XenbusStateClosing) | NF_MASK(XenbusStateClosed) |
-				NF_MASK(XenbusStateUnknown), nf->conf.timeout_ms);
+				NF_MASK(XenbusStateUnknown), nf->conf.timeout_ms, false);
 		if (s == -ETIMEDOUT) {
 			NF_ERR(nf, "the backend did not start closing within %u ms (state %s)",
 				nf->conf.timeout_ms, nf_state_str(nf->be_state));
@@ -1023,7 +1027,7 @@ netfront_disconnect(struct netfront *nf)
 	}
 	netfront_set_state(nf, XenbusStateClosed);
 	s = nf_wait_be_state(nf, NF_MASK(XenbusStateClosed) | NF_MASK(XenbusStateUnknown) |
-			NF_MASK(XenbusStateInitWait), nf->conf.timeout_ms);
+			NF_MASK(XenbusStateInitWait), nf->conf.timeout_ms, false);
 	if (s == -ETIMEDOUT) {
 		NF_ERR(nf, "the backend did not close within %u ms (state %s)",
 			nf->conf.timeout_ms, nf_state_str(nf->be_state));
@@ -1305,7 +1309,7 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 		q->rx.rsp_cons = i + 1;       /* its slot may take a request now */
 		/* The backend is done with the buffer: take the grant back first. */
 		if (b->gref > 0 && netfront_ungrant(nf, (uint32_t)b->gref) != 0) {
-			nf_proto_error(q, "rx grant %u of buffer %u still in use after its response",
+			nf_proto_error(q, "rx grant %u of buffer %u in use after its response",
 				(unsigned int)b->gref, id);
 			b->gref = -2;          /* lost, never reposted */
 			if (!q->asm_extra) {
@@ -1322,7 +1326,8 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 
 			memcpy(&ex, &rsp, sizeof(ex));
 			q->asm_extra = (ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
-			if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX)
+			if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE ||
+					ex.type >= XEN_NETIF_EXTRA_TYPE_MAX)
 				q->asm_bad = true;
 			more = q->asm_more;
 		} else {
@@ -1343,7 +1348,7 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 			if (rsp.status < 0) {
 				q->asm_bad = true;
 			} else if ((uint32_t)rsp.offset + (uint32_t)rsp.status > XENSIM_PAGE_SIZE) {
-				nf_proto_error(q, "rx response offset %u + status %u beyond the page",
+				nf_proto_error(q, "rx offset %u + status %u beyond the page",
 					rsp.offset, (unsigned int)rsp.status);
 				q->asm_bad = true;
 			} else if (q->asm_len + (uint32_t)rsp.status > NETFRONT_MAX_FRAME ||

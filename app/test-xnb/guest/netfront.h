@@ -36,19 +36,6 @@
 #include "xnb_netif.h"
 #include "xensim.h"
 
-/*
- * ring.h maps xen_mb()/xen_rmb()/xen_wmb() to mb()/rmb()/wmb(), which
- * nothing defines, when __XEN_INTERFACE_VERSION__ is below 0x00030208 - and
- * xen-compat.h sets it to 0 for anyone including xen/xen.h first. The ring
- * macros expand these at their use, so fences defined here win.
- */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-
 #define NETFRONT_TX_RING_SIZE ((unsigned int)XNB_TX_RING_SIZE)
 #define NETFRONT_RX_RING_SIZE ((unsigned int)XNB_RX_RING_SIZE)
 #define NETFRONT_MAX_QUEUES 8
@@ -108,7 +95,10 @@ struct netfront_conf {
 	enum netfront_tx_layout tx_layout;
 	uint32_t seed;             /* for the varied layout */
 
-	/* When set and non-zero, waits give up with -EINTR (signal handlers). */
+	/*
+	 * When set and non-zero, the handshake's waits give up with -EINTR
+	 * (for signal handlers). Teardown waits stay bounded by timeout_ms.
+	 */
 	const volatile int *cancel;
 };
 

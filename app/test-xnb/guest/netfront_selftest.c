@@ -188,7 +188,8 @@ mb_guest_tx(struct mb *m, struct mb_queue *q)
 			return false;      /* the rest is not posted yet */
 		if (n == MB_MAX_SLOTS) {
 			m->bad_requests++;
-			snprintf(m->err, sizeof(m->err), "frame of more than %d slots", MB_MAX_SLOTS);
+			snprintf(m->err, sizeof(m->err), "frame of more than %d slots",
+				MB_MAX_SLOTS);
 			return false;
 		}
 		RING_COPY_REQUEST(&q->tx, q->tx.req_cons + n, &req[n]);
@@ -444,8 +445,8 @@ mb_thread(void *arg)
 			mb_state(m, 6);
 			continue;
 		}
-		mb_state(m, 4);
 		__atomic_fetch_add(&m->connects, 1, __ATOMIC_RELEASE);
+		mb_state(m, 4);
 
 		for (;;) {
 			bool work = false;
@@ -657,7 +658,8 @@ test_handshake_and_traffic(void)
 	CHECK(nf != NULL, "open: %s", strerror(errno));
 	if (nf == NULL)
 		goto out;
-	CHECK(xs_is(xs, "/local/domain/0/backend/vif/7/0/frontend", "/local/domain/7/device/vif/0"), "");
+	CHECK(xs_is(xs, "/local/domain/0/backend/vif/7/0/frontend",
+		"/local/domain/7/device/vif/0"), "");
 	CHECK(xs_is(xs, "/local/domain/0/backend/vif/7/0/frontend-id", "7"), "");
 	CHECK(xs_is(xs, "/local/domain/0/backend/vif/7/0/online", "1"), "");
 	CHECK(xs_is(xs, "/local/domain/0/backend/vif/7/0/script", "/bin/true"), "");
@@ -674,7 +676,7 @@ test_handshake_and_traffic(void)
 	CHECK(v != NULL, "event-channel written");
 	free(v);
 	CHECK(nf->sg, "sg negotiated");
-	CHECK(m.connects == 1, "backend connected once (%d)", m.connects);
+	CHECK(ld(&m.connects) == 1, "backend connected once (%d)", ld(&m.connects));
 
 	/* Every size, three times (the layout varies), one at a time. */
 	for (round = 0; round < 3; round++) {
@@ -771,7 +773,7 @@ test_handshake_and_traffic(void)
 
 	/* And again: reconnect on the same device. */
 	CHECK(netfront_connect(nf) == 0, "reconnect");
-	CHECK(m.connects == 2, "backend connected twice (%d)", m.connects);
+	CHECK(ld(&m.connects) == 2, "backend connected twice (%d)", ld(&m.connects));
 	i = l->n;
 	make_frame(f, 4097, 12);
 	sums[0] = fnv(f, 4097);
@@ -892,7 +894,8 @@ test_multi_queue(void)
 	}
 	for (i = 0; i < 100; i++) {
 		make_frame(f, 1514, i);
-		CHECK(netfront_queue_send(netfront_queue(nf, (uint16_t)(i & 1)), f, 1514) == 0, "send");
+		CHECK(netfront_queue_send(netfront_queue(nf, (uint16_t)(i & 1)), f, 1514) == 0,
+			"send");
 		poll_until(nf, l, i + 1, 2000);
 	}
 	for (i = 0; i < l->n && i < 4096; i++)
@@ -903,6 +906,68 @@ test_multi_queue(void)
 out:
 	mb_stop(&m);
 	CHECK(m.err[0] == '\0', "backend saw: %s", m.err);
+	free(l);
+	free(f);
+}
+
+static void
+xs_put(const char *dir, const char *key, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	xs_write(xs, XBT_NULL, path, val, strlen(val));
+}
+
+static void
+test_no_toolstack(void)
+{
+	const char *be = "/local/domain/0/backend/vif/7/4";
+	const char *fe = "/local/domain/7/device/vif/4";
+	struct netfront_conf c;
+	struct netfront *nf;
+	struct rxlog *l = calloc(1, sizeof(*l));
+	uint8_t *f = malloc(NETFRONT_MAX_FRAME);
+	struct mb m;
+	char *v;
+
+	printf("someone else's toolstack: the frontend finds its backend and leaves the device\n");
+	/* As a toolstack would, before the guest runs. */
+	xs_put(be, "frontend", fe);
+	xs_put(be, "frontend-id", "7");
+	xs_put(be, "online", "1");
+	xs_put(be, "state", "1");
+	xs_put(fe, "backend", be);
+	xs_put(fe, "backend-id", "0");
+	xs_put(fe, "state", "1");
+	CHECK(mb_start(&m, sim_dir, DOMID, 4) == 0, "backend thread");
+	netfront_conf_init(&c);
+	c.sim_dir = sim_dir;
+	c.domid = DOMID;
+	c.handle = 4;
+	c.toolstack = false;
+	c.timeout_ms = 5000;
+	nf = netfront_open(&c);
+	CHECK(nf != NULL, "open");
+	if (nf == NULL)
+		goto out;
+	CHECK(netfront_connect(nf) == 0, "connect");
+	CHECK(strcmp(nf->be_path, be) == 0, "backend path from the frontend's keys (%s)",
+		nf->be_path);
+	make_frame(f, 3000, 1);
+	CHECK(netfront_send(nf, f, 3000) == 0, "send");
+	poll_until(nf, l, 1, 3000);
+	CHECK(l->n == 1 && l->len[0] == 3000, "came back");
+	netfront_close(nf);
+	CHECK(xs_is(xs, "/local/domain/7/device/vif/4/state", "6"), "frontend closed");
+	v = xs_get(xs, "/local/domain/0/backend/vif/7/4/frontend");
+	CHECK(v != NULL, "the device stays (not our toolstack)");
+	free(v);
+out:
+	mb_stop(&m);
+	CHECK(m.err[0] == '\0', "backend saw: %s", m.err);
+	xs_rm(xs, XBT_NULL, be);
+	xs_rm(xs, XBT_NULL, "/local/domain/7");
 	free(l);
 	free(f);
 }
@@ -937,7 +1002,7 @@ main(int argc, char **argv)
 	char sock[4200];
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: netfront-selftest SIM_DIR (with xenstored running there)\n");
+		fprintf(stderr, "usage: netfront-selftest SIM_DIR (xenstored running there)\n");
 		return 2;
 	}
 	sim_dir = argv[1];
@@ -945,12 +1010,14 @@ main(int argc, char **argv)
 	setenv("XENSTORED_PATH", sock, 1);
 	xs = xs_open(XS_OPEN_SOCKETONLY);
 	if (xs == NULL) {
-		fprintf(stderr, "netfront-selftest: no xenstored at %s: %s\n", sock, strerror(errno));
+		fprintf(stderr, "netfront-selftest: no xenstored at %s: %s\n", sock,
+			strerror(errno));
 		return 1;
 	}
 	test_handshake_and_traffic();
 	test_no_sg();
 	test_multi_queue();
+	test_no_toolstack();
 	test_no_backend();
 	xs_close(xs);
 	printf("%u passed, %u failed\n", passed, failed);

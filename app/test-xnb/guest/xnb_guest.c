@@ -60,6 +60,7 @@ struct guest {
 	uint8_t dst[6];
 	uint8_t src[6];
 	uint8_t *seen;                 /* bitmap over sequence numbers */
+	uint8_t *base;                 /* the position part of the pattern */
 	uint8_t *scratch;              /* expected frame, for comparison */
 
 	/* counts */
@@ -118,8 +119,9 @@ usage(FILE *f)
 		"  --size-range A-B    gen: pseudo-random sizes from A to B\n"
 		"  --window W          gen: frames in flight at most (fits the 256 rx buffers)\n"
 		"  --dst MAC           gen: destination MAC (broadcast)\n"
-		"  --timeout SEC       handshake bound; gen: give up SEC after the last\n"
-		"                      progress (10); reflect/sink: run at most SEC\n"
+		"  --timeout SEC       gen: bound of the handshake, and give up SEC after\n"
+		"                      the last progress (10); reflect/sink: run at most\n"
+		"                      SEC (the handshake is bounded by 10 s)\n"
 		"  --no-toolstack      the device directories exist already (no xl role)\n"
 		"  --no-sg             do not offer feature-sg (frames fit one page)\n"
 		"  --aligned           page-aligned slots instead of varied offsets\n"
@@ -219,13 +221,41 @@ get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * The pattern: byte i of every frame is base[i] (distinct for every
+ * position up to 64 KiB) XOR byte i % 4 of a 32-bit word derived from the
+ * frame's number. Data moved within a frame or taken from another frame
+ * shows; built eight bytes at a time.
+ */
+static uint8_t *
+pattern_base(void)
+{
+	uint8_t *b = malloc(NETFRONT_MAX_FRAME + 8);
+	uint32_t i;
+
+	if (b == NULL)
+		return NULL;
+	for (i = 0; i < NETFRONT_MAX_FRAME + 8; i++)
+		b[i] = (uint8_t)(i * 0x9du) ^ (uint8_t)(i >> 8);
+	return b;
+}
+
 /* The frame numbered seq: header, number, length, then its pattern. */
 static void
 frame_build(const struct guest *g, uint64_t seq, uint32_t len, uint8_t *f)
 {
 	uint32_t x = mix32(seq + 1);
+	uint64_t x64 = (uint64_t)x << 32 | x, w;
 	uint32_t i;
 
+	/* Whole words from 24 on (8-aligned, so word byte k is at i % 8 == k). */
+	for (i = 24; i + 8 <= len; i += 8) {
+		memcpy(&w, g->base + i, 8);
+		w ^= x64;
+		memcpy(f + i, &w, 8);
+	}
+	for (; i < len; i++)
+		f[i] = g->base[i] ^ (uint8_t)(x64 >> (8 * (i % 8)));
 	memcpy(f, g->dst, 6);
 	memcpy(f + 6, g->src, 6);
 	f[12] = GUEST_ETHERTYPE >> 8;
@@ -233,8 +263,6 @@ frame_build(const struct guest *g, uint64_t seq, uint32_t len, uint8_t *f)
 	put32(f + 14, GUEST_MAGIC);
 	put32(f + 18, (uint32_t)seq);
 	put32(f + 22, len);
-	for (i = GUEST_HDR_LEN; i < len; i++)
-		f[i] = (uint8_t)(x + i * 0x9du) ^ (uint8_t)(i >> 8);
 }
 
 static void
@@ -678,7 +706,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	conf.cancel = &stop_flag;
-	conf.timeout_ms = timeout_s * 1000;
+	conf.timeout_ms = g->mode == MODE_GEN ? timeout_s * 1000 : NETFRONT_DEFAULT_TIMEOUT_MS;
 
 	g->nf = netfront_open(&conf);
 	if (g->nf == NULL) {
@@ -719,7 +747,8 @@ main(int argc, char **argv)
 		}
 		g->seen = calloc(g->frames / 8 + 1, 1);
 		g->scratch = malloc(NETFRONT_MAX_FRAME);
-		if (g->seen == NULL || g->scratch == NULL) {
+		g->base = pattern_base();
+		if (g->seen == NULL || g->scratch == NULL || g->base == NULL) {
 			fprintf(stderr, "xnb-guest: out of memory\n");
 			status = 1;
 			goto done;
@@ -765,11 +794,14 @@ done:
 		free(g->backlog[i]);
 	free(g->seen);
 	free(g->scratch);
+	free(g->base);
 	free(g);
 	return status;
 
 bad:
-	fprintf(stderr, "xnb-guest: bad value \"%s\" for --%s\n", optarg, opts[lidx].name);
+	fprintf(stderr, "xnb-guest: bad value \"%s\" for --%s%s\n", optarg, opts[lidx].name,
+		opts[lidx].val == 's' || opts[lidx].val == 'r' ?
+		" (frame sizes are 26 to 65535 bytes)" : "");
 	usage(stderr);
 	return 2;
 }

@@ -143,6 +143,8 @@ check "reflector exit status (SIGINT)" "$refl_rc" 0
 check "reflector received" "$(field "$work/reflect.out" received)" "$frames"
 check "reflector sent" "$(field "$work/reflect.out" sent)" "$frames"
 check "reflector's vif removed from xenstore" "$left" ""
+# A clean close: the backend answered every step in time.
+check "reflector's teardown timeouts" "$(grep -c 'did not' "$work/reflect.err" || :)" 0
 check "testpmd exit status" "$tp_rc" 0
 check "port 0 rx" "$(port_stat 0 RX)" "$frames"
 check "port 1 tx" "$(port_stat 1 TX)" "$frames"
