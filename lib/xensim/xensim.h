@@ -150,4 +150,15 @@ int xensim_evtchn_pending(struct xensim_evtchn *h);
 
 int xensim_evtchn_unmask(struct xensim_evtchn *h, uint32_t port);
 
+/* --- xenstore --- */
+
+struct xs_handle;
+
+/*
+ * Connect the real libxenstore client to the simulation's xenstored,
+ * whose socket is <sim_dir>/socket. NULL and errno on failure (ENOENT:
+ * no daemon there; start one with devtools/xnb-xenstored).
+ */
+struct xs_handle *xensim_xs_open(const char *sim_dir);
+
 #endif /* XENSIM_H */

@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -612,53 +610,12 @@ fail:
 
 /* --- Open / close --- */
 
-/*
- * libxenstore 4.17 takes the daemon's socket from $XENSTORED_PATH only (no
- * call takes a path): set it around xs_open() and put the old value back,
- * as the driver's sim ops do. Not safe against getenv() in other threads;
- * open netfronts from one thread.
- */
-static struct xs_handle *
-nf_xs_open(const char *sock)
-{
-	const char *old = getenv("XENSTORED_PATH");
-	char *saved = NULL;
-	struct xs_handle *xs;
-	bool changed = false;
-	int err;
-
-	if (old == NULL || strcmp(old, sock) != 0) {
-		if (old != NULL) {
-			saved = strdup(old);
-			if (saved == NULL)
-				return NULL;
-		}
-		if (setenv("XENSTORED_PATH", sock, 1) != 0) {
-			free(saved);
-			return NULL;
-		}
-		changed = true;
-	}
-	xs = xs_open(XS_OPEN_SOCKETONLY);
-	err = errno;
-	if (changed) {
-		if (saved != NULL)
-			setenv("XENSTORED_PATH", saved, 1);
-		else
-			unsetenv("XENSTORED_PATH");
-	}
-	free(saved);
-	errno = err;
-	return xs;
-}
 
 struct netfront *
 netfront_open(const struct netfront_conf *conf)
 {
 	static const uint8_t zero_mac[6];
 	struct netfront *nf;
-	char sock[PATH_MAX];
-	struct stat st;
 	uint32_t need_pages, nr_grants;
 	int err;
 
@@ -744,23 +701,12 @@ netfront_open(const struct netfront_conf *conf)
 	}
 
 	/* xenstore: the real client, pointed at the simulation's daemon. */
-	if ((size_t)snprintf(sock, sizeof(sock), "%s/socket", nf->sim_dir) >=
-			sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
-		NF_ERR(nf, "xenstore socket path %s/socket is too long for a unix socket; "
-			"use a shorter sim dir", nf->sim_dir);
-		err = ENAMETOOLONG;
-		goto fail;
-	}
-	if (stat(sock, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		NF_ERR(nf, "no xenstored socket at %s: start one with "
-			"devtools/xnb-xenstored start %s SHIM", sock, nf->sim_dir);
-		err = ENOENT;
-		goto fail;
-	}
-	nf->xs = nf_xs_open(sock);
+	nf->xs = xensim_xs_open(nf->sim_dir);
 	if (nf->xs == NULL) {
 		err = errno;
-		NF_ERR(nf, "cannot connect to xenstored at %s: %s", sock, strerror(err));
+		NF_ERR(nf, "cannot connect to xenstored at %s/socket (%s): start one with "
+			"devtools/xnb-xenstored start %s SHIM", nf->sim_dir, strerror(err),
+			nf->sim_dir);
 		goto fail;
 	}
 

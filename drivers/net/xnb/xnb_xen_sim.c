@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -128,73 +127,15 @@ sim_attach(struct xnb_xen *x)
 	return d;
 }
 
-/*
- * libxenstore 4.17 takes its socket path from the environment only
- * (XENSTORED_PATH, then XENSTORED_RUNDIR/socket) and has no call taking a
- * path. So XENSTORED_PATH is set around xs_open() under a lock and put
- * back afterwards. With XENSTORED_PATH set, xs_open() also falls back to
- * that same path, never to /dev/xen/xenbus of a real host. setenv() is
- * not safe against getenv() in other threads: ports are opened at probe,
- * from the EAL or the application's control thread.
- */
 static struct xs_handle *
 sim_xs_open(struct xnb_xen *x)
 {
-	static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
-	char path[PATH_MAX], *saved = NULL;
-	struct xs_handle *xs;
-	const char *old;
-	bool changed = false;
-	struct stat st;
-	int n, err;
+	struct xs_handle *xs = xensim_xs_open(x->sim_dir);
 
-	n = snprintf(path, sizeof(path), "%s/socket", x->sim_dir);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	err = 0;
-	if (stat(path, &st) != 0)
-		err = errno;
-	else if (!S_ISSOCK(st.st_mode))
-		err = ENOTSOCK;
-	if (err != 0) {
-		XNB_LOG(ERR, "no xenstored socket at %s (%s): start one with "
-			"devtools/xnb-xenstored start %s SHIM_SO", path,
-			strerror(err), x->sim_dir);
-		errno = err;
-		return NULL;
-	}
-
-	pthread_mutex_lock(&env_lock);
-	old = getenv("XENSTORED_PATH");
-	if (old == NULL || strcmp(old, path) != 0) {
-		if (old != NULL)
-			saved = strdup(old);
-		if (setenv("XENSTORED_PATH", path, 1) != 0) {
-			err = errno;
-			pthread_mutex_unlock(&env_lock);
-			free(saved);
-			errno = err;
-			return NULL;
-		}
-		changed = true;
-	}
-	xs = xs_open(XS_OPEN_SOCKETONLY);
-	err = errno;
-	if (changed) {
-		if (saved != NULL)
-			setenv("XENSTORED_PATH", saved, 1);
-		else
-			unsetenv("XENSTORED_PATH");
-	}
-	pthread_mutex_unlock(&env_lock);
-	free(saved);
-	if (xs == NULL) {
-		XNB_LOG(ERR, "cannot connect to xenstored at %s: %s", path,
-			strerror(err));
-		errno = err;
-	}
+	if (xs == NULL)
+		XNB_LOG(ERR, "no xenstored at %s/socket (%s): start one with "
+			"devtools/xnb-xenstored start %s SHIM_SO", x->sim_dir,
+			strerror(errno), x->sim_dir);
 	return xs;
 }
 
