@@ -36,6 +36,7 @@
 #include <rte_mbuf.h>
 
 #include "xnb_logs.h"
+#include "xnb_offload.h"
 #include "xnb_private.h"
 #include "xnb_rxtx.h"
 
@@ -263,6 +264,25 @@ rx_respond(netif_tx_back_ring_t *ring, uint16_t id, int16_t status)
 }
 
 /*
+ * Checksum flags: a blank checksum (the guest "offloaded" it) is
+ * completed in software, as it must be before the frame leaves the host;
+ * a frame whose blank checksum cannot be located is dropped, as Linux's
+ * netback does. A checksum the guest validated is reported good.
+ */
+static inline int16_t
+rx_csum(struct xnb_rx_pkt *pkt)
+{
+	if (pkt->flags & NETTXF_csum_blank) {
+		if (unlikely(xnb_csum_complete(pkt->head) != 0))
+			return NETIF_RSP_ERROR;
+		pkt->head->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	} else if (pkt->flags & NETTXF_data_validated) {
+		pkt->head->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	}
+	return NETIF_RSP_OKAY;
+}
+
+/*
  * The copy call for the gathered packets, then each packet's fate and
  * its responses in slot order. Returns the packets delivered to rx_pkts.
  */
@@ -285,6 +305,8 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 		for (k = 0; k < pkt->nb_segs && status == NETIF_RSP_OKAY; k++)
 			if (unlikely(rxq->copy[pkt->first_seg + k].status != GNTST_okay))
 				status = NETIF_RSP_ERROR;
+		if (status == NETIF_RSP_OKAY)
+			status = rx_csum(pkt);
 		if (likely(status == NETIF_RSP_OKAY)) {
 			rx_pkts[nb_rx++] = pkt->head;
 			rxq->stats.packets++;
