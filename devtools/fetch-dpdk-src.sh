@@ -25,20 +25,26 @@ if [ -f "$tree/VERSION" ] && [ "$(cat "$tree/VERSION")" = "$want" ]; then
 	exit 0
 fi
 
-# A deb-src list for the same archive as the binary packages.
+# deb-src entries for the same archives as the binary packages, from every
+# place apt reads: deb822 *.sources, sources.list and *.list files.
 lists="$dest/apt"
-mkdir -p "$lists/lists/partial"
-src="$lists/deb-src.sources"
-: > "$src"
+parts="$lists/parts"
+rm -rf "$parts"
+mkdir -p "$lists/lists/partial" "$parts"
+n=0
 for f in /etc/apt/sources.list.d/*.sources; do
 	[ -f "$f" ] || continue
-	sed -n -e 's/^Types:.*/Types: deb-src/' -e '/^\(Types\|URIs\|Suites\|Components\|Signed-By\):/p' -e '/^$/p' "$f" >> "$src"
-	echo >> "$src"
+	n=$((n + 1))
+	sed -n -e 's/^Types:.*/Types: deb-src/' \
+		-e '/^\(Types\|URIs\|Suites\|Components\|Signed-By\):/p' -e '/^$/p' \
+		"$f" > "$parts/src$n.sources"
 done
-if [ -f /etc/apt/sources.list ]; then
-	grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > "$lists/deb-src.list" || true
-fi
-aptopts="-o Dir::Etc::sourcelist=$src -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$lists/lists -o APT::Get::List-Cleanup=0"
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' "$f" > "$parts/src$n.list"
+done
+aptopts="-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts=$parts -o Dir::State::Lists=$lists/lists -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 apt-get $aptopts update >&2
 cd "$dest"
 apt-get $aptopts source --download-only "dpdk=$debver" >&2

@@ -63,7 +63,7 @@ for f in "$pmd" "$shim" "$guest"; do
 done
 [ -x "$xsd" ] || die "$xsd is missing"
 testpmd=$(command -v dpdk-testpmd) ||
-	die "dpdk-testpmd is not installed (apt-get install dpdk)"
+	die "dpdk-testpmd is not installed (apt-get install dpdk-dev)"
 
 # A private work dir: the sim dir (grant tables, guest memory, xenstored's
 # socket) and the logs. /run first: short socket paths, not world-writable.

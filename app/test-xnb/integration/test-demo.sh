@@ -11,7 +11,7 @@
 #
 # Usage: test-demo.sh SRCDIR BUILDDIR   (meson passes both)
 #   XNB_TEST_FRAMES   frames to send in runs 1 and 2 (default 50000)
-# Exit 77 (skipped) when dpdk-testpmd is not installed.
+# Fails when dpdk-testpmd is not installed (devtools/xnb-setup installs it).
 set -eu
 
 src=${1:?usage: test-demo.sh SRCDIR BUILDDIR}
@@ -19,8 +19,8 @@ build=${2:?usage: test-demo.sh SRCDIR BUILDDIR}
 frames=${XNB_TEST_FRAMES:-50000}
 
 if ! command -v dpdk-testpmd >/dev/null 2>&1; then
-	echo "test-demo: SKIP: dpdk-testpmd is not installed (apt-get install dpdk)"
-	exit 77
+	echo "test-demo: FAIL: dpdk-testpmd is not installed (apt-get install dpdk-dev)"
+	exit 1
 fi
 
 out=$(mktemp "${TMPDIR:-/tmp}/test-demo.XXXXXX")

@@ -9,7 +9,7 @@
 #
 # Usage: test-reflect.sh SRCDIR BUILDDIR   (meson passes both)
 #   XNB_TEST_FRAMES   frames to send (default 20000)
-# Exit 77 (skipped) when dpdk-testpmd is not installed.
+# Fails when dpdk-testpmd is not installed (devtools/xnb-setup installs it).
 set -eu
 
 src=${1:?usage: test-reflect.sh SRCDIR BUILDDIR}
@@ -17,8 +17,8 @@ build=${2:?usage: test-reflect.sh SRCDIR BUILDDIR}
 frames=${XNB_TEST_FRAMES:-20000}
 
 if ! command -v dpdk-testpmd >/dev/null 2>&1; then
-	echo "test-reflect: SKIP: dpdk-testpmd is not installed (apt-get install dpdk)"
-	exit 77
+	echo "test-reflect: FAIL: dpdk-testpmd is not installed (apt-get install dpdk-dev)"
+	exit 1
 fi
 build=$(cd "$build" && pwd)
 pmd=$build/drivers/net/xnb/librte_net_xnb.so
