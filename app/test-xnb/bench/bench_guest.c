@@ -13,7 +13,7 @@
  *    re-armed), a notification sent only when the backend asks for one;
  *  - transmit frames are built once: every transmit page is written and
  *    granted (read-only) before the run and stays granted; sending a
- *    frame writes its requests and a 4-byte sequence number;
+ *    frame writes its requests (and in fwd a 4-byte sequence number);
  *  - receive buffers stay granted and are reposted as soon as their
  *    response is read; a received frame's length is checked, and in fwd
  *    mode its sequence number (the frames come back in order). No other
@@ -26,7 +26,9 @@
  * --inflight frames and then sends one frame for each frame that comes
  * back (a closed loop, as testpmd's "start tx_first" in io mode).
  *
- * Control: "ready" on stdout once connected; each SIGUSR1 marks a window
+ * Control: "ready" on stdout once connected; nothing is sent before SIGUSR2
+ * ("go": the backend forwards by then; testpmd drops what waits in its rx
+ * queues when forwarding starts). Each SIGUSR1 marks a window
  * boundary: the first starts the window, the second prints one "window"
  * line with the rates and counters over it. SIGTERM or SIGINT stops,
  * disconnects and prints a "total" line. --max-seconds bounds the run.
@@ -47,6 +49,7 @@
 
 #include "netfront.h"
 
+#define PROG "xnb-bench-guest: "
 #define PAGE XENSIM_PAGE_SIZE
 #define TX_SIZE NETFRONT_TX_RING_SIZE
 #define RX_SIZE NETFRONT_RX_RING_SIZE
@@ -62,6 +65,7 @@ static const char *const mode_names[] = { "g2b", "b2g", "fwd" };
 static volatile sig_atomic_t stop_flag;
 static volatile int cancel_flag;
 static volatile sig_atomic_t marks;
+static volatile sig_atomic_t go_flag;
 
 struct counters {
 	uint64_t tx_frames;        /* frames posted on the guest-tx ring */
@@ -158,10 +162,17 @@ on_mark(int sig)
 }
 
 static void
+on_go(int sig)
+{
+	(void)sig;
+	go_flag = 1;
+}
+
+static void
 proto_error(struct bench *b, const char *what, unsigned int a, unsigned int c)
 {
 	if (b->c.proto_errors < 10)
-		fprintf(stderr, "xnb-bench-guest: backend protocol error: %s (%u, %u)\n",
+		fprintf(stderr, PROG "backend protocol error: %s (%u, %u)\n",
 			what, a, c);
 	b->c.proto_errors++;
 }
@@ -197,7 +208,7 @@ tx_prepare(struct bench *b, const uint8_t *mac)
 			memcpy(b->page[id], frame + off, len);
 			ref = netfront_grant(b->nf, q->tx_pfn_base + id, true);
 			if (ref < 0) {
-				fprintf(stderr, "xnb-bench-guest: cannot grant transmit page %u: %s\n",
+				fprintf(stderr, PROG "cannot grant transmit page %u: %s\n",
 					id, strerror(-ref));
 				return ref;
 			}
@@ -239,7 +250,9 @@ tx_send(struct bench *b, uint32_t n)
 		uint16_t f = b->free_frames[--b->nb_free];
 		uint32_t id0 = (uint32_t)f * b->nslots;
 
-		memcpy(b->page[id0] + SEQ_OFF, &b->tx_seq, sizeof(b->tx_seq));
+		/* Only fwd reads it back; elsewhere the page stays untouched. */
+		if (b->mode == MODE_FWD)
+			memcpy(b->page[id0] + SEQ_OFF, &b->tx_seq, sizeof(b->tx_seq));
 		b->tx_seq++;
 		for (j = 0; j < b->nslots; j++) {
 			netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
@@ -407,7 +420,8 @@ print_counters(const char *tag, const struct counters *c, const struct counters 
 		" rx_slots=%" PRIu64 " busy=%.4f polls=%" PRIu64 " idle_polls=%" PRIu64
 		" tx_blocked=%" PRIu64 " rx_per_poll=%.3f tx_errors=%" PRIu64
 		" rx_errors=%" PRIu64 " len_errors=%" PRIu64 " seq_errors=%" PRIu64
-		" proto_errors=%" PRIu64 " notifies=%" PRIu64 "\n",
+		" proto_errors=%" PRIu64 " notifies=%" PRIu64 " busy_tsc=%" PRIu64
+		" tsc=%" PRIu64 "\n",
 		tag, seconds, tx, rx,
 		seconds > 0 ? (double)tx / seconds : 0.0,
 		seconds > 0 ? (double)rx / seconds : 0.0,
@@ -418,7 +432,8 @@ print_counters(const char *tag, const struct counters *c, const struct counters 
 		polls > 0 ? (double)rx / (double)polls : 0.0,
 		c->tx_errors - c0->tx_errors, c->rx_errors - c0->rx_errors,
 		c->len_errors - c0->len_errors, c->seq_errors - c0->seq_errors,
-		c->proto_errors - c0->proto_errors, c->notifies - c0->notifies);
+		c->proto_errors - c0->proto_errors, c->notifies - c0->notifies,
+		c->busy_tsc - c0->busy_tsc, tsc_ticks);
 	fflush(stdout);
 }
 
@@ -426,8 +441,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: xnb-bench-guest --sim-dir DIR --domid N --mode g2b|b2g|fwd --size BYTES\n"
-		"       [--handle N] [--inflight K] [--cpu N] [--timeout-ms MS] [--max-seconds S]\n");
+		"usage: xnb-bench-guest --sim-dir DIR --domid N --mode g2b|b2g|fwd\n"
+		"       --size BYTES [--handle N] [--inflight K] [--cpu N]\n"
+		"       [--timeout-ms MS] [--max-seconds S]\n");
 	exit(2);
 }
 
@@ -440,7 +456,7 @@ num_arg(const char *name, const char *v, unsigned long min, unsigned long max)
 	errno = 0;
 	n = strtoul(v, &end, 10);
 	if (errno != 0 || *end != '\0' || v[0] == '-' || n < min || n > max) {
-		fprintf(stderr, "xnb-bench-guest: --%s %s: expected a number from %lu to %lu\n",
+		fprintf(stderr, PROG "--%s %s: expected a number from %lu to %lu\n",
 			name, v, min, max);
 		exit(2);
 	}
@@ -491,7 +507,7 @@ main(int argc, char **argv)
 				if (strcmp(optarg, mode_names[b->mode]) == 0)
 					break;
 			if (b->mode > MODE_FWD) {
-				fprintf(stderr, "xnb-bench-guest: --mode %s: expected g2b, b2g or fwd\n",
+				fprintf(stderr, PROG "--mode %s: expected g2b, b2g or fwd\n",
 					optarg);
 				return 2;
 			}
@@ -521,7 +537,7 @@ main(int argc, char **argv)
 
 	b->nslots = (b->size + PAGE - 1) / PAGE;
 	if (b->nslots > NETFRONT_MAX_TX_SLOTS) {
-		fprintf(stderr, "xnb-bench-guest: a %u-byte frame needs %u slots; at most %u\n",
+		fprintf(stderr, PROG "a %u-byte frame needs %u slots; at most %u\n",
 			b->size, b->nslots, NETFRONT_MAX_TX_SLOTS);
 		return 2;
 	}
@@ -540,6 +556,8 @@ main(int argc, char **argv)
 	sa.sa_handler = on_mark;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_go;
+	sigaction(SIGUSR2, &sa, NULL);
 
 	if (cpu >= 0) {
 		cpu_set_t set;
@@ -547,7 +565,7 @@ main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-			fprintf(stderr, "xnb-bench-guest: cannot pin to cpu %d: %s\n", cpu,
+			fprintf(stderr, PROG "cannot pin to cpu %d: %s\n", cpu,
 				strerror(errno));
 			return 1;
 		}
@@ -562,19 +580,19 @@ main(int argc, char **argv)
 	conf.cancel = &cancel_flag;
 	b->nf = netfront_open(&conf);
 	if (b->nf == NULL) {
-		fprintf(stderr, "xnb-bench-guest: netfront_open failed: %s\n", strerror(errno));
+		fprintf(stderr, PROG "netfront_open failed: %s\n", strerror(errno));
 		return 1;
 	}
 	ret = netfront_connect(b->nf);
 	if (ret < 0) {
-		fprintf(stderr, "xnb-bench-guest: connecting to the backend failed: %s\n",
+		fprintf(stderr, PROG "connecting to the backend failed: %s\n",
 			strerror(-ret));
 		netfront_close(b->nf);
 		return 1;
 	}
 	b->q = netfront_queue(b->nf, 0);
 	if (b->size > PAGE && !b->nf->sg) {
-		fprintf(stderr, "xnb-bench-guest: the backend did not offer feature-sg; "
+		fprintf(stderr, PROG "the backend did not offer feature-sg; "
 			"%u-byte frames need it\n", b->size);
 		netfront_close(b->nf);
 		return 1;
@@ -623,7 +641,7 @@ main(int argc, char **argv)
 				break;
 			work += ret;
 		}
-		if (b->mode != MODE_B2G) {
+		if (b->mode != MODE_B2G && go_flag) {
 			want = b->mode == MODE_G2B ? b->nframes :
 				(b->debt > b->nframes ? b->nframes : (uint32_t)b->debt);
 			if (want > 0) {
@@ -650,12 +668,12 @@ main(int argc, char **argv)
 			if (now >= next_check_ns) {
 				next_check_ns = now + 1000000000u;
 				if (netfront_check_backend(b->nf) < 0) {
-					fprintf(stderr, "xnb-bench-guest: the backend went away\n");
+					fprintf(stderr, PROG "the backend went away\n");
 					status = 1;
 					break;
 				}
 				if (now - start_ns > max_seconds * 1000000000u) {
-					fprintf(stderr, "xnb-bench-guest: --max-seconds %lu reached\n",
+					fprintf(stderr, PROG "--max-seconds %lu reached\n",
 						max_seconds);
 					break;
 				}

@@ -17,6 +17,8 @@ fail() {
 	exit 1
 }
 
+command -v dpdk-testpmd >/dev/null ||
+	fail "dpdk-testpmd is not installed (apt-get install dpdk-dev)"
 pmddir=$(ls -d "$(pkg-config --variable=libdir libdpdk)"/dpdk/pmds-* | tail -n 1)
 meson install -C "$build" --no-rebuild --destdir "$work/root" >"$work/install.log" 2>&1 ||
 	{ cat "$work/install.log"; fail "meson install"; }

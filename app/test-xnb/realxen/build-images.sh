@@ -13,7 +13,8 @@
 #                    and its tools, the kernel, DPDK's testpmd; netback
 #                    blacklisted
 #   domU-base.cpio.gz  the guest's initramfs: static busybox, the same
-#                    kernel's xen-netfront.ko, ethtool; its /init hands
+#                    kernel's xen-netfront.ko, ethtool, OpenBSD netcat
+#                    (busybox nc cannot reach fe80::1%eth0); its /init hands
 #                    over to /xnb/init, which each run appends (see
 #                    run-scenario.sh)
 #
@@ -149,6 +150,15 @@ path-exclude=/usr/share/locale/*
 path-include=/usr/share/locale/locale.alias
 path-exclude=/usr/include/*
 EOF
+echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/91xnb-realxen-unsafe-io"
+# dom0 boots with this script's own small initramfs: the kernel package
+# must not spend a minute generating Debian's (twice).
+chroot "$root" dpkg-divert --local --rename --add /usr/sbin/update-initramfs >/dev/null
+cat >"$root/usr/sbin/update-initramfs" <<'EOF'
+#!/bin/sh
+exit 0
+EOF
+chmod 755 "$root/usr/sbin/update-initramfs"
 # Keep the kernel's netback out: xnb is the only vif backend in dom0.
 mkdir -p "$root/etc/modprobe.d"
 cat >"$root/etc/modprobe.d/xnb-realxen.conf" <<'EOF'
@@ -166,11 +176,11 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 
 # xen-system-amd64: hypervisor + tools; dpdk-dev: dpdk-testpmd (the
 # "dpdk" package has only the helper scripts); librte-net-tap23: testpmd's
-# second port; socat: the dom0 end of the TCP transfers; ethtool and
-# busybox-static: copied into the guest's initramfs.
+# second port; socat: the dom0 end of the TCP transfers; ethtool,
+# netcat-openbsd and busybox-static: copied into the guest's initramfs.
 dom0_pkgs="xen-system-amd64 xen-utils-4.17 xenstore-utils linux-image-amd64
 	dpdk-dev librte-net-tap23 librte-mempool-ring23 kmod iproute2 procps
-	socat ethtool busybox-static e2fsprogs"
+	socat ethtool netcat-openbsd busybox-static e2fsprogs"
 in_root apt-get update -q >"$work/apt.log" 2>&1 ||
 	die "apt-get update in the chroot failed; see $work/apt.log"
 step apt-update
@@ -234,11 +244,14 @@ case $nf in
 esac
 nf_deps=$(in_root modinfo -F depends xen-netfront -k "$kver" 2>/dev/null || true)
 [ -z "$nf_deps" ] || die "xen-netfront depends on '$nf_deps'; the guest initramfs would need them"
-# ethtool (dynamic) and exactly the libraries it needs.
-cp "$root/usr/sbin/ethtool" "$g/sbin/ethtool"
-for lib in $(in_root ldd /usr/sbin/ethtool | grep -o '/[^ ]*'); do
-	mkdir -p "$g$(dirname "$lib")"
-	cp -L "$root$lib" "$g$lib"
+# ethtool and OpenBSD's nc (dynamic), with exactly the libraries they need.
+for b in /usr/sbin/ethtool /bin/nc.openbsd; do
+	mkdir -p "$g$(dirname "$b")"
+	cp -L "$root$b" "$g$b"
+	for lib in $(in_root ldd "$b" | grep -o '/[^ ]*'); do
+		mkdir -p "$g$(dirname "$lib")"
+		cp -L "$root$lib" "$g$lib"
+	done
 done
 cat >"$g/init" <<'EOF'
 #!/bin/sh
@@ -330,6 +343,32 @@ rm -rf "$m"/sound "$m"/drivers/gpu "$m"/drivers/media "$m"/drivers/infiniband \
 	"$m"/fs/xfs "$m"/fs/ocfs2 "$m"/fs/nfs "$m"/fs/nfsd "$m"/fs/ceph "$m"/fs/smb \
 	"$m"/fs/gfs2 "$m"/fs/f2fs "$m"/fs/bcachefs
 chroot "$root" /sbin/depmod -a "$kver"
+# EAL dlopens every driver in its plugin directory at each start (128 of
+# them, seconds under TCG): keep there the ones a harness run uses. Debian
+# keeps the drivers' real files in that directory (dpdk-testpmd links
+# many of them): move the others next to their /usr/lib symlinks.
+libdir=$root/usr/lib/x86_64-linux-gnu
+pmds=$(ls -d "$libdir"/dpdk/pmds-* | tail -n 1)
+for f in "$pmds"/*.so.*.*; do
+	[ -f "$f" ] && [ ! -L "$f" ] || continue
+	real=$(basename "$f")
+	lib=${real%%.so.*}
+	case $lib in
+	librte_bus_vdev | librte_mempool_ring | librte_mempool_stack | librte_net_tap | \
+	librte_net_null | librte_net_ring) continue ;;
+	esac
+	mv -f "$f" "$libdir/$real"
+	for l in "$pmds/$lib".so*; do
+		[ -L "$l" ] || continue
+		rm -f "$l"
+		ln -sfn "$real" "$libdir/$(basename "$l")"
+	done
+done
+for b in /usr/bin/dpdk-testpmd; do
+	if chroot "$root" ldd "$b" | grep -q 'not found'; then
+		die "trimming $pmds broke $b: $(chroot "$root" ldd "$b" | grep 'not found' | tr '\n' ' ')"
+	fi
+done
 used=$(du -sm "$root" | cut -f1)
 size=$((used + used / 4 + 128))
 mkfs.ext4 -q -F -L dom0root -d "$root" "$work/dom0.img" "${size}M" >/dev/null ||

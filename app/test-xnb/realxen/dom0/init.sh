@@ -106,6 +106,10 @@ t1=$(xr_now)
 xr_info scenario_s "$(xr_elapsed "$t0" "$t1")"
 if [ $rc = 0 ] && [ ! -f "$XR_STATE/fail-reason" ]; then
 	verdict PASS
+	# What the guests reported, for the record.
+	for f in /var/log/xen/console/guest-*.log; do
+		[ -f "$f" ] && tr -d '\r' <"$f" | grep 'XNBG: ' | sed "s|^|XNB-REALXEN: GUEST $(basename "$f" .log): |"
+	done
 	[ "${XR_DUMP_ALWAYS:-0}" = 1 ] && dump_all
 elif [ $rc = 137 ]; then
 	verdict FAIL "the scenario did not finish within $XR_SCENARIO_TIMEOUT s (dom0 time bound)"

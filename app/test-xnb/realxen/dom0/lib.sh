@@ -148,12 +148,19 @@ xr_create() {
 	cp "$_cfg" "$XR_LOGS/$_name.cfg.log"
 	_t0=$(xr_now)
 	xr_mark "xl create $_name (expecting domid ${_want:-any})"
-	if ! "$XR_XEN_BIN/xl" -vvv create "$_cfg" >"$XR_LOGS/xl-create-$_name.log" 2>&1; then
-		_t1=$(xr_now)
-		grep -E 'error|ERROR|fail|FAIL|timed out|timeout' "$XR_LOGS/xl-create-$_name.log" | tail -n 20
+	_log=$XR_LOGS/xl-create-$_name.log
+	{ "$XR_XEN_BIN/xl" -vvv create "$_cfg" 2>&1; echo "XR-EXIT $?"; } | xr_stamp >"$_log"
+	_t1=$(xr_now)
+	if ! grep -q ' XR-EXIT 0$' "$_log"; then
+		grep -E 'error|ERROR|fail|FAIL|timed out|timeout|wanted state' "$_log" |
+			tail -n 20 | cut -c1-240
 		xr_fail "xl create $_name failed after $(xr_elapsed "$_t0" "$_t1") s (see xl-create-$_name.log)"
 	fi
-	_t1=$(xr_now)
+	# A vif's backend must reach InitWait (2) within libxl's 10 s: from
+	# libxl's watch on the backend state to its "wanted state 2 ok".
+	_iw=$(awk '/wpath=.*backend\/vif\/.*\/state/ && t0 == "" { t0 = $1 }
+		/backend\/vif\/.*wanted state 2 ok/ && t0 != "" { printf "%.2f", $1 - t0; exit }' "$_log")
+	[ -n "$_iw" ] && xr_info "vif_initwait_${_name}_s" "$_iw"
 	XR_DOMID=$("$XR_XEN_BIN/xl" domid "$_name" 2>/dev/null)
 	[ -n "$XR_DOMID" ] || xr_fail "xl create $_name returned but xl domid $_name finds no domain"
 	mkdir -p "$XR_STATE"
@@ -165,14 +172,30 @@ xr_create() {
 	fi
 }
 
-# xr_destroy NAME: xl destroy, timed (sets XR_DESTROY_S).
+# xr_destroy NAME: xl destroy, timed (sets XR_DESTROY_S). Each line of
+# libxl's debug log in $XR_LOGS/xl-destroy-NAME.log starts with the
+# uptime it was seen at, so scenarios can time libxl's steps.
 xr_destroy() {
 	_t0=$(xr_now)
-	if ! "$XR_XEN_BIN/xl" -vvv destroy "$1" >"$XR_LOGS/xl-destroy-$1.log" 2>&1; then
-		xr_fail "xl destroy $1 failed (see xl-destroy-$1.log)"
-	fi
+	{ "$XR_XEN_BIN/xl" -vvv destroy "$1" 2>&1; echo "XR-EXIT $?"; } |
+		xr_stamp >"$XR_LOGS/xl-destroy-$1.log"
 	XR_DESTROY_S=$(xr_elapsed "$_t0" "$(xr_now)")
 	xr_info "xl_destroy_${1}_s" "$XR_DESTROY_S"
+	grep -q ' XR-EXIT 0$' "$XR_LOGS/xl-destroy-$1.log" ||
+		xr_fail "xl destroy $1 failed (see xl-destroy-$1.log)"
+}
+
+# Prefix each line of stdin with the uptime it arrived at (one awk, no
+# fork per line: under TCG a fork costs a good part of a second).
+xr_stamp() {
+	awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " ")
+		print a[1], $0; fflush() }'
+}
+
+# xr_log_time LOG PATTERN: the uptime prefix of LOG's first line matching
+# PATTERN (a log written by xr_destroy).
+xr_log_time() {
+	grep -m 1 -e "$2" "$1" | cut -d' ' -f1
 }
 
 xr_guest_log() {
@@ -186,17 +209,19 @@ xr_guest_line() {
 }
 
 # xr_guest_wait NAME KEY TIMEOUT: wait for the guest's "XNBG: KEY" line,
-# failing at once if the guest reports "XNBG: FAIL ..." first; prints the
-# rest of the line.
+# failing at once if the guest reports "XNBG: FAIL ..." first; the rest of
+# the line goes into XR_VAL. (Results come back in variables, never
+# through $(...): xr_fail must end the scenario, not a subshell.)
 xr_guest_wait() {
 	_gname=$1
 	_key=$2
 	_end=$(awk -v n="$(xr_now)" -v t="$3" 'BEGIN { printf "%d", n + t + 1 }')
 	_log=$(xr_guest_log "$_gname")
+	XR_VAL=
 	while :; do
 		if [ -f "$_log" ]; then
-			if tr -d '\r' <"$_log" | grep -q "XNBG: $_key\( \|$\)"; then
-				xr_guest_line "$_gname" "$_key"
+			if tr -d '\r' <"$_log" | grep -q "XNBG: $_key\( \|\$\)"; then
+				XR_VAL=$(xr_guest_line "$_gname" "$_key")
 				return 0
 			fi
 			if tr -d '\r' <"$_log" | grep -q 'XNBG: FAIL'; then
@@ -222,8 +247,9 @@ xr_testpmd_start() {
 	rm -f /run/xr/testpmd.in
 	mkfifo /run/xr/testpmd.in
 	# stdbuf: testpmd's printf output must reach the log as it happens.
-	stdbuf -oL -eL dpdk-testpmd -l 0-1 --no-huge -m 256 --no-pci \
-		--file-prefix=xr -d "$XR_PMD" "$@" -- -i --auto-start \
+	stdbuf -oL -eL dpdk-testpmd -l 0-1 --no-huge -m 128 --no-pci \
+		--file-prefix=xr --log-level=pmd.net.xnb:info -d "$XR_PMD" "$@" \
+		-- -i --auto-start \
 		--total-num-mbufs=8192 \
 		</run/xr/testpmd.in >"$XR_LOGS/testpmd.log" 2>&1 &
 	XR_TESTPMD_PID=$!
@@ -248,8 +274,8 @@ xr_testpmd_ready() {
 	grep -q 'testpmd> ' "$XR_LOGS/testpmd.log"
 }
 
-# xr_testpmd_cmd CMD: send CMD, wait for the next prompt, print what
-# testpmd answered.
+# xr_testpmd_cmd CMD: send CMD, wait for the next prompt; testpmd's
+# answer is in $XR_STATE/testpmd.answer.
 xr_testpmd_cmd() {
 	_off=$(stat -c %s "$XR_LOGS/testpmd.log")
 	echo "$*" >&7
@@ -262,13 +288,13 @@ xr_testpmd_cmd() {
 		xr_testpmd_alive || xr_fail "dpdk-testpmd died on '$*'"
 		_i=$((_i + 1))
 	done
-	tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log"
+	tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log" | tr -d '\r' >"$XR_STATE/testpmd.answer"
 }
 
-# xr_testpmd_link PORT: "up" or "down", as testpmd shows it.
+# xr_testpmd_link PORT: XR_LINK becomes "up" or "down", as testpmd shows it.
 xr_testpmd_link() {
-	xr_testpmd_cmd "show port info $1" | tr -d '\r' |
-		sed -n 's/^Link status: *//p' | tail -n 1
+	xr_testpmd_cmd "show port info $1"
+	XR_LINK=$(sed -n 's/^Link status: *//p' "$XR_STATE/testpmd.answer" | tail -n 1)
 }
 
 xr_testpmd_stop() {
@@ -297,18 +323,39 @@ xr_tap_up() {
 	ip -6 addr add "$XR_DOM0_IP6/64" dev "$1" nodad
 }
 
-# xr_listen_recv PORT FILE: accept one TCP connection, store what it sends.
+# The listening address for socat: IPv4 on dom0's tap address, or IPv6 on
+# any address (a link-local one needs its interface; the tap is the only
+# link with a peer).
+xr_listen_addr() {
+	if [ "${2:-4}" = 6 ]; then
+		echo "TCP6-LISTEN:$1,reuseaddr,ipv6only=1"
+	else
+		echo "TCP4-LISTEN:$1,bind=$XR_DOM0_IP4,reuseaddr"
+	fi
+}
+
+# xr_listen_recv PORT FILE [4|6]: accept one TCP connection, store what it
+# sends in FILE.
 xr_listen_recv() {
-	socat -u "TCP-LISTEN:$1,bind=$XR_DOM0_IP4,reuseaddr" "OPEN:$2,creat,trunc" \
+	socat -u "$(xr_listen_addr "$1" "${3:-4}")" "OPEN:$2,creat,trunc" \
 		>"$XR_LOGS/socat-$1.log" 2>&1 &
 }
 
-# xr_listen_send PORT FILE: accept one TCP connection, send FILE, close.
+# xr_listen_send PORT FILE [4|6]: accept one TCP connection, send FILE,
+# close.
 xr_listen_send() {
-	socat -u "OPEN:$2" "TCP-LISTEN:$1,bind=$XR_DOM0_IP4,reuseaddr" \
+	socat -u "OPEN:$2" "$(xr_listen_addr "$1" "${3:-4}")" \
 		>"$XR_LOGS/socat-$1.log" 2>&1 &
 }
 
 xr_md5() {
 	md5sum "$1" | cut -d' ' -f1
+}
+
+# xr_require_word "WORDS" WORD WHAT: WORD must be one of WORDS.
+xr_require_word() {
+	case " $1 " in
+	*" $2 "*) ;;
+	*) xr_fail "$3: expected $2, got: $1" ;;
+	esac
 }

@@ -56,6 +56,8 @@ xg_net_up() {
 xg_offloads() {
 	ethtool -k eth0 2>&1 | sed -n \
 		-e 's/^tx-checksumming: *\([a-z]*\).*/tx-csum=\1/p' \
+		-e 's/^[[:space:]]*tx-checksum-ipv4: *\([a-z]*\).*/tx-csum-ip4=\1/p' \
+		-e 's/^[[:space:]]*tx-checksum-ipv6: *\([a-z]*\).*/tx-csum-ip6=\1/p' \
 		-e 's/^rx-checksumming: *\([a-z]*\).*/rx-csum=\1/p' \
 		-e 's/^scatter-gather: *\([a-z]*\).*/sg=\1/p' \
 		-e 's/^tcp-segmentation-offload: *\([a-z]*\).*/tso=\1/p' \
@@ -76,22 +78,32 @@ xg_ping() {
 	xg_say PING$1 "$(echo "$_out" | grep -o '[0-9]* packets received')"
 }
 
-# xg_send HOST PORT FILE: send FILE over TCP; dom0 stores it.
+# TCP with OpenBSD's nc: it takes a scoped IPv6 address (fe80::1%eth0),
+# which busybox's nc refuses. -N: half-close after stdin's EOF; -d: do not
+# read stdin; -w: give up after 30 s of silence.
+
+# xg_send HOST PORT FILE: send FILE over TCP to dom0, which stores it.
+# Returns nonzero (and says why in XG_ERR) on failure.
 xg_send() {
 	_t0=$(xg_now)
-	timeout 300 nc "$1" "$2" <"$3" ||
-		xg_fail "sending $3 to $1:$2 failed or took more than 300 s"
+	XG_ERR=
+	if ! timeout 300 nc.openbsd -N -w 30 "$1" "$2" <"$3" >/dev/null 2>/tmp/nc-err; then
+		XG_ERR="sending $3 to $1 port $2 failed after $(xg_elapsed "$_t0") s: $(cat /tmp/nc-err)"
+		echo "$XG_ERR"
+		return 1
+	fi
 	xg_say SENT "$2 $(xg_elapsed "$_t0") s"
 }
 
 # xg_recv HOST PORT FILE: receive FILE over TCP from dom0.
 xg_recv() {
 	_t0=$(xg_now)
-	# nc's stdin must stay open (at its EOF nc half-closes the socket):
-	# a FIFO opened read-write never has data nor EOF.
-	[ -p /tmp/nc-hold ] || mkfifo /tmp/nc-hold
-	timeout 300 nc "$1" "$2" <>/tmp/nc-hold >"$3" ||
-		xg_fail "receiving from $1:$2 failed or took more than 300 s"
+	XG_ERR=
+	if ! timeout 300 nc.openbsd -d -w 30 "$1" "$2" >"$3" 2>/tmp/nc-err; then
+		XG_ERR="receiving from $1 port $2 failed after $(xg_elapsed "$_t0") s: $(cat /tmp/nc-err)"
+		echo "$XG_ERR"
+		return 1
+	fi
 	xg_say RECEIVED "$2 $(xg_elapsed "$_t0") s"
 }
 

@@ -16,7 +16,7 @@ fi
 [ "$(xr_xs_read /local/domain/0/name)" = Domain-0 ] ||
 	xr_fail "xenstore has no /local/domain/0/name = Domain-0 (xen-init-dom0 did not run?)"
 # DPDK runs in the PV dom0 (needs SSE4.2 from QEMU's CPU model).
-xr_run testpmd-null timeout 120 dpdk-testpmd -l 0-1 --no-huge -m 256 --no-pci \
+xr_run testpmd-null timeout 120 dpdk-testpmd -l 0-1 --no-huge -m 128 --no-pci \
 	--file-prefix=boot --vdev=net_null0 --vdev=net_null1 -- --stats-period 0 \
 	--nb-cores=1 --tx-first --total-num-mbufs=2048 --forward-mode=io \
 	--max-pkt-len=1518 </dev/null

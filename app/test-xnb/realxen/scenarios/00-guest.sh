@@ -4,8 +4,9 @@
 
 xr_guest_cfg xnbguest >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$(xr_next_domid)"
-xr_info guest_booted "$(xr_guest_wait xnbguest BOOTED 120 | tr ' ' '_')"
-xr_guest_wait xnbguest DONE 60 >/dev/null
+xr_guest_wait xnbguest BOOTED 120
+xr_info guest_booted "$(echo "$XR_VAL" | tr ' ' '_')"
+xr_guest_wait xnbguest DONE 60
 [ "$(xr_guest_line xnbguest ETH)" = none ] ||
 	xr_fail "the guest without a vif has a network interface: $(xr_guest_line xnbguest ETH)"
 xr_destroy xnbguest
