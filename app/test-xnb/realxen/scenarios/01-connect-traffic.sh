@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# 01-connect-traffic: xnb in dpdk-testpmd (forwarding to a tap in dom0)
+# serves a Linux netfront guest: the vif connects within libxl's 10 s, the
+# guest pings dom0 over IPv4 and IPv6 and moves 4 MiB each way over TCP,
+# byte-exact: phase 1 over IPv4 with netfront's default offloads (blank
+# checksums, multi-slot frames), phase 2 over IPv6 with the offloads off
+# (full checksums, one slot per frame; see the guest part for why IPv6).
+# Both phases always run; every failure is reported.
+# realxen: needs-pmd
+
+# The guest does not exist yet: xnb is started for the domid Xen gives the
+# next domain, and xr_create checks the guest got it.
+domid=$(xr_next_domid)
+be=$(xr_vif_backend "$domid" 0)
+size=4194304
+for ph in 1 2; do
+	head -c $size /dev/urandom >"/run/xr/dom0-tx-$ph"
+done
+
+xr_testpmd_start "--vdev=net_xnb0,domid=$domid,handle=0,type=vif" \
+	--vdev=net_tap0,iface=xnbtap0
+xr_tap_up xnbtap0
+# Both directions of both phases listen before the guest exists.
+xr_listen_recv 5001 /run/xr/dom0-rx-1
+xr_listen_send 5002 /run/xr/dom0-tx-1
+xr_listen_recv 5003 /run/xr/dom0-rx-2 6
+xr_listen_send 5004 /run/xr/dom0-tx-2 6
+
+xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
+xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
+t_created=$(xr_now)
+be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
+xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
+xr_info backend_connected_after_create_s "$(xr_elapsed "$t_created" "$(xr_now)")"
+xr_mark "vif connected: backend $be state 4, frontend state $(xr_xs_read \
+	"/local/domain/$domid/device/vif/0/state")"
+xenstore-ls -fp "$be" >"$XR_LOGS/xenstore-backend-connected.log" 2>&1
+xenstore-ls -fp "/local/domain/$domid/device/vif/0" \
+	>"$XR_LOGS/xenstore-frontend-connected.log" 2>&1
+
+xr_guest_wait xnbguest NET_UP 120
+xr_testpmd_link 0
+[ "$XR_LINK" = up ] ||
+	xr_fail "testpmd shows the xnb port's link '$XR_LINK' after the guest connected"
+xr_guest_wait xnbguest PING4 90
+xr_info ping4 "$(echo "$XR_VAL" | tr ' ' '_')"
+xr_guest_wait xnbguest PING6 90
+xr_info ping6 "$(echo "$XR_VAL" | tr ' ' '_')"
+
+# What the backend offered decides what netfront may use by default.
+be_sg=$(xr_xs_read "$be/feature-sg")
+be_gso4=$(xr_xs_read "$be/feature-gso-tcpv4")
+errors=
+for ph in 1 2; do
+	xr_guest_wait xnbguest "OFFLOADS$ph" 240
+	off=$XR_VAL
+	xr_info "offloads_phase$ph" "$(echo "$off" | tr ' ' ',')"
+	if [ $ph = 1 ]; then
+		xr_require_word "$off" tx-csum-ip4=on "phase 1 (netfront defaults): IPv4 checksum offload"
+		[ "$be_sg" = 1 ] && xr_require_word "$off" sg=on "phase 1: the backend offers feature-sg"
+		[ "$be_gso4" = 1 ] && xr_require_word "$off" tso=on "phase 1: the backend offers feature-gso-tcpv4"
+	else
+		for w in tx-csum-ip6=off sg=off tso=off gso=off; do
+			xr_require_word "$off" $w "phase 2 (offloads off)"
+		done
+	fi
+	xr_guest_wait xnbguest "XFER$ph" 700
+	res=$XR_VAL
+	g_tx=$(echo "$res" | sed -n 's/^tx=\([0-9a-f]*\) .*/\1/p')
+	g_rx=$(echo "$res" | sed -n 's/^tx=[0-9a-f]* rx=\([0-9a-f]*\) .*/\1/p')
+	g_err=$(echo "$res" | sed -n 's/.* err=//p')
+	port=$((5001 + 2 * (ph - 1)))
+	d_rx=$(xr_md5 "/run/xr/dom0-rx-$ph" 2>/dev/null)
+	d_rx_bytes=$(stat -c %s "/run/xr/dom0-rx-$ph" 2>/dev/null || echo 0)
+	d_tx=$(xr_md5 "/run/xr/dom0-tx-$ph")
+	ok=yes
+	if [ "$g_tx" != "$d_rx" ]; then
+		ok=no
+		errors="$errors${errors:+; }phase $ph guest->dom0 (port $port): guest sent $size B md5 $g_tx, dom0 got $d_rx_bytes B md5 ${d_rx:-none}"
+	fi
+	if [ "$g_rx" != "$d_tx" ]; then
+		ok=no
+		errors="$errors${errors:+; }phase $ph dom0->guest (port $((port + 1))): dom0 sent md5 $d_tx, guest got md5 $g_rx"
+	fi
+	if [ $ok = yes ]; then
+		xr_mark "phase $ph: 4 MiB each way byte-exact over IPv$((ph == 1 ? 4 : 6)) (offloads: $off)"
+	else
+		xr_mark "phase $ph FAILED (offloads: $off); guest said: ${g_err:-nothing}"
+		[ "$g_err" != none ] && errors="$errors (guest: $g_err)"
+		grep -E '^(Tcp|Udp):' /proc/net/snmp >"$XR_LOGS/snmp-after-phase$ph.log"
+		xr_info "dom0_tcp_snmp_phase$ph" "$(awk '/^Tcp:/ { if (h == "") h = $0; else v = $0 } END { n = split(h, a); split(v, b); for (i = 2; i <= n; i++) if (a[i] ~ /InErrs|InCsumErrors|RetransSegs/) printf "%s=%s,", a[i], b[i] }' /proc/net/snmp)"
+	fi
+done
+
+xr_testpmd_cmd "show port stats all"
+cp "$XR_STATE/testpmd.answer" "$XR_LOGS/testpmd-stats.log"
+xr_info xnb_port0_stats "$(sed -n '/statistics for port 0/,/Tx-pps/p' "$XR_LOGS/testpmd-stats.log" |
+	grep -E 'packets' | tr -s ' ' | tr '\n' ' ' | tr ' ' '_')"
+[ -z "$errors" ] || xr_fail "$errors"
+xr_destroy xnbguest
+xr_testpmd_alive || xr_fail "dpdk-testpmd died when the guest was destroyed"
