@@ -26,55 +26,21 @@
 
 #include "netfront.h"
 #include "test.h"
-#include "test_common.h"
+#include "test_xenbus_env.h"
 
-#define WAIT_MS 5000
-
-static char sim_dir[] = "/tmp/xnb-xenbus-XXXXXX";
-static struct rte_mempool *pool;
 static unsigned int port_seq;
 static uint32_t lsc_events[RTE_MAX_ETHPORTS];
 
 static int
-xenstored(const char *verb)
-{
-	const char *script = getenv("XNB_XENSTORED_SCRIPT");
-	const char *shim = getenv("XNB_XENSTORED_SHIM");
-	char cmd[1024];
-
-	if (script == NULL || shim == NULL) {
-		fprintf(stderr, "XNB_XENSTORED_SCRIPT and XNB_XENSTORED_SHIM must be set (meson test sets them)\n");
-		return -1;
-	}
-	if (strcmp(verb, "start") == 0)
-		snprintf(cmd, sizeof(cmd), "%s start %s %s", script, sim_dir, shim);
-	else
-		snprintf(cmd, sizeof(cmd), "%s %s %s", script, verb, sim_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int
 suite_setup(void)
 {
-	if (mkdtemp(sim_dir) == NULL)
-		return TEST_FAILED;
-	if (xenstored("start") != 0)
-		return TEST_FAILED;
-	pool = rte_pktmbuf_pool_create("xenbus_pool", 8192, 256, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	return pool != NULL ? TEST_SUCCESS : TEST_FAILED;
+	return env_start("xenbus") == 0 ? TEST_SUCCESS : TEST_FAILED;
 }
 
 static void
 suite_teardown(void)
 {
-	char cmd[256];
-
-	xenstored("stop");
-	rte_mempool_free(pool);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", sim_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", sim_dir);
+	env_stop();
 }
 
 static int
@@ -91,123 +57,33 @@ lsc_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
 static int
 port_create(uint16_t domid, char *name, size_t size)
 {
-	struct rte_eth_conf conf = { 0 };
 	char args[256];
 	uint16_t port_id;
 
 	snprintf(name, size, "net_xnb_hs%u", port_seq++);
-	snprintf(args, sizeof(args), "domid=%u,platform=sim,sim_dir=%s", domid, sim_dir);
+	snprintf(args, sizeof(args), "domid=%u,platform=sim,sim_dir=%s", domid,
+		env_sim_dir());
 	if (rte_vdev_init(name, args) != 0)
 		return -1;
 	if (rte_eth_dev_get_port_by_name(name, &port_id) != 0)
 		return -1;
-	conf.intr_conf.lsc = 1;
 	lsc_events[port_id] = 0;
 	rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
-	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
-			rte_eth_rx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL, pool) != 0 ||
-			rte_eth_tx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
-			rte_eth_dev_start(port_id) != 0)
-		return -1;
-	return port_id;
+	return env_port_setup(port_id) == 0 ? port_id : -1;
 }
 
 static void
 port_destroy(int port_id, const char *name)
 {
-	if (port_id < 0)
-		return;
-	rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
-	rte_eth_dev_stop(port_id);
-	rte_eth_dev_close(port_id);
-	rte_vdev_uninit(name);
+	if (port_id >= 0)
+		rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
+	env_port_destroy(port_id, name);
 }
 
 static struct netfront *
 guest_open(uint16_t domid)
 {
-	struct netfront_conf c;
-
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = domid;
-	c.timeout_ms = WAIT_MS;
-	c.mac[0] = 0x02;
-	c.mac[5] = domid;
-	return netfront_open(&c);
-}
-
-static int
-wait_link(int port_id, int up)
-{
-	struct rte_eth_link link;
-	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-
-	do {
-		if (rte_eth_link_get_nowait(port_id, &link) == 0 &&
-				link.link_status == up)
-			return 0;
-		rte_delay_ms(2);
-	} while (rte_get_timer_cycles() < end);
-	return -1;
-}
-
-static int
-wait_backend_state(struct netfront *nf, int state)
-{
-	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-
-	do {
-		if (netfront_backend_state(nf) == state)
-			return 0;
-		rte_delay_ms(2);
-	} while (rte_get_timer_cycles() < end);
-	return -1;
-}
-
-struct echo_check {
-	uint8_t frame[2000];
-	uint32_t len;
-	unsigned int matched;
-};
-
-static void
-echo_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
-{
-	struct echo_check *c = arg;
-
-	RTE_SET_USED(q);
-	if (len == c->len && memcmp(frame, c->frame, len) == 0)
-		c->matched++;
-}
-
-/* A frame from the guest through the port's rx, back by its tx, byte-exact. */
-static int
-check_traffic(struct netfront *nf, int port_id, uint32_t len)
-{
-	struct echo_check c = { .len = len };
-	struct rte_mbuf *m = NULL;
-	uint64_t end;
-	uint32_t i;
-	uint16_t n;
-
-	for (i = 0; i < len; i++)
-		c.frame[i] = (uint8_t)(i * 7 + len);
-	TEST_ASSERT_SUCCESS(netfront_send(nf, c.frame, len), "guest send");
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-	do {
-		n = rte_eth_rx_burst(port_id, 0, &m, 1);
-	} while (n == 0 && rte_get_timer_cycles() < end);
-	TEST_ASSERT_EQUAL(n, 1, "the guest's frame reaches the port");
-	TEST_ASSERT_EQUAL(m->pkt_len, len, "length kept");
-	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(m, void *), c.frame,
-		RTE_MIN(len, m->data_len), "bytes kept");
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port_id, 0, &m, 1), 1, "port sends it back");
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-	while (c.matched == 0 && rte_get_timer_cycles() < end)
-		TEST_ASSERT(netfront_poll(nf, echo_rx, &c) >= 0, "guest poll");
-	TEST_ASSERT_EQUAL(c.matched, 1, "the guest gets its frame back byte-exact");
-	return TEST_SUCCESS;
+	return env_guest_open(domid, NULL, ENV_WAIT_MS);
 }
 
 static int
@@ -228,7 +104,7 @@ test_connect_port_first(void)
 		goto out;
 	}
 	if (netfront_backend_state(nf) != XenbusStateConnected ||
-			wait_link(port_id, 1) != 0) {
+			env_wait_link(port_id, 1) != 0) {
 		fprintf(stderr, "    backend not Connected or link not up\n");
 		goto out;
 	}
@@ -236,8 +112,8 @@ test_connect_port_first(void)
 		fprintf(stderr, "    no LSC event on connect\n");
 		goto out;
 	}
-	if (check_traffic(nf, port_id, 60) != TEST_SUCCESS ||
-			check_traffic(nf, port_id, 1514) != TEST_SUCCESS)
+	if (env_check_traffic(nf, port_id, 60) != TEST_SUCCESS ||
+			env_check_traffic(nf, port_id, 1514) != TEST_SUCCESS)
 		goto out;
 	/* The backend advertised its features before InitWait. */
 	err = xs_read(nf->xs, XBT_NULL, "/local/domain/0/backend/vif/11/0/feature-sg", NULL);
@@ -251,7 +127,7 @@ test_connect_port_first(void)
 out:
 	netfront_close(nf);
 	/* xl destroy's path: the backend answered Closed and the link went down. */
-	if (ret == TEST_SUCCESS && wait_link(port_id, 0) != 0) {
+	if (ret == TEST_SUCCESS && env_wait_link(port_id, 0) != 0) {
 		fprintf(stderr, "    link still up after the guest went away\n");
 		ret = TEST_FAILED;
 	}
@@ -292,7 +168,7 @@ test_connect_guest_first(void)
 		fprintf(stderr, "    port %d, frontend connect %d\n", port_id, a.ret);
 		goto out;
 	}
-	if (wait_link(port_id, 1) != 0 || check_traffic(a.nf, port_id, 1999) != 0)
+	if (env_wait_link(port_id, 1) != 0 || env_check_traffic(a.nf, port_id, 1999) != 0)
 		goto out;
 	ret = TEST_SUCCESS;
 out:
@@ -316,13 +192,13 @@ test_reconnect(void)
 		goto out;
 	for (round = 0; round < 3; round++) {
 		lsc0 = __atomic_load_n(&lsc_events[port_id], __ATOMIC_RELAXED);
-		if (netfront_connect(nf) != 0 || wait_link(port_id, 1) != 0 ||
-				check_traffic(nf, port_id, 100 + round) != TEST_SUCCESS) {
+		if (netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0 ||
+				env_check_traffic(nf, port_id, 100 + round) != TEST_SUCCESS) {
 			fprintf(stderr, "    round %d: no connection\n", round);
 			goto out;
 		}
 		/* The frontend closes (module unload, reboot): 5, then 6. */
-		if (netfront_disconnect(nf) != 0 || wait_link(port_id, 0) != 0) {
+		if (netfront_disconnect(nf) != 0 || env_wait_link(port_id, 0) != 0) {
 			fprintf(stderr, "    round %d: disconnect not answered\n", round);
 			goto out;
 		}
@@ -356,8 +232,8 @@ test_guest_reboot(void)
 	for (round = 0; round < 2; round++) {
 		/* A new domain file, new xenstore directories: a new guest. */
 		nf = guest_open(14);
-		if (nf == NULL || netfront_connect(nf) != 0 || wait_link(port_id, 1) != 0 ||
-				check_traffic(nf, port_id, 777) != TEST_SUCCESS) {
+		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0 ||
+				env_check_traffic(nf, port_id, 777) != TEST_SUCCESS) {
 			fprintf(stderr, "    boot %d: no connection\n", round);
 			netfront_close(nf);
 			goto out;
@@ -371,7 +247,7 @@ test_guest_reboot(void)
 		}
 		ms = (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz();
 		netfront_close(nf);
-		if (ms > 1000 || wait_link(port_id, 0) != 0) {
+		if (ms > 1000 || env_wait_link(port_id, 0) != 0) {
 			fprintf(stderr, "    boot %d: Closed after %" PRIu64 " ms, link %s\n",
 				round, ms, "still up?");
 			goto out;
@@ -393,13 +269,13 @@ test_frontend_vanishes(void)
 	port_id = port_create(15, name, sizeof(name));
 	TEST_ASSERT(port_id >= 0, "port created");
 	nf = guest_open(15);
-	if (nf == NULL || netfront_connect(nf) != 0 || wait_link(port_id, 1) != 0)
+	if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0)
 		goto out;
 	/* The domain dies without a word: its frontend directory goes. */
 	snprintf(path, sizeof(path), "/local/domain/15/device/vif/0");
 	if (!xs_rm(nf->xs, XBT_NULL, path))
 		goto out;
-	if (wait_link(port_id, 0) != 0 || wait_backend_state(nf, XenbusStateClosed) != 0) {
+	if (env_wait_link(port_id, 0) != 0 || env_wait_backend_state(nf, XenbusStateClosed) != 0) {
 		fprintf(stderr, "    backend did not notice the frontend vanish\n");
 		goto out;
 	}
@@ -440,7 +316,7 @@ test_bad_frontend_keys(void)
 	TEST_ASSERT(port_id >= 0, "port created");
 	for (i = 0; i < RTE_DIM(bad); i++) {
 		nf = guest_open(16);
-		if (nf == NULL || wait_backend_state(nf, XenbusStateInitWait) != 0) {
+		if (nf == NULL || env_wait_backend_state(nf, XenbusStateInitWait) != 0) {
 			fprintf(stderr, "    case %u: backend not in InitWait\n", i);
 			goto out;
 		}
@@ -448,7 +324,7 @@ test_bad_frontend_keys(void)
 			netfront_write_key(nf, good[j][0], good[j][1]);
 		netfront_write_key(nf, bad[i].key, bad[i].value);
 		netfront_set_state(nf, XenbusStateConnected);
-		if (wait_backend_state(nf, XenbusStateClosing) != 0) {
+		if (env_wait_backend_state(nf, XenbusStateClosing) != 0) {
 			fprintf(stderr, "    case %u (%s=%s): backend state %d, not Closing\n",
 				i, bad[i].key, bad[i].value, netfront_backend_state(nf));
 			goto out;
@@ -461,7 +337,7 @@ test_bad_frontend_keys(void)
 		}
 		printf("    %s=\"%s\": %s\n", bad[i].key, bad[i].value, val);
 		free(val);
-		if (wait_link(port_id, 0) != 0)
+		if (env_wait_link(port_id, 0) != 0)
 			goto out;
 		netfront_set_state(nf, XenbusStateClosed);
 		netfront_close(nf);
@@ -501,11 +377,11 @@ test_fatal_isolated(void)
 		fprintf(stderr, "    an overflowing ring produced packets\n");
 		goto out;
 	}
-	if (wait_link(pa, 0) != 0 || wait_backend_state(a, XenbusStateClosing) != 0) {
+	if (env_wait_link(pa, 0) != 0 || env_wait_backend_state(a, XenbusStateClosing) != 0) {
 		fprintf(stderr, "    the hostile vif was not disconnected\n");
 		goto out;
 	}
-	if (check_traffic(b, pb, 1000) != TEST_SUCCESS) {
+	if (env_check_traffic(b, pb, 1000) != TEST_SUCCESS) {
 		fprintf(stderr, "    the other vif was harmed\n");
 		goto out;
 	}
@@ -526,6 +402,11 @@ test_bad_devargs(void)
 		"domid=3,platform=kvm", "domid=3,mac=01:00:00:00:00:01",
 		"domid=3,type=../x", "domid=3,bogus=1", "domid=3,domid=4",
 		"domid=3,sim_dir=relative",
+		"handle=0", "domain=", "domain=a/b", "domain=a b", "domain=../x",
+		"domain=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"domid=3,domain=web", "domain=web,domain=web", "discover=2",
+		"discover=1,domid=3", "discover=1,domain=web", "discover=1,handle=0",
+		"discover=1,mac=02:00:00:00:00:01", "discover=1,queues=1",
 	};
 	char args[256];
 	unsigned int i;

@@ -240,13 +240,14 @@ netfront_toolstack_create(struct netfront *nf)
 		{ .id = nf->conf.domid, .perms = XS_PERM_NONE },
 		{ .id = nf->conf.backend_domid, .perms = XS_PERM_READ },
 	};
-	char mac[32], num[16], fe_id[16], be_id[16];
+	char mac[32], num[16], fe_id[16], be_id[16], dom_path[64];
 	int tries;
 
 	nf_mac_str(nf->conf.mac, mac, sizeof(mac));
 	snprintf(num, sizeof(num), "%u", nf->conf.handle);
 	snprintf(fe_id, sizeof(fe_id), "%u", nf->conf.domid);
 	snprintf(be_id, sizeof(be_id), "%u", nf->conf.backend_domid);
+	snprintf(dom_path, sizeof(dom_path), "/local/domain/%u", nf->conf.domid);
 
 	for (tries = 0; tries < NF_XS_RETRIES; tries++) {
 		xs_transaction_t t = xs_transaction_start(nf->xs);
@@ -260,7 +261,10 @@ netfront_toolstack_create(struct netfront *nf)
 		xs_rm(nf->xs, t, nf->be_path);
 		xs_rm(nf->xs, t, nf->fe_path);
 
-		ok = xs_mkdir(nf->xs, t, nf->be_path) &&
+		/* xl writes the name when it creates the domain, before devices. */
+		ok = (nf->name[0] == '\0' ||
+				nf_xs_write(nf, t, dom_path, "name", nf->name)) &&
+			xs_mkdir(nf->xs, t, nf->be_path) &&
 			xs_set_permissions(nf->xs, t, nf->be_path, be_perms, 2) &&
 			nf_xs_write(nf, t, nf->be_path, "frontend", nf->fe_path) &&
 			nf_xs_write(nf, t, nf->be_path, "frontend-id", fe_id) &&
@@ -647,6 +651,15 @@ netfront_open(const struct netfront_conf *conf)
 	snprintf(nf->type, sizeof(nf->type), "%s",
 		conf->type != NULL && conf->type[0] != '\0' ? conf->type : "vif");
 	nf->conf.type = nf->type;
+	if (conf->name != NULL && strlen(conf->name) >= sizeof(nf->name)) {
+		fprintf(stderr, "netfront: domain name %s is longer than %zu characters\n",
+			conf->name, sizeof(nf->name) - 1);
+		free(nf);
+		errno = EINVAL;
+		return NULL;
+	}
+	snprintf(nf->name, sizeof(nf->name), "%s", conf->name != NULL ? conf->name : "");
+	nf->conf.name = nf->name;
 	if (nf->conf.timeout_ms == 0)
 		nf->conf.timeout_ms = NETFRONT_DEFAULT_TIMEOUT_MS;
 	nf->be_state = XenbusStateUnknown;

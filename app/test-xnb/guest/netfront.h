@@ -69,6 +69,11 @@ struct netfront_conf {
 	uint16_t handle;           /* vif index: device/vif/<handle> */
 	uint16_t backend_domid;    /* XENSIM_BACKEND_DOMID */
 	const char *type;          /* backend type; NULL: "vif" */
+	/*
+	 * The domain's name (xl's name=), written by the toolstack role to
+	 * /local/domain/<domid>/name as xl does; NULL or "": none written.
+	 */
+	const char *name;
 	uint8_t mac[6];            /* the guest's MAC */
 
 	/* Features the frontend offers (used only if the backend has them). */
@@ -178,6 +183,7 @@ struct netfront_queue {
 struct netfront {
 	struct netfront_conf conf;
 	char type[32];
+	char name[64];
 	char sim_dir[4096];
 
 	struct xensim_dom *dom;
@@ -308,7 +314,8 @@ int netfront_backend_state(struct netfront *nf);
 
 /* --- The toolstack's part, usable alone --- */
 
-/* Write both device directories in one transaction, as xl does. */
+/* Write both device directories in one transaction, as xl does (and the
+ * domain's name first, when conf->name is set). */
 int netfront_toolstack_create(struct netfront *nf);
 /*
  * As xl destroy: backend state 5 and online 0, wait (bounded) for the

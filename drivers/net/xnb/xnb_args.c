@@ -27,6 +27,8 @@ const char xnb_args_help[] = XNB_PARAMS_STRING;
 
 static const char * const valid_arguments[] = {
 	XNB_ARG_DOMID,
+	XNB_ARG_DOMAIN,
+	XNB_ARG_DISCOVER,
 	XNB_ARG_HANDLE,
 	XNB_ARG_MAC,
 	XNB_ARG_QUEUES,
@@ -66,6 +68,65 @@ set_domid(const char *key, const char *value, void *opaque)
 	ret = parse_uint(key, value, 1, XNB_MAX_DOMID, &v);
 	if (ret == 0)
 		a->domid = v;
+	return ret;
+}
+
+bool
+xnb_domain_name_valid(const char *s)
+{
+	size_t i, len = strnlen(s, XNB_DOMAIN_NAME_MAX);
+
+	if (len == 0 || len >= XNB_DOMAIN_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+				(s[i] >= '0' && s[i] <= '9') ||
+				s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+int
+xnb_parse_domid(const char *s, unsigned long *domid)
+{
+	unsigned long v;
+	char *end;
+
+	/* Canonical decimal only: "03" or "+3" would alias dom 3. */
+	if (s[0] < '1' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > XNB_MAX_DOMID)
+		return -EINVAL;
+	*domid = v;
+	return 0;
+}
+
+static int
+set_domain(const char *key, const char *value, void *opaque)
+{
+	struct xnb_devargs *d = opaque;
+
+	if (!xnb_domain_name_valid(value)) {
+		XNB_LOG(ERR, "invalid %s=%s: expected a domain name as given to xl (name=): 1-%d characters [A-Za-z0-9_.-]",
+			key, value, XNB_DOMAIN_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	rte_strscpy(d->domain, value, sizeof(d->domain));
+	return 0;
+}
+
+static int
+set_discover(const char *key, const char *value, void *opaque)
+{
+	struct xnb_devargs *d = opaque;
+	unsigned long v;
+	int ret;
+
+	ret = parse_uint(key, value, 0, 1, &v);
+	if (ret == 0)
+		d->discover = v == 1;
 	return ret;
 }
 
@@ -164,11 +225,14 @@ set_type(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
+/* Setters get the struct xnb_devargs; its first member is the xnb_args. */
 static const struct {
 	const char *key;
 	arg_handler_t fn;
 } setters[] = {
 	{ XNB_ARG_DOMID, set_domid },
+	{ XNB_ARG_DOMAIN, set_domain },
+	{ XNB_ARG_DISCOVER, set_discover },
 	{ XNB_ARG_HANDLE, set_handle },
 	{ XNB_ARG_MAC, set_mac },
 	{ XNB_ARG_QUEUES, set_queues },
@@ -178,7 +242,7 @@ static const struct {
 };
 
 struct setter_ctx {
-	struct xnb_args *a;
+	struct xnb_devargs *d;
 	arg_handler_t fn;
 };
 
@@ -191,25 +255,42 @@ run_setter(const char *key, const char *value, void *opaque)
 		XNB_LOG(ERR, "%s needs a value: %s", key, xnb_args_help);
 		return -EINVAL;
 	}
-	return ctx->fn(key, value, ctx->a);
+	return ctx->fn(key, value, ctx->d);
+}
+
+/* discover=1 takes only these keys: it names no guest and serves no vif. */
+static const char * const discover_keys[] = {
+	XNB_ARG_DISCOVER, XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR,
+};
+
+static bool
+is_discover_key(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(discover_keys); i++)
+		if (strcmp(key, discover_keys[i]) == 0)
+			return true;
+	return false;
 }
 
 int
-xnb_args_parse(const char *name, const char *params, struct xnb_args *a)
+xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 {
+	struct xnb_args *a = &d->a;
 	struct rte_kvargs *kvlist;
-	unsigned int i;
+	unsigned int i, nb_domid, nb_domain;
 	int ret = 0;
 
-	memset(a, 0, sizeof(*a));
+	memset(d, 0, sizeof(*d));
 	a->queues = 1;
 	a->platform = XNB_PLATFORM_XEN;
 	rte_strscpy(a->sim_dir, XNB_DEFAULT_SIM_DIR, sizeof(a->sim_dir));
 	rte_strscpy(a->type, XNB_DEFAULT_TYPE, sizeof(a->type));
 
 	if (params == NULL || params[0] == '\0') {
-		XNB_LOG(ERR, "%s: missing %s: name the guest, e.g. --vdev=%s,domid=3 (keys: %s)",
-			name, XNB_ARG_DOMID, name, xnb_args_help);
+		XNB_LOG(ERR, "%s: missing %s or %s: name the guest, e.g. --vdev=%s,domid=3 or --vdev=%s,domain=web1, or discover its vifs with --vdev=%s,discover=1 (keys: %s)",
+			name, XNB_ARG_DOMID, XNB_ARG_DOMAIN, name, name, name, xnb_args_help);
 		return -EINVAL;
 	}
 	kvlist = rte_kvargs_parse(params, valid_arguments);
@@ -219,7 +300,7 @@ xnb_args_parse(const char *name, const char *params, struct xnb_args *a)
 		return -EINVAL;
 	}
 	for (i = 0; i < RTE_DIM(setters); i++) {
-		struct setter_ctx ctx = { a, setters[i].fn };
+		struct setter_ctx ctx = { d, setters[i].fn };
 
 		if (rte_kvargs_count(kvlist, setters[i].key) > 1) {
 			XNB_LOG(ERR, "%s: %s given more than once", name, setters[i].key);
@@ -232,9 +313,24 @@ xnb_args_parse(const char *name, const char *params, struct xnb_args *a)
 			goto out;
 		}
 	}
-	if (rte_kvargs_count(kvlist, XNB_ARG_DOMID) == 0) {
-		XNB_LOG(ERR, "%s: missing %s: name the guest, e.g. --vdev=%s,domid=3",
-			name, XNB_ARG_DOMID, name);
+	if (d->discover) {
+		for (i = 0; i < kvlist->count; i++) {
+			if (is_discover_key(kvlist->pairs[i].key))
+				continue;
+			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s and %s",
+				name, kvlist->pairs[i].key, XNB_ARG_DISCOVER, XNB_ARG_DISCOVER,
+				XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR);
+			ret = -EINVAL;
+			goto out;
+		}
+		goto out;
+	}
+	nb_domid = rte_kvargs_count(kvlist, XNB_ARG_DOMID);
+	nb_domain = rte_kvargs_count(kvlist, XNB_ARG_DOMAIN);
+	if (nb_domid + nb_domain != 1) {
+		XNB_LOG(ERR, "%s: %s: name the guest with exactly one of %s=<1-%u> or %s=<its xl name>, e.g. --vdev=%s,domid=3 or --vdev=%s,domain=web1",
+			name, nb_domid + nb_domain == 0 ? "missing guest" : "both domid and domain given",
+			XNB_ARG_DOMID, XNB_MAX_DOMID, XNB_ARG_DOMAIN, name, name);
 		ret = -EINVAL;
 	}
 out:

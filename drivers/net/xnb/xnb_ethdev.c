@@ -412,16 +412,71 @@ static const struct eth_dev_ops xnb_ops = {
 	.mac_addr_set = xnb_mac_addr_set,
 };
 
-/* Without a mac devarg: locally administered 02:58:4e:<domid>:<handle>. */
+/*
+ * Without a mac devarg: locally administered 02:58:4e:<domid>:<handle>;
+ * for a guest named by domain=, 16 bits of a hash of the name instead of
+ * the domid, so the port keeps its address when the guest gets a new one.
+ */
 static void
-default_mac(const struct xnb_args *a, struct rte_ether_addr *mac)
+default_mac(const struct xnb_devargs *d, struct rte_ether_addr *mac)
 {
+	uint32_t h = 2166136261u;  /* FNV-1a */
+	uint16_t id = d->a.domid;
+	const char *c;
+
+	if (d->domain[0] != '\0') {
+		for (c = d->domain; *c != '\0'; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+		id = (uint16_t)(h ^ (h >> 16));
+	}
 	mac->addr_bytes[0] = 0x02;
 	mac->addr_bytes[1] = 'X';
 	mac->addr_bytes[2] = 'N';
-	mac->addr_bytes[3] = a->domid >> 8;
-	mac->addr_bytes[4] = a->domid & 0xff;
-	mac->addr_bytes[5] = a->handle & 0xff;
+	mac->addr_bytes[3] = id >> 8;
+	mac->addr_bytes[4] = id & 0xff;
+	mac->addr_bytes[5] = d->a.handle & 0xff;
+}
+
+/*
+ * The platform context is opened for one guest. A port named by domain=
+ * whose guest does not exist yet opens it for the lowest guest id and uses
+ * only its xenstore connection until the name resolves (the XenBus side
+ * serves no vif before that, so nothing is mapped or bound).
+ */
+#define XNB_DOMID_UNRESOLVED 1
+
+int
+xnb_ethdev_retarget(struct xnb_port *port, uint16_t domid)
+{
+	struct xnb_xen_params params;
+	struct xnb_xen *x, *old = port->xen;
+	uint16_t i;
+	int ret;
+
+	for (i = 0; i < port->nb_queues; i++)
+		if (port->queues[i]->connected)
+			return -EBUSY;
+	params.domid = domid;
+	params.sim_dir = port->args.sim_dir;
+	ret = port->ops->open(&x, &params);
+	if (ret != 0) {
+		XNB_PORT_LOG(ERR, port, "cannot open the %s platform for dom%u: %s",
+			port->ops->name, domid, strerror(-ret));
+		return ret;
+	}
+	/*
+	 * The queues are disconnected: their bursts see allow == 0 and touch
+	 * neither the context nor the domid; the next connect publishes both
+	 * with its allow store.
+	 */
+	for (i = 0; i < port->nb_queues; i++) {
+		port->queues[i]->xen = x;
+		port->queues[i]->domid = domid;
+	}
+	port->xen = x;
+	port->args.domid = domid;
+	port->ops->close(old);
+	return 0;
 }
 
 static int
@@ -431,6 +486,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 	struct xnb_xen_params params;
 	struct rte_eth_dev *dev;
 	struct xnb_port *port;
+	struct xnb_devargs d;
 	struct xnb_args args;
 	uint16_t i;
 	int ret;
@@ -439,9 +495,17 @@ xnb_probe(struct rte_vdev_device *vdev)
 		XNB_LOG(ERR, "%s: secondary processes are not supported yet", name);
 		return -ENOTSUP;
 	}
-	ret = xnb_args_parse(name, rte_vdev_device_args(vdev), &args);
+	ret = xnb_args_parse(name, rte_vdev_device_args(vdev), &d);
 	if (ret != 0)
 		return ret;
+	if (d.discover)
+		return xnb_discover_probe(vdev, &d);
+	args = d.a;
+	if (strlen(name) >= sizeof(port->name)) {
+		XNB_LOG(ERR, "%s: the device name is longer than %zu characters",
+			name, sizeof(port->name) - 1);
+		return -ENAMETOOLONG;
+	}
 
 	dev = rte_eth_vdev_allocate(vdev, sizeof(*port));
 	if (dev == NULL)
@@ -450,6 +514,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 	snprintf(port->name, sizeof(port->name), "%s", name);
 	port->port_id = dev->data->port_id;
 	port->args = args;
+	snprintf(port->domain, sizeof(port->domain), "%s", d.domain);
 	port->ops = args.platform == XNB_PLATFORM_SIM ? &xnb_xen_sim_ops : &xnb_xen_real_ops;
 	port->nb_queues = args.queues;
 	port->mtu = RTE_ETHER_MTU;
@@ -457,9 +522,10 @@ xnb_probe(struct rte_vdev_device *vdev)
 	if (args.has_mac)
 		port->mac = args.mac;
 	else
-		default_mac(&args, &port->mac);
+		default_mac(&d, &port->mac);
 
-	params.domid = args.domid;
+	/* domain=: the XenBus side resolves the name and retargets. */
+	params.domid = d.domain[0] != '\0' ? XNB_DOMID_UNRESOLVED : args.domid;
 	params.sim_dir = args.sim_dir;
 	ret = port->ops->open(&port->xen, &params);
 	if (ret != 0) {
@@ -476,7 +542,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 			ret = -ENOMEM;
 			goto fail;
 		}
-		xnb_queue_init(port->queues[i], port->ops, port->xen, args.domid, i);
+		xnb_queue_init(port->queues[i], port->ops, port->xen, params.domid, i);
 	}
 
 	dev->data->mac_addrs = rte_zmalloc(name, sizeof(struct rte_ether_addr), 0);
@@ -508,9 +574,14 @@ fail:
 static int
 xnb_remove(struct rte_vdev_device *vdev)
 {
+	const char *name = rte_vdev_device_name(vdev);
 	struct rte_eth_dev *dev;
+	int ret;
 
-	dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	ret = xnb_discover_remove(name);
+	if (ret != -ENOENT)
+		return ret;
+	dev = rte_eth_dev_allocated(name);
 	if (dev == NULL)
 		return 0;
 	xnb_dev_close(dev);

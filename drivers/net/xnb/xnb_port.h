@@ -22,6 +22,15 @@ struct xs_handle;
 struct rte_intr_handle;
 
 #define XNB_XS_PATH_MAX 256
+/* A domain name as xl takes it (name=): 1-63 characters [A-Za-z0-9_.-]. */
+#define XNB_DOMAIN_NAME_MAX 64
+
+/* Everything the devargs say: the port's options and how to find guests. */
+struct xnb_devargs {
+	struct xnb_args a;
+	char domain[XNB_DOMAIN_NAME_MAX]; /* domain=NAME; "" with domid= */
+	bool discover;                    /* discover=1: no port, a discovery */
+};
 
 /* The XenBus side of a port (xnb_xenbus.c). */
 struct xnb_xenbus {
@@ -31,7 +40,10 @@ struct xnb_xenbus {
 	char backend[XNB_XS_PATH_MAX];  /* .../backend/<type>/<domid>/<handle> */
 	char frontend[XNB_XS_PATH_MAX]; /* from the backend's "frontend" key */
 	char token[80];                 /* "xnb-" and the port name */
+	char type_dir[XNB_XS_PATH_MAX]; /* .../backend/<type>, watched with domain= */
+	bool backend_watched;
 	bool frontend_watched;
+	bool guest_watched;             /* type_dir and the special watches */
 	bool connected;                 /* rings mapped, event channel bound */
 	int state;                      /* XenbusState we last wrote, or -1 */
 	uint64_t connects;              /* successful connects so far */
@@ -42,7 +54,8 @@ struct xnb_xenbus {
 struct xnb_port {
 	char name[64];
 	uint16_t port_id;
-	struct xnb_args args;
+	struct xnb_args args;           /* args.domid: the guest now, 0 for none */
+	char domain[XNB_DOMAIN_NAME_MAX]; /* the guest's name, "" with domid= */
 	const struct xnb_xen_ops *ops;
 	struct xnb_xen *xen;
 	struct rte_ether_addr mac;
@@ -57,6 +70,8 @@ struct xnb_port {
 };
 
 #define XNB_ARG_DOMID    "domid"
+#define XNB_ARG_DOMAIN   "domain"
+#define XNB_ARG_DISCOVER "discover"
 #define XNB_ARG_HANDLE   "handle"
 #define XNB_ARG_MAC      "mac"
 #define XNB_ARG_QUEUES   "queues"
@@ -66,6 +81,8 @@ struct xnb_port {
 
 #define XNB_PARAMS_STRING \
 	XNB_ARG_DOMID "=<1-32751> " \
+	XNB_ARG_DOMAIN "=<domain name> " \
+	XNB_ARG_DISCOVER "=<0|1> " \
 	XNB_ARG_HANDLE "=<0-65535> " \
 	XNB_ARG_MAC "=<xx:xx:xx:xx:xx:xx> " \
 	XNB_ARG_QUEUES "=<1> " \
@@ -74,8 +91,10 @@ struct xnb_port {
 	XNB_ARG_TYPE "=<xenstore backend type, default vif>"
 
 /* xnb_args.c */
-int xnb_args_parse(const char *name, const char *params, struct xnb_args *a);
+int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);
 extern const char xnb_args_help[];
+/* Does s name a domain as xl accepts it (1-63 of [A-Za-z0-9_.-])? */
+bool xnb_domain_name_valid(const char *s);
 
 /* xnb_xenbus.c; all but xnb_xenbus_update take port->lock themselves. */
 int xnb_xenbus_open(struct xnb_port *port);
@@ -85,5 +104,22 @@ void xnb_xenbus_update(struct xnb_port *port);
 
 /* xnb_ethdev.c: link state changes, raised from the control path. */
 void xnb_ethdev_link_set(struct xnb_port *port, bool up);
+/*
+ * Point the port's platform context and queues at another guest domain.
+ * Control path, port->lock held, every queue disconnected (quiesced).
+ * 0, or -errno with the port unchanged.
+ */
+int xnb_ethdev_retarget(struct xnb_port *port, uint16_t domid);
+
+/*
+ * xnb_discover.c: discover=1 instances. probe watches the backend type
+ * directory and hotplugs a port per vif; remove returns -ENOENT when name
+ * is not a discovery instance, else stops it and detaches its ports.
+ */
+struct rte_vdev_device;
+int xnb_discover_probe(struct rte_vdev_device *vdev, const struct xnb_devargs *d);
+int xnb_discover_remove(const char *name);
+/* xenstore directory entries that name a guest domain id (strictly). */
+int xnb_parse_domid(const char *s, unsigned long *domid);
 
 #endif /* XNB_PORT_H */

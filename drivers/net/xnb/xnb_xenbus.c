@@ -318,6 +318,184 @@ follow_frontend(struct xnb_port *port)
 	return 0;
 }
 
+/* --- domain=NAME: find the guest by name and follow it --- */
+
+static const char * const special_watches[] = { "@introduceDomain", "@releaseDomain" };
+
+static void
+unwatch_target(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	char path[XNB_XS_PATH_MAX + 8];
+
+	if (bus->frontend_watched) {
+		snprintf(path, sizeof(path), "%s/state", bus->frontend);
+		xs_unwatch(bus->xs, path, bus->token);
+		bus->frontend_watched = false;
+	}
+	if (bus->backend_watched) {
+		xs_unwatch(bus->xs, bus->backend, bus->token);
+		bus->backend_watched = false;
+	}
+}
+
+static int
+watch_backend(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+
+	snprintf(bus->backend, sizeof(bus->backend), "/local/domain/%u/backend/%s/%u/%u",
+		bus->self_domid, port->args.type, port->args.domid, port->args.handle);
+	if (!xs_watch(bus->xs, bus->backend, bus->token)) {
+		XNB_PORT_LOG(ERR, port, "cannot watch %s: %s", bus->backend, strerror(errno));
+		return -errno;
+	}
+	bus->backend_watched = true;
+	return 0;
+}
+
+/* Let go of the guest we served: as on close, it sees Closed. */
+static void
+untarget(struct xnb_port *port, const char *why)
+{
+	struct xnb_xenbus *bus = &port->bus;
+
+	disconnect(port, why);
+	if (bus->state != -1 && bus->state != XenbusStateClosed &&
+			follow_frontend(port) == 0)
+		write_state(port, XenbusStateClosed);
+	unwatch_target(port);
+	bus->state = -1;
+	bus->backend[0] = '\0';
+	bus->frontend[0] = '\0';
+	port->args.domid = 0;
+}
+
+/* Does the toolstack have our vif for domid in xenstore? */
+static bool
+has_vif(struct xnb_port *port, unsigned long domid)
+{
+	char dir[XNB_XS_PATH_MAX];
+	unsigned long v;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u/backend/%s/%lu/%u",
+		port->bus.self_domid, port->args.type, domid, port->args.handle);
+	return xnb_xs_read_uint(port->bus.xs, XBT_NULL, dir, "frontend-id",
+		UINT16_MAX, &v) == 0 && v == domid;
+}
+
+/*
+ * The domain whose /local/domain/<id>/name is ours: 0 when none. While a
+ * guest is rebuilt two domains may carry the name for a moment: the one
+ * we serve stays, else the one with our vif, else the lowest id.
+ */
+static uint16_t
+resolve_guest(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	char dir[32], name[XNB_DOMAIN_NAME_MAX];
+	unsigned long id, best = 0;
+	unsigned int i, n = 0, matches = 0;
+	bool best_vif = false, vif;
+	char **ents;
+
+	ents = xs_directory(bus->xs, XBT_NULL, "/local/domain", &n);
+	if (ents == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		/* Entries and names are anyone's writing: strict, bounded. */
+		if (xnb_parse_domid(ents[i], &id) != 0 || id == bus->self_domid)
+			continue;
+		snprintf(dir, sizeof(dir), "/local/domain/%lu", id);
+		if (xnb_xs_read(bus->xs, XBT_NULL, dir, "name", name, sizeof(name)) != 0 ||
+				strcmp(name, port->domain) != 0)
+			continue;
+		matches++;
+		if (id == port->args.domid) {
+			best = id;
+			break;
+		}
+		vif = has_vif(port, id);
+		if (best == 0 || (vif && !best_vif) || (vif == best_vif && id < best)) {
+			best = id;
+			best_vif = vif;
+		}
+	}
+	free(ents);
+	if (matches > 1 && best != port->args.domid)
+		XNB_PORT_LOG(WARNING, port, "%u domains are named %s; following dom%lu",
+			matches, port->domain, best);
+	return (uint16_t)best;
+}
+
+static void
+follow_guest(struct xnb_port *port)
+{
+	uint16_t old = port->args.domid, now;
+	char why[XNB_DOMAIN_NAME_MAX + 64];
+	int ret;
+
+	now = resolve_guest(port);
+	if (now == old)
+		return;
+	if (old != 0) {
+		snprintf(why, sizeof(why), "guest %s is no longer dom%u", port->domain, old);
+		untarget(port, why);
+	}
+	if (now == 0) {
+		XNB_PORT_LOG(INFO, port, "guest %s is gone; waiting for a domain of that name",
+			port->domain);
+		return;
+	}
+	ret = xnb_ethdev_retarget(port, now);
+	if (ret != 0)
+		return;
+	if (watch_backend(port) != 0) {
+		port->args.domid = 0;
+		return;
+	}
+	XNB_PORT_LOG(NOTICE, port, "guest %s is now dom%u%s", port->domain, now,
+		old != 0 ? "" : " (found)");
+}
+
+static void
+unwatch_guest(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	unsigned int i;
+
+	if (!bus->guest_watched)
+		return;
+	xs_unwatch(bus->xs, bus->type_dir, bus->token);
+	for (i = 0; i < RTE_DIM(special_watches); i++)
+		xs_unwatch(bus->xs, special_watches[i], bus->token);
+	bus->guest_watched = false;
+}
+
+/*
+ * The toolstack writes a new guest's vifs under our backend type
+ * directory; on a real Xen host the special watches also tell of domains
+ * coming and going. Any of them makes us look the name up again.
+ */
+static int
+watch_guest(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	unsigned int i;
+
+	if (!xs_watch(bus->xs, bus->type_dir, bus->token)) {
+		XNB_PORT_LOG(ERR, port, "cannot watch %s: %s", bus->type_dir, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < RTE_DIM(special_watches); i++)
+		if (!xs_watch(bus->xs, special_watches[i], bus->token))
+			XNB_PORT_LOG(WARNING, port,
+				"cannot watch %s (%s): guests are noticed through %s only",
+				special_watches[i], strerror(errno), bus->type_dir);
+	bus->guest_watched = true;
+	return 0;
+}
+
 void
 xnb_xenbus_update(struct xnb_port *port)
 {
@@ -325,6 +503,10 @@ xnb_xenbus_update(struct xnb_port *port)
 	int be_state, fe_state;
 
 	if (port->closed || bus->xs == NULL)
+		return;
+	if (port->domain[0] != '\0')
+		follow_guest(port);
+	if (port->args.domid == 0)
 		return;
 
 	/* No backend directory: the toolstack has not created the vif yet, or removed it. */
@@ -459,8 +641,8 @@ xnb_xenbus_open(struct xnb_port *port)
 	/* Our own domain: "domid" relative to our home; dom0 when absent. */
 	xnb_xs_read_uint(bus->xs, XBT_NULL, NULL, "domid", UINT16_MAX, &self);
 	bus->self_domid = self;
-	snprintf(bus->backend, sizeof(bus->backend), "/local/domain/%u/backend/%s/%u/%u",
-		bus->self_domid, port->args.type, port->args.domid, port->args.handle);
+	snprintf(bus->type_dir, sizeof(bus->type_dir), "/local/domain/%u/backend/%s",
+		bus->self_domid, port->args.type);
 	snprintf(bus->token, sizeof(bus->token), "xnb-%s", port->name);
 
 	for (i = 0; i < port->nb_queues; i++) {
@@ -481,19 +663,27 @@ xnb_xenbus_open(struct xnb_port *port)
 	}
 	rte_intr_fd_set(bus->intr, fd);
 	rte_intr_type_set(bus->intr, RTE_INTR_HANDLE_EXT);
-	if (!xs_watch(bus->xs, bus->backend, bus->token)) {
-		ret = -errno;
-		XNB_PORT_LOG(ERR, port, "cannot watch %s: %s", bus->backend, strerror(errno));
+	/* The first events (every watch fires once when set) do the rest. */
+	if (port->domain[0] != '\0')
+		ret = watch_guest(port);
+	else
+		ret = watch_backend(port);
+	if (ret != 0)
 		goto fail;
-	}
 	ret = rte_intr_callback_register(bus->intr, watch_cb, port);
 	if (ret != 0) {
 		XNB_PORT_LOG(ERR, port, "cannot register the xenstore watch fd: %s",
 			strerror(-ret));
-		xs_unwatch(bus->xs, bus->backend, bus->token);
+		unwatch_guest(port);
+		unwatch_target(port);
 		goto fail;
 	}
-	XNB_PORT_LOG(INFO, port, "serving %s (platform %s)", bus->backend, port->ops->name);
+	if (port->domain[0] != '\0')
+		XNB_PORT_LOG(INFO, port, "serving guest %s vif %u under %s (platform %s)",
+			port->domain, port->args.handle, bus->type_dir, port->ops->name);
+	else
+		XNB_PORT_LOG(INFO, port, "serving %s (platform %s)", bus->backend,
+			port->ops->name);
 	return 0;
 fail:
 	rte_intr_instance_free(bus->intr);
@@ -507,7 +697,6 @@ void
 xnb_xenbus_close(struct xnb_port *port)
 {
 	struct xnb_xenbus *bus = &port->bus;
-	char path[XNB_XS_PATH_MAX + 8];
 	int ret;
 
 	if (bus->xs == NULL)
@@ -526,14 +715,11 @@ xnb_xenbus_close(struct xnb_port *port)
 	pthread_mutex_lock(&port->lock);
 	disconnect(port, "port closed");
 	/* Tell the toolstack and the frontend this backend is gone. */
-	if (bus->state != -1 && follow_frontend(port) == 0 &&
+	if (bus->state != -1 && port->args.domid != 0 && follow_frontend(port) == 0 &&
 			bus->state != XenbusStateClosed)
 		write_state(port, XenbusStateClosed);
-	if (bus->frontend_watched) {
-		snprintf(path, sizeof(path), "%s/state", bus->frontend);
-		xs_unwatch(bus->xs, path, bus->token);
-	}
-	xs_unwatch(bus->xs, bus->backend, bus->token);
+	unwatch_target(port);
+	unwatch_guest(port);
 	xs_close(bus->xs);
 	bus->xs = NULL;
 	pthread_mutex_unlock(&port->lock);
