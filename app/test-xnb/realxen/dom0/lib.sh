@@ -185,6 +185,48 @@ xr_destroy() {
 		xr_fail "xl destroy $1 failed (see xl-destroy-$1.log)"
 }
 
+# xr_xl LOGNAME ARGS...: `xl -vvv ARGS`, timed (XR_XL_S, also reported as
+# xl_LOGNAME_s); libxl's debug log goes to $XR_LOGS/xl-LOGNAME.log with
+# an uptime on each line (see xr_log_time). Fails when xl fails.
+xr_xl() {
+	_ln=$1
+	shift
+	_t0=$(xr_now)
+	{ "$XR_XEN_BIN/xl" -vvv "$@" 2>&1; echo "XR-EXIT $?"; } |
+		xr_stamp >"$XR_LOGS/xl-$_ln.log"
+	XR_XL_S=$(xr_elapsed "$_t0" "$(xr_now)")
+	xr_info "xl_${_ln}_s" "$XR_XL_S"
+	if ! grep -q ' XR-EXIT 0$' "$XR_LOGS/xl-$_ln.log"; then
+		grep -E 'error|ERROR|fail|FAIL|timed out|wanted state' "$XR_LOGS/xl-$_ln.log" |
+			tail -n 20 | cut -c1-240
+		xr_fail "xl $* failed after $XR_XL_S s (see xl-$_ln.log)"
+	fi
+}
+
+# xr_closed_promptly LOG BACKEND WHAT: in libxl's log of a device removal
+# (xl destroy, network-detach), libxl writes Closing (5) to BACKEND/state
+# and waits up to 10 s for Closed (6). The backend must answer within
+# 5 s and the xl command (XR_XL_S or XR_DESTROY_S, passed as $4) must not
+# wait out libxl's 10 s. Sets XR_CLOSED_S and reports closing_to_closed_*.
+xr_closed_promptly() {
+	_log=$1
+	_be=$2
+	_what=$3
+	_took=$4
+	_ok=$(xr_log_time "$_log" "$_be/state wanted state 6 ok")
+	[ -n "$_ok" ] || xr_fail "$_what: libxl did not see $_be reach state 6 (Closed) (the command took $_took s): $(grep -e 'wanted state 6' -e 'timed out' "$_log" | tail -n 2 | cut -d' ' -f2- | cut -c1-200 | tr '\n' ' ')"
+	_w=$(xr_log_time "$_log" "$_be/state wanted state 6 still waiting state 5")
+	[ -n "$_w" ] || _w=$(head -n 1 "$_log" | cut -d' ' -f1)
+	XR_CLOSED_S=$(xr_elapsed "$_w" "$_ok")
+	xr_info "closing_to_closed_${_what}_s" "$XR_CLOSED_S"
+	if awk -v d="$_took" 'BEGIN { exit !(d >= 10) }'; then
+		xr_fail "$_what took $_took s: libxl waited out its 10 s for the backend's Closed"
+	fi
+	if awk -v d="$XR_CLOSED_S" 'BEGIN { exit !(d >= 5) }'; then
+		xr_fail "$_what: the backend answered Closing with Closed after $XR_CLOSED_S s (more than 5 s)"
+	fi
+}
+
 # Prefix each line of stdin with the uptime it arrived at (one awk, no
 # fork per line: under TCG a fork costs a good part of a second).
 xr_stamp() {
@@ -200,6 +242,16 @@ xr_log_time() {
 
 xr_guest_log() {
 	echo "/var/log/xen/console/guest-$1.log"
+}
+
+# xr_guest_log_rotate NAME TAG: keep a destroyed guest's console log as
+# guest-NAME-TAG.log, so that the next domain of the same name (which
+# xenconsoled logs to guest-NAME.log again) starts with an empty log and
+# xr_guest_wait does not read the previous domain's lines.
+xr_guest_log_rotate() {
+	_gl=$(xr_guest_log "$1")
+	[ -f "$_gl" ] && mv "$_gl" "${_gl%.log}-$2.log"
+	return 0
 }
 
 # xr_guest_line NAME KEY: the rest of the guest's last "XNBG: KEY ..." line.
@@ -241,16 +293,21 @@ xr_guest_wait() {
 
 # --- dpdk-testpmd -----------------------------------------------------------
 # Interactive testpmd fed through a FIFO, its output in $XR_LOGS/testpmd.log.
+# xr_testpmd_start EAL_ARGS...; testpmd's own extra arguments (after --)
+# in XR_TESTPMD_ARGS (split on spaces).
+XR_TESTPMD_ARGS=
 
 xr_testpmd_start() {
 	[ -r "$XR_PMD" ] || xr_fail "the payload has no PMD at $XR_PMD"
 	rm -f /run/xr/testpmd.in
 	mkfifo /run/xr/testpmd.in
 	# stdbuf: testpmd's printf output must reach the log as it happens.
+	# XR_TESTPMD_ARGS is split on spaces on purpose.
+	# shellcheck disable=SC2086
 	stdbuf -oL -eL dpdk-testpmd -l 0-1 --no-huge -m 128 --no-pci \
 		--file-prefix=xr --log-level=pmd.net.xnb:info -d "$XR_PMD" "$@" \
 		-- -i --auto-start \
-		--total-num-mbufs=8192 \
+		--total-num-mbufs=8192 $XR_TESTPMD_ARGS \
 		</run/xr/testpmd.in >"$XR_LOGS/testpmd.log" 2>&1 &
 	XR_TESTPMD_PID=$!
 	echo "$XR_TESTPMD_PID" >"$XR_STATE/testpmd.pid"
@@ -289,6 +346,18 @@ xr_testpmd_cmd() {
 		_i=$((_i + 1))
 	done
 	tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log" | tr -d '\r' >"$XR_STATE/testpmd.answer"
+}
+
+# xr_testpmd_expect PATTERN WHAT: testpmd's last answer must match
+# PATTERN (grep -E), else fail saying WHAT and what testpmd answered.
+xr_testpmd_expect() {
+	grep -q -E -e "$1" "$XR_STATE/testpmd.answer" ||
+		xr_fail "$2: testpmd answered: $(grep -v '^testpmd> *$' "$XR_STATE/testpmd.answer" | tail -n 6 | tr '\n' '|' | cut -c1-400)"
+}
+
+# xr_testpmd_log_has PATTERN: testpmd's whole log matches PATTERN (grep -E).
+xr_testpmd_log_has() {
+	tr -d '\r' <"$XR_LOGS/testpmd.log" | grep -q -E -e "$1"
 }
 
 # xr_testpmd_link PORT: XR_LINK becomes "up" or "down", as testpmd shows it.

@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# 03-reboot, guest part (each incarnation of the guest runs it): connect,
+# ping dom0 over IPv4 and IPv6; dom0 then destroys us.
+xg_net_up 180
+xg_ping 4 "$XG_DOM0_IP4"
+xg_ping 6 "$XG_DOM0_IP6"
