@@ -181,12 +181,42 @@ sim_unmap(struct xnb_xen *x, void *addr, uint32_t count)
 	return rc;
 }
 
+/*
+ * What Linux's gntdev checks before any hypercall, as the real platform
+ * gets it: a segment without a grant on either side, or whose foreign
+ * offset + len passes the page, fails the whole call with EINVAL (Xen
+ * itself, in lib/xensim, answers the latter per segment; gntdev never lets
+ * it get that far). Found on real Xen: the driver must bound every guest
+ * offset and size before it builds a segment, and it does.
+ */
+static int
+gntdev_check(uint32_t count, const xengnttab_grant_copy_segment_t *segs)
+{
+	const xengnttab_grant_copy_segment_t *seg;
+	uint32_t i;
+
+	for (i = 0; i < count; i++) {
+		seg = &segs[i];
+		if (unlikely((seg->flags & (GNTCOPY_source_gref | GNTCOPY_dest_gref)) == 0))
+			return -EINVAL;
+		if (unlikely((seg->flags & GNTCOPY_source_gref) &&
+				(uint32_t)seg->source.foreign.offset + seg->len > XENSIM_PAGE_SIZE))
+			return -EINVAL;
+		if (unlikely((seg->flags & GNTCOPY_dest_gref) &&
+				(uint32_t)seg->dest.foreign.offset + seg->len > XENSIM_PAGE_SIZE))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 sim_copy(struct xnb_xen *x, uint32_t count,
 		xengnttab_grant_copy_segment_t *segs)
 {
 	struct xensim_dom *d = __atomic_load_n(&x->dom, __ATOMIC_ACQUIRE);
 
+	if (unlikely(gntdev_check(count, segs) != 0))
+		return -EINVAL;
 	if (unlikely(d == NULL)) {
 		/* Nothing mapped yet: not the datapath's usual state. */
 		d = sim_attach(x);
