@@ -202,37 +202,22 @@ out:
 	return ret;
 }
 
-struct connect_arg {
-	struct netfront *nf;
-	int ret;
-};
-
-static void *
-connect_thread(void *p)
-{
-	struct connect_arg *a = p;
-
-	a->ret = netfront_connect(a->nf);
-	return NULL;
-}
-
 /* The guest is up and waiting before the port exists. */
 static int
 test_named_guest_first(void)
 {
 	static const char name[] = "net_xnb_named1";
 	char args[PATH_MAX + 64];
-	struct connect_arg a;
+	struct env_connect a;
 	int port_id, ret = TEST_FAILED;
-	pthread_t th;
 
 	a.nf = guest_open(34, "gamma.example-1");
 	TEST_ASSERT_NOT_NULL(a.nf, "guest opened");
-	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, connect_thread, &a), "thread");
+	TEST_ASSERT_SUCCESS(env_connect_start(&a), "thread");
 	rte_delay_ms(200);
 	snprintf(args, sizeof(args), "domain=gamma.example-1,platform=sim,sim_dir=%s", env_sim_dir());
 	port_id = port_create(name, args);
-	pthread_join(th, NULL);
+	env_connect_join(&a);
 	if (port_id < 0 || a.ret != 0) {
 		fprintf(stderr, "    port %d, frontend connect %d\n", port_id, a.ret);
 		goto out;

@@ -135,35 +135,20 @@ out:
 	return ret;
 }
 
-struct connect_arg {
-	struct netfront *nf;
-	int ret;
-};
-
-static void *
-connect_thread(void *p)
-{
-	struct connect_arg *a = p;
-
-	a->ret = netfront_connect(a->nf);
-	return NULL;
-}
-
 static int
 test_connect_guest_first(void)
 {
-	struct connect_arg a;
-	pthread_t th;
+	struct env_connect a;
 	char name[32];
 	int port_id, ret = TEST_FAILED;
 
 	/* The toolstack creates the vif and the guest waits for a backend. */
 	a.nf = guest_open(12);
 	TEST_ASSERT_NOT_NULL(a.nf, "guest opened");
-	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, connect_thread, &a), "thread");
+	TEST_ASSERT_SUCCESS(env_connect_start(&a), "thread");
 	rte_delay_ms(200);
 	port_id = port_create(12, name, sizeof(name));
-	pthread_join(th, NULL);
+	env_connect_join(&a);
 	if (port_id < 0 || a.ret != 0) {
 		fprintf(stderr, "    port %d, frontend connect %d\n", port_id, a.ret);
 		goto out;

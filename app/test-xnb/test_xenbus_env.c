@@ -146,6 +146,27 @@ env_wait_backend_state(struct netfront *nf, int state)
 	return -1;
 }
 
+static void *
+connect_thread(void *p)
+{
+	struct env_connect *c = p;
+
+	c->ret = netfront_connect(c->nf);
+	return NULL;
+}
+
+int
+env_connect_start(struct env_connect *c)
+{
+	return pthread_create(&c->th, NULL, connect_thread, c);
+}
+
+void
+env_connect_join(struct env_connect *c)
+{
+	pthread_join(c->th, NULL);
+}
+
 struct echo_check {
 	uint8_t frame[2000];
 	uint32_t len;

@@ -10,6 +10,7 @@
 #ifndef XNB_TEST_XENBUS_ENV_H
 #define XNB_TEST_XENBUS_ENV_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <rte_mempool.h>
@@ -38,6 +39,16 @@ uint64_t env_deadline(unsigned int ms);
 bool env_waited(uint64_t end);
 int env_wait_link(int port_id, int up);
 int env_wait_backend_state(struct netfront *nf, int state);
+
+/* netfront_connect() in a thread, for a guest that waits for its backend. */
+struct env_connect {
+	struct netfront *nf;       /* set before env_connect_start */
+	int ret;                   /* netfront_connect's result, after the join */
+	pthread_t th;
+};
+
+int env_connect_start(struct env_connect *c);
+void env_connect_join(struct env_connect *c);
 
 /* A frame from the guest through the port's rx, back by its tx, byte-exact. */
 int env_check_traffic(struct netfront *nf, int port_id, uint32_t len);
