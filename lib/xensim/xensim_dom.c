@@ -97,6 +97,24 @@ dom_setup(struct xensim_dom *d, uint8_t *base, size_t size,
 	d->next_ref = 1;
 }
 
+/* A zeroed handle that knows its file's path; NULL and errno on failure. */
+static struct xensim_dom *
+dom_new(const char *dir, uint16_t domid)
+{
+	struct xensim_dom *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (d == NULL)
+		return NULL;
+	rc = dom_path(d->path, sizeof(d->path), dir, domid);
+	if (rc < 0) {
+		free(d);
+		errno = -rc;
+		return NULL;
+	}
+	return d;
+}
+
 struct xensim_dom *
 xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 		uint32_t nr_grants)
@@ -107,7 +125,7 @@ xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 	struct xensim_hdr *h;
 	struct stat st;
 	uint8_t *base;
-	int fd, rc, err;
+	int fd, err;
 
 	/* Domain 0 is the backend; DOMID_FIRST_RESERVED and up are not guests. */
 	if (domid == XENSIM_BACKEND_DOMID || domid >= DOMID_FIRST_RESERVED ||
@@ -116,15 +134,9 @@ xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 		errno = EINVAL;
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
+	d = dom_new(dir, domid);
 	if (d == NULL)
 		return NULL;
-	rc = dom_path(d->path, sizeof(d->path), dir, domid);
-	if (rc < 0) {
-		free(d);
-		errno = -rc;
-		return NULL;
-	}
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
@@ -187,21 +199,15 @@ xensim_dom_attach(const char *dir, uint16_t domid)
 	struct xensim_hdr h;
 	struct stat st;
 	uint8_t *base;
-	int fd, rc, err;
+	int fd, err;
 
 	if (domid == XENSIM_BACKEND_DOMID || domid >= DOMID_FIRST_RESERVED) {
 		errno = EINVAL;
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
+	d = dom_new(dir, domid);
 	if (d == NULL)
 		return NULL;
-	rc = dom_path(d->path, sizeof(d->path), dir, domid);
-	if (rc < 0) {
-		free(d);
-		errno = -rc;
-		return NULL;
-	}
 	fd = open(d->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
