@@ -47,6 +47,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "netfront.h"
 
 #define PROG "xnb-bench-guest: "
@@ -118,25 +119,6 @@ struct bench {
 
 	struct counters c;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t
-tsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return now_ns();
-#endif
-}
 
 static inline void
 cpu_relax(void)

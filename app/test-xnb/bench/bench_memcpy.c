@@ -43,40 +43,14 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #define PAGE 4096u
 #define GUEST_PAGES 256u
 #define HOST_BUFS 32u
 #define MAX_FRAME 65535u
 /* Frames copied between two looks at the clock. */
 #define CHUNK 256u
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t
-tsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return now_ns();
-#endif
-}
 
 static void *
 alloc_buf(size_t len)
