@@ -257,12 +257,17 @@ proc_xen_fd(const char *path)
 	return -1;
 }
 
+/* The /proc/xen files from memory; everything else from the real call. */
 static int
-real_open(const char *name, const char *path, int flags, mode_t mode)
+shim_open(const char *name, const char *path, int flags, mode_t mode)
 {
-	int (*fn)(const char *, int, ...) =
-		(int (*)(const char *, int, ...))dlsym(RTLD_NEXT, name);
+	int (*fn)(const char *, int, ...);
+	int fd;
 
+	fd = proc_xen_fd(path);
+	if (fd != -1)
+		return fd < 0 ? -1 : fd;
+	fn = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, name);
 	if (fn == NULL) {
 		errno = ENOSYS;
 		return -1;
@@ -283,15 +288,11 @@ open(const char *path, int flags, ...)
 {
 	mode_t mode;
 	va_list ap;
-	int fd;
 
 	va_start(ap, flags);
 	mode = open_mode(flags, ap);
 	va_end(ap);
-	fd = proc_xen_fd(path);
-	if (fd != -1)
-		return fd < 0 ? -1 : fd;
-	return real_open("open", path, flags, mode);
+	return shim_open("open", path, flags, mode);
 }
 
 int
@@ -299,15 +300,11 @@ open64(const char *path, int flags, ...)
 {
 	mode_t mode;
 	va_list ap;
-	int fd;
 
 	va_start(ap, flags);
 	mode = open_mode(flags, ap);
 	va_end(ap);
-	fd = proc_xen_fd(path);
-	if (fd != -1)
-		return fd < 0 ? -1 : fd;
-	return real_open("open64", path, flags, mode);
+	return shim_open("open64", path, flags, mode);
 }
 
 static FILE *
