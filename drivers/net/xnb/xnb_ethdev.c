@@ -53,14 +53,8 @@ queues_allow(struct xnb_port *port)
 {
 	uint16_t i;
 
-	for (i = 0; i < port->nb_queues; i++) {
-		struct xnb_queue *q = port->queues[i];
-
-		if (!q->connected)
-			continue;
-		__atomic_store_n(&q->rx.allow, 1, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&q->tx.allow, 1, __ATOMIC_SEQ_CST);
-	}
+	for (i = 0; i < port->nb_queues; i++)
+		xnb_queue_resume(port->queues[i]);
 }
 
 static int

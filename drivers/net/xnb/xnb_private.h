@@ -198,6 +198,8 @@ void xnb_queue_init(struct xnb_queue *q, const struct xnb_xen_ops *ops,
 		struct xnb_xen *xen, uint16_t domid, uint16_t id);
 int xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c);
 void xnb_queue_disconnect(struct xnb_queue *q);
+/* Let the bursts of a connected queue run again (after quiesce). */
+void xnb_queue_resume(struct xnb_queue *q);
 void xnb_queue_quiesce(struct xnb_queue *q);
 void xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why);
 const char *xnb_fatal_str(enum xnb_fatal why);

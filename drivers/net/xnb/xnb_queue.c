@@ -164,14 +164,22 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	__atomic_store_n(&q->fatal, XNB_FATAL_NONE, __ATOMIC_RELAXED);
 	q->connected = true;
 	/* Last: the bursts may run from here on. */
-	__atomic_store_n(&q->rx.allow, 1, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&q->tx.allow, 1, __ATOMIC_SEQ_CST);
+	xnb_queue_resume(q);
 	return 0;
 
 fail:
 	queue_close_evtchn(q);
 	queue_unmap_rings(q);
 	return ret;
+}
+
+void
+xnb_queue_resume(struct xnb_queue *q)
+{
+	if (!q->connected)
+		return;
+	__atomic_store_n(&q->rx.allow, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&q->tx.allow, 1, __ATOMIC_SEQ_CST);
 }
 
 void
