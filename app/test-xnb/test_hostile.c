@@ -627,6 +627,52 @@ test_verdicts(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The burst's fast case (xnb_rx_single_ok()) takes a one-slot packet
+ * without the walk: over a grid of sizes, offsets and flags it must
+ * accept exactly the packets the walk finds OK as one data slot that
+ * fits one mbuf, and nothing else.
+ */
+static int
+test_single_slot_fast_case(void)
+{
+	static const uint16_t sizes[] = { 0, 1, 13, 14, 15, 60, 64, 1514, 2047, 2048, 2049,
+		4095, 4096, 4097, 0xffff };
+	static const uint16_t offsets[] = { 0, 1, 64, 2048, 4032, 4082, 4095, 4096, 0xffff };
+	static const uint16_t flags[] = { 0, NETTXF_csum_blank, NETTXF_data_validated,
+		NETTXF_more_data, NETTXF_extra_info, NETTXF_csum_blank | NETTXF_data_validated };
+	static const uint32_t rooms[] = { 64, 2048, 4096 };
+	netif_tx_request_t reqs[4];
+	unsigned int s, o, f, r, accepted = 0;
+	struct xnb_rx_walk w;
+	enum xnb_verdict v;
+	bool fast, walk_ok;
+
+	for (s = 0; s < RTE_DIM(sizes); s++)
+	for (o = 0; o < RTE_DIM(offsets); o++)
+	for (f = 0; f < RTE_DIM(flags); f++)
+	for (r = 0; r < RTE_DIM(rooms); r++) {
+		memset(reqs, 0, sizeof(reqs));
+		reqs[0] = (netif_tx_request_t){ .gref = 5, .offset = offsets[o],
+			.flags = flags[f], .id = 9, .size = sizes[s] };
+		/* A following slot, in case the flags chain one: a valid extra. */
+		reqs[1].gref = XEN_NETIF_EXTRA_TYPE_MCAST_ADD;
+		fast = xnb_rx_single_ok(&reqs[0], rooms[r]);
+		v = xnb_rx_walk(reqs, 3, 0, 2, &w);
+		walk_ok = v == XNB_VERDICT_OK && w.nb_reqs == 1 && w.nb_data == 1 &&
+			sizes[s] <= rooms[r];
+		TEST_ASSERT_EQUAL(fast, walk_ok,
+			"size %u offset %u flags %#x room %u: fast case %d, walk %d (%u slots)",
+			sizes[s], offsets[o], flags[f], rooms[r], fast, v, w.nb_reqs);
+		if (fast) {
+			TEST_ASSERT_EQUAL(w.first_len, sizes[s], "the whole frame in its slot");
+			accepted++;
+		}
+	}
+	TEST_ASSERT(accepted > 0, "the grid has packets the fast case takes");
+	return TEST_SUCCESS;
+}
+
 static int
 hostile_suite_setup(void)
 {
@@ -638,6 +684,7 @@ static struct unit_test_suite hostile_suite = {
 	.setup = hostile_suite_setup,
 	.unit_test_cases = {
 		TEST_CASE(test_verdicts),
+		TEST_CASE(test_single_slot_fast_case),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_ring_overflow),
 		TEST_CASE_ST(setup_wrap32, teardown, test_tx_ring_overflow),
 		TEST_CASE_ST(setup_wrap32, teardown, test_tx_ring_rewind),

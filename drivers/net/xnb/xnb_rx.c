@@ -292,40 +292,131 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 {
 	struct xnb_queue *q = rxq->q;
 	netif_tx_back_ring_t *ring = &q->guest_tx;
+	const xengnttab_grant_copy_segment_t *seg;
+	uint64_t bytes = 0, errors = 0;
 	struct xnb_rx_pkt *pkt;
-	uint16_t nb_rx = 0, j, id;
-	uint32_t i, k;
+	uint16_t nb_rx = 0, j;
+	RING_IDX first;
 	int16_t status;
+	uint32_t i, k;
 
 	xnb_copy_flush(q, rxq->copy, nsegs, &rxq->stats.copy_calls, &rxq->stats.copy_segs);
 
 	for (i = 0; i < npkts; i++) {
 		pkt = &rxq->pkts[i];
 		status = pkt->status;
-		for (k = 0; k < pkt->nb_segs && status == NETIF_RSP_OKAY; k++)
-			if (unlikely(rxq->copy[pkt->first_seg + k].status != GNTST_okay))
-				status = NETIF_RSP_ERROR;
-		if (status == NETIF_RSP_OKAY)
-			status = rx_csum(pkt);
+		if (likely(status == NETIF_RSP_OKAY)) {
+			seg = &rxq->copy[pkt->first_seg];
+			for (k = 0; k < pkt->nb_segs; k++) {
+				if (unlikely(seg[k].status != GNTST_okay)) {
+					status = NETIF_RSP_ERROR;
+					break;
+				}
+			}
+			if (pkt->flags & (NETTXF_csum_blank | NETTXF_data_validated) &&
+					status == NETIF_RSP_OKAY)
+				status = rx_csum(pkt);
+		}
 		if (likely(status == NETIF_RSP_OKAY)) {
 			rx_pkts[nb_rx++] = pkt->head;
-			rxq->stats.packets++;
-			rxq->stats.bytes += pkt->head->pkt_len;
+			bytes += pkt->head->pkt_len;
 		} else {
 			if (pkt->head != NULL)
 				rte_pktmbuf_free(pkt->head);
-			rxq->stats.errors++;
+			errors++;
 		}
 		/* First slot, its extra-info slots (NULL), then the others. */
-		for (j = 0; j < pkt->nb_reqs; j++) {
-			id = rxq->reqs[(pkt->first_req + j) & TX_RING_MASK].id;
-			if (j >= 1 && j <= pkt->nb_extras)
+		first = pkt->first_req;
+		rx_respond(ring, rxq->reqs[first & TX_RING_MASK].id, status);
+		for (j = 1; unlikely(j < pkt->nb_reqs); j++) {
+			if (j <= pkt->nb_extras)
 				rx_respond(ring, 0, NETIF_RSP_NULL);
 			else
-				rx_respond(ring, id, status);
+				rx_respond(ring, rxq->reqs[(first + j) & TX_RING_MASK].id, status);
 		}
 	}
+	rxq->stats.packets += nb_rx;
+	rxq->stats.bytes += bytes;
+	rxq->stats.errors += errors;
 	return nb_rx;
+}
+
+/*
+ * The general case of one packet at ring index cons: walk and check it,
+ * then give it an mbuf chain (rx_build()). Fills *pkt, adds its copy
+ * segments to *nsegs and returns the walk's verdict; *nb_reqs is the
+ * slots it takes. PARTIAL and FATAL fill nothing; FLUSH asks the caller
+ * to make the copy call for the batch first and come back; NOMBUF means
+ * the pool is short (the packet stays on the ring).
+ */
+enum rx_slow {
+	RX_SLOW_DONE,
+	RX_SLOW_STOP,      /* partial packet, fatal error or no mbufs */
+	RX_SLOW_FLUSH,
+};
+
+static enum rx_slow
+rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
+		uint32_t npkts, uint32_t *nsegs, bool *good)
+{
+	struct xnb_queue *q = rxq->q;
+	uint32_t nb_mbufs = 0, worst = 0;
+	struct xnb_rx_pkt *pkt;
+	struct xnb_rx_walk w;
+	enum xnb_verdict v;
+
+	v = xnb_rx_walk(rxq->reqs, TX_RING_MASK, cons, avail, &w);
+	if (v == XNB_VERDICT_PARTIAL)
+		return RX_SLOW_STOP;
+	if (unlikely(v == XNB_VERDICT_FATAL)) {
+		xnb_queue_fatal(q, w.why);
+		return RX_SLOW_STOP;
+	}
+	if (likely(v == XNB_VERDICT_OK)) {
+		nb_mbufs = (w.data[0]->size + room - 1) / room;
+		/* Every slot piece, plus one more per mbuf boundary. */
+		worst = w.nb_data + nb_mbufs - 1;
+		if (unlikely(nb_mbufs > 1 && !rxq->scatter)) {
+			/* Larger than one mbuf and the application wants no chains. */
+			XNB_DP_LOG(DEBUG, "dom %u queue %u: %u B frame dropped: rx scatter is off",
+				q->domid, q->id, w.data[0]->size);
+			v = XNB_VERDICT_DROP;
+			worst = 0;
+		} else if (unlikely(worst > XNB_COPY_BATCH)) {
+			/* mbufs too small to hold this frame in one batch. */
+			XNB_DP_LOG(ERR, "dom %u queue %u: %u B frame needs %u mbufs",
+				q->domid, q->id, w.data[0]->size, nb_mbufs);
+			v = XNB_VERDICT_ERROR;
+			worst = 0;
+		}
+	}
+	if (npkts == XNB_MAX_BURST || *nsegs + worst > XNB_COPY_BATCH)
+		return RX_SLOW_FLUSH;
+	pkt = &rxq->pkts[npkts];
+	pkt->head = NULL;
+	pkt->first_seg = (uint16_t)*nsegs;
+	pkt->nb_segs = 0;
+	pkt->first_req = cons;
+	pkt->nb_reqs = w.nb_reqs;
+	pkt->nb_extras = w.nb_extras;
+	pkt->flags = w.data[0]->flags;
+	pkt->gso_size = w.ext.gso_size;
+	pkt->gso_type = w.ext.gso_type;
+	pkt->extra_types = w.ext.types;
+	*good = v == XNB_VERDICT_OK;
+	if (likely(v == XNB_VERDICT_OK)) {
+		if (unlikely(!rx_build(rxq, &w, pkt, room, nb_mbufs, nsegs))) {
+			/* Left on the ring, copied, for a later burst. */
+			rxq->stats.nombuf++;
+			return RX_SLOW_STOP;
+		}
+		pkt->status = NETIF_RSP_OKAY;
+	} else {
+		XNB_DP_LOG(DEBUG, "dom %u queue %u: bad packet at %u (%u slots)",
+			q->domid, q->id, cons, w.nb_reqs);
+		pkt->status = v == XNB_VERDICT_DROP ? NETIF_RSP_DROPPED : NETIF_RSP_ERROR;
+	}
+	return RX_SLOW_DONE;
 }
 
 static uint16_t
@@ -333,13 +424,16 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		uint16_t nb_pkts)
 {
 	netif_tx_back_ring_t *ring = &q->guest_tx;
-	uint32_t room, avail, npkts = 0, ngood = 0, nsegs = 0, nb_mbufs, worst;
-	RING_IDX prod, cons, i;
+	uint32_t room, avail, npkts = 0, ngood = 0, nsegs = 0, nb_fast, used = 0;
+	struct rte_mbuf *fast[XNB_MAX_BURST];
+	const netif_tx_request_t *req;
 	struct xnb_rx_pkt *pkt;
-	struct xnb_rx_walk w;
-	enum xnb_verdict v;
+	RING_IDX prod, cons, i;
+	enum rx_slow slow;
+	struct rte_mbuf *m;
 	uint16_t nb_rx = 0;
 	RING_IDX rsp_old;
+	bool good;
 	int notify;
 
 	prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
@@ -362,71 +456,61 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	if (unlikely(room <= RTE_PKTMBUF_HEADROOM))
 		return 0;  /* rx queue setup refuses such a pool */
 	room -= RTE_PKTMBUF_HEADROOM;
+
+	/*
+	 * One mbuf per packet of the fast case, for as many packets as the
+	 * burst may take, in one allocation; what is left goes back.
+	 */
+	nb_fast = RTE_MIN(RTE_MIN(avail, (uint32_t)nb_pkts), (uint32_t)XNB_MAX_BURST);
+	if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mb_pool, fast, nb_fast) != 0))
+		nb_fast = 0;  /* each packet tries on its own, and counts nombuf */
+
 	rsp_old = ring->rsp_prod_pvt;
 	while (nb_rx + ngood < nb_pkts && avail > 0) {
-		v = xnb_rx_walk(rxq->reqs, TX_RING_MASK, cons, avail, &w);
-		if (v == XNB_VERDICT_PARTIAL)
-			break;
-		if (unlikely(v == XNB_VERDICT_FATAL)) {
-			xnb_queue_fatal(q, w.why);
-			break;
+		req = &rxq->reqs[cons & TX_RING_MASK];
+		if (likely(used < nb_fast && xnb_rx_single_ok(req, room) &&
+				npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
+			m = fast[used++];
+			m->data_len = req->size;
+			m->pkt_len = req->size;
+			m->port = rxq->port_id;
+			xnb_copy_from_guest(&rxq->copy[nsegs], q->domid, req->gref,
+				req->offset, rte_pktmbuf_mtod(m, void *), req->size);
+			pkt = &rxq->pkts[npkts++];
+			pkt->head = m;
+			pkt->first_seg = (uint16_t)nsegs++;
+			pkt->nb_segs = 1;
+			pkt->first_req = cons;
+			pkt->nb_reqs = 1;
+			pkt->status = NETIF_RSP_OKAY;
+			pkt->nb_extras = 0;
+			pkt->flags = req->flags;
+			pkt->gso_size = 0;
+			pkt->gso_type = XEN_NETIF_GSO_TYPE_NONE;
+			pkt->extra_types = 0;
+			ngood++;
+			cons++;
+			avail--;
+			continue;
 		}
-		nb_mbufs = 0;
-		worst = 0;
-		if (likely(v == XNB_VERDICT_OK)) {
-			nb_mbufs = (w.data[0]->size + room - 1) / room;
-			/* Every slot piece, plus one more per mbuf boundary. */
-			worst = w.nb_data + nb_mbufs - 1;
-			if (unlikely(nb_mbufs > 1 && !rxq->scatter)) {
-				/* Larger than one mbuf and the application wants no chains. */
-				XNB_DP_LOG(DEBUG, "dom %u queue %u: %u B frame dropped: rx scatter is off",
-					q->domid, q->id, w.data[0]->size);
-				v = XNB_VERDICT_DROP;
-				worst = 0;
-			} else if (unlikely(worst > XNB_COPY_BATCH)) {
-				/* mbufs too small to hold this frame in one batch. */
-				XNB_DP_LOG(ERR, "dom %u queue %u: %u B frame needs %u mbufs",
-					q->domid, q->id, w.data[0]->size, nb_mbufs);
-				v = XNB_VERDICT_ERROR;
-				worst = 0;
-			}
-		}
-		if (npkts == XNB_MAX_BURST || nsegs + worst > XNB_COPY_BATCH) {
+		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs, &good);
+		if (slow == RX_SLOW_STOP)
+			break;
+		if (slow == RX_SLOW_FLUSH) {
 			nb_rx += rx_complete(rxq, npkts, nsegs, rx_pkts + nb_rx);
 			npkts = 0;
 			ngood = 0;
 			nsegs = 0;
 			continue;
 		}
-		pkt = &rxq->pkts[npkts];
-		pkt->head = NULL;
-		pkt->first_seg = (uint16_t)nsegs;
-		pkt->nb_segs = 0;
-		pkt->first_req = cons;
-		pkt->nb_reqs = w.nb_reqs;
-		pkt->nb_extras = w.nb_extras;
-		pkt->flags = w.data[0]->flags;
-		pkt->gso_size = w.ext.gso_size;
-		pkt->gso_type = w.ext.gso_type;
-		pkt->extra_types = w.ext.types;
-		if (likely(v == XNB_VERDICT_OK)) {
-			if (unlikely(!rx_build(rxq, &w, pkt, room, nb_mbufs, &nsegs))) {
-				/* Left on the ring, copied, for a later burst. */
-				rxq->stats.nombuf++;
-				break;
-			}
-			pkt->status = NETIF_RSP_OKAY;
-			ngood++;
-		} else {
-			XNB_DP_LOG(DEBUG, "dom %u queue %u: bad packet at %u (%u slots)",
-				q->domid, q->id, cons, w.nb_reqs);
-			pkt->status = v == XNB_VERDICT_DROP ? NETIF_RSP_DROPPED : NETIF_RSP_ERROR;
-		}
-		npkts++;
-		cons += w.nb_reqs;
-		avail -= w.nb_reqs;
+		pkt = &rxq->pkts[npkts++];
+		ngood += good;
+		cons += pkt->nb_reqs;
+		avail -= pkt->nb_reqs;
 	}
 	ring->req_cons = cons;
+	if (used < nb_fast)
+		rte_pktmbuf_free_bulk(fast + used, nb_fast - used);
 	if (npkts > 0)
 		nb_rx += rx_complete(rxq, npkts, nsegs, rx_pkts + nb_rx);
 

@@ -10,7 +10,10 @@
 #ifndef XNB_RXTX_H
 #define XNB_RXTX_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <rte_ether.h>
 
 #include "xnb_private.h"
 
@@ -110,6 +113,21 @@ enum xnb_verdict xnb_rx_count_verdict(unsigned int nb_data);
  */
 enum xnb_verdict xnb_rx_slots_verdict(const netif_tx_request_t *const *data,
 		unsigned int nb_data, uint16_t *first_len);
+
+/*
+ * The datapath's fast case, checked before the general walk: a packet of
+ * one slot with no extra-info slot whose frame is well formed (no shorter
+ * than an Ethernet header, inside its page) and fits one mbuf of room
+ * bytes. Every packet it accepts, xnb_rx_walk() finds OK with one data
+ * slot; everything else goes through the walk, which decides.
+ */
+static inline bool
+xnb_rx_single_ok(const netif_tx_request_t *req, uint32_t room)
+{
+	return (req->flags & (NETTXF_extra_info | NETTXF_more_data)) == 0 &&
+		req->size >= RTE_ETHER_HDR_LEN && req->size <= room &&
+		(uint32_t)req->offset + req->size <= XNB_PAGE_SIZE;
+}
 
 /*
  * Find the packet starting at ring index start among avail copied

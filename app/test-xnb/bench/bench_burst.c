@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * xnb-bench-burst: the driver's own cost per packet, one thread, no
+ * second core.
+ *
+ *   xnb-bench-burst [EAL args] -- DIR BYTES [PACKETS]
+ *
+ * DIR is g2b (xnb_rx_burst: the guest-tx ring into mbufs), b2g
+ * (xnb_tx_burst: mbufs into the guest-rx ring) or fwd (each received
+ * burst sent straight back). The guest lives in the same thread: before
+ * each burst it posts a burst's worth of single-page frames (g2b, fwd) or
+ * empty pages (b2g, fwd) and after it takes the responses, as the bench
+ * guest does on its own core. Only the driver's burst calls are timed
+ * (rdtsc), so the figure leaves out what the cross-core ring traffic of
+ * devtools/xnb-bench adds; with valgrind --tool=callgrind
+ * --toggle-collect='xnb_*_burst' it gives instruction counts, which repeat
+ * exactly from run to run: the tool for A/B tests of datapath changes on
+ * a noisy machine. Prints one line: packets, TSC cycles per packet per
+ * burst function, copy segments per call.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "bench_clock.h"
+#include "test_common.h"
+
+#define BURST 32
+#define POOL_SIZE 16383
+#define POOL_CACHE 250   /* testpmd's per-lcore mempool cache */
+
+enum dir { G2B, B2G, FWD };
+
+static const char *const dir_names[] = { "g2b", "b2g", "fwd" };
+
+struct bench {
+	struct test_guest g;
+	struct rte_mempool *mp;
+	enum dir dir;
+	uint16_t bytes;
+	uint64_t rx_cycles, tx_cycles, packets;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: xnb-bench-burst [EAL args] -- g2b|b2g|fwd BYTES [PACKETS]\n"
+		"  BYTES: 60..%u, one page per frame\n", XNB_PAGE_SIZE);
+}
+
+/* The guest posts n single-slot frames of b->bytes from its tx pages. */
+static void
+guest_send(struct bench *b, unsigned int n)
+{
+	struct test_guest *g = &b->g;
+	unsigned int i, page;
+
+	for (i = 0; i < n; i++) {
+		page = g->next_tx_buf++ % TG_NR_TX_BUFS;
+		tg_tx_req(g, g->tx_buf_ref[page], 0, 0, (uint16_t)page, b->bytes);
+	}
+	tg_tx_push(g);
+}
+
+/* The guest takes its guest-tx responses; each must be OKAY. */
+static int
+guest_tx_done(struct bench *b)
+{
+	netif_tx_response_t rsp[XNB_TX_RING_SIZE];
+	unsigned int n, i;
+
+	n = tg_tx_rsps(&b->g, rsp, RTE_DIM(rsp));
+	for (i = 0; i < n; i++)
+		if (rsp[i].status != NETIF_RSP_OKAY) {
+			fprintf(stderr, "guest-tx response %d for id %u\n", rsp[i].status,
+				rsp[i].id);
+			return -1;
+		}
+	return 0;
+}
+
+/* The guest takes its guest-rx responses and posts the pages again. */
+static int
+guest_rx_done(struct bench *b)
+{
+	netif_rx_response_t rsp[XNB_RX_RING_SIZE];
+	struct test_guest *g = &b->g;
+	unsigned int n, i;
+
+	n = tg_rx_rsps(g, rsp, RTE_DIM(rsp));
+	for (i = 0; i < n; i++) {
+		if (rsp[i].status != b->bytes) {
+			fprintf(stderr, "guest-rx response %d for id %u, not %u\n",
+				rsp[i].status, rsp[i].id, b->bytes);
+			return -1;
+		}
+		tg_rx_req(g, rsp[i].id, g->rx_buf_ref[rsp[i].id]);
+	}
+	tg_rx_push(g);
+	return 0;
+}
+
+static int
+run(struct bench *b, uint64_t packets)
+{
+	struct rte_mbuf *pkts[BURST];
+	struct test_guest *g = &b->g;
+	uint16_t nb, sent;
+	uint64_t t0, t1;
+	unsigned int i;
+
+	/* Every rx buffer page posted once; each is posted again as it returns. */
+	for (i = 0; i < TG_NR_RX_BUFS; i++)
+		tg_rx_req(g, (uint16_t)i, g->rx_buf_ref[i]);
+	tg_rx_push(g);
+
+	while (b->packets < packets) {
+		if (b->dir == B2G) {
+			if (rte_pktmbuf_alloc_bulk(b->mp, pkts, BURST) != 0)
+				return -ENOMEM;
+			for (i = 0; i < BURST; i++) {
+				pkts[i]->data_len = b->bytes;
+				pkts[i]->pkt_len = b->bytes;
+			}
+			nb = BURST;
+		} else {
+			guest_send(b, BURST);
+			t0 = tsc();
+			nb = xnb_rx_burst(&g->q->rx, pkts, BURST);
+			t1 = tsc();
+			b->rx_cycles += t1 - t0;
+			if (guest_tx_done(b) != 0)
+				return -EIO;
+			if (nb != BURST) {
+				fprintf(stderr, "rx burst took %u of %u frames\n", nb, BURST);
+				return -EIO;
+			}
+			if (b->dir == G2B) {
+				rte_pktmbuf_free_bulk(pkts, nb);
+				b->packets += nb;
+				continue;
+			}
+		}
+		t0 = tsc();
+		sent = xnb_tx_burst(&g->q->tx, pkts, nb);
+		t1 = tsc();
+		b->tx_cycles += t1 - t0;
+		if (sent != nb) {
+			fprintf(stderr, "tx burst sent %u of %u frames\n", sent, nb);
+			rte_pktmbuf_free_bulk(pkts + sent, nb - sent);
+			return -EIO;
+		}
+		if (guest_rx_done(b) != 0)
+			return -EIO;
+		b->packets += nb;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct bench b;
+	uint64_t packets = 2000000, calls, segs;
+	const char *default_eal[] = { argv[0], "--no-huge", "--no-pci", "-m", "512",
+		"--no-shconf", "--log-level=lib.eal:error" };
+	char *eal_argv[RTE_DIM(default_eal)];
+	int n, ret, i;
+	long bytes;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			break;
+	if (i == argc) {
+		/* No EAL args: the defaults, and every argument is ours. */
+		memcpy(eal_argv, default_eal, sizeof(default_eal));
+		n = rte_eal_init(RTE_DIM(eal_argv), eal_argv);
+		argc -= 1;
+		argv += 1;
+	} else {
+		n = rte_eal_init(i, argv);
+		argc -= i + 1;
+		argv += i + 1;
+	}
+	if (n < 0) {
+		fprintf(stderr, "xnb-bench-burst: EAL init failed\n");
+		return 1;
+	}
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	for (i = 0; i < (int)RTE_DIM(dir_names); i++)
+		if (strcmp(argv[0], dir_names[i]) == 0)
+			break;
+	if (i == (int)RTE_DIM(dir_names)) {
+		usage();
+		return 2;
+	}
+	b.dir = (enum dir)i;
+	bytes = strtol(argv[1], NULL, 10);
+	if (bytes < 60 || bytes > XNB_PAGE_SIZE) {
+		usage();
+		return 2;
+	}
+	b.bytes = (uint16_t)bytes;
+	if (argc > 2)
+		packets = strtoull(argv[2], NULL, 10);
+
+	b.mp = rte_pktmbuf_pool_create("bench_pool", POOL_SIZE, POOL_CACHE, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (b.mp == NULL) {
+		fprintf(stderr, "xnb-bench-burst: cannot create the mbuf pool\n");
+		return 1;
+	}
+	if (tg_create(&b.g, 0, 0) != 0)
+		return 1;
+	b.g.q->rx.mb_pool = b.mp;
+	xnb_queue_resume(b.g.q);
+
+	ret = run(&b, packets);
+	if (ret == 0) {
+		calls = b.g.q->rx.stats.copy_calls + b.g.q->tx.stats.copy_calls;
+		segs = b.g.q->rx.stats.copy_segs + b.g.q->tx.stats.copy_segs;
+		printf("%s %u B: %" PRIu64 " packets, rx_burst %.1f cycles/pkt, "
+			"tx_burst %.1f cycles/pkt, %.1f segs/call\n",
+			dir_names[b.dir], b.bytes, b.packets,
+			(double)b.rx_cycles / (double)b.packets,
+			(double)b.tx_cycles / (double)b.packets,
+			calls != 0 ? (double)segs / (double)calls : 0.0);
+	}
+	tg_destroy(&b.g);
+	rte_mempool_free(b.mp);
+	rte_eal_cleanup();
+	return ret == 0 ? 0 : 1;
+}
