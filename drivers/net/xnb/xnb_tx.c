@@ -94,46 +94,72 @@ tx_respond(netif_rx_back_ring_t *ring, uint16_t id, uint16_t flags, int16_t stat
 	ring->rsp_prod_pvt++;
 }
 
-/* The copy call for the gathered packets, their responses, their mbufs freed. */
+/* The responses of a packet of several slots or copy segments; false if a copy failed. */
+static bool
+tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
+		const struct xnb_tx_pkt *pkt)
+{
+	bool bad_slot[TX_MAX_SLOTS];
+	uint32_t k, len, bytes;
+	bool bad = false;
+	uint16_t s, id;
+
+	memset(bad_slot, 0, sizeof(bad_slot));
+	for (k = pkt->first_seg; k < (uint32_t)pkt->first_seg + pkt->nb_segs; k++) {
+		if (unlikely(txq->copy[k].status != GNTST_okay)) {
+			bad_slot[txq->seg_slot[k]] = true;
+			bad = true;
+		}
+	}
+	len = pkt->head->pkt_len;
+	for (s = 0; s < pkt->nb_slots; s++) {
+		id = txq->reqs[(pkt->first_slot + s) & RX_RING_MASK].id;
+		bytes = RTE_MIN(len - (uint32_t)s * XNB_PAGE_SIZE, XNB_PAGE_SIZE);
+		tx_respond(ring, id, s + 1 < pkt->nb_slots ? NETRXF_more_data : 0,
+			bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
+	}
+	return !bad;
+}
+
+/*
+ * The copy call for the gathered packets, their responses, their mbufs
+ * freed. A packet of one slot and one copy segment is answered here
+ * directly; others go through tx_respond_slots().
+ */
 static void
 tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 {
 	struct xnb_queue *q = txq->q;
 	netif_rx_back_ring_t *ring = &q->guest_rx;
 	struct rte_mbuf *done[XNB_MAX_BURST];
-	bool bad_slot[TX_MAX_SLOTS];
+	uint64_t packets = 0, bytes = 0;
 	struct xnb_tx_pkt *pkt;
-	uint32_t i, k, len, bytes;
-	uint16_t s, id;
-	bool bad;
+	uint32_t i, len;
+	uint16_t id;
+	bool ok;
 
 	xnb_copy_flush(q, txq->copy, nsegs, &txq->stats.copy_calls, &txq->stats.copy_segs);
 
 	for (i = 0; i < npkts; i++) {
 		pkt = &txq->pkts[i];
-		memset(bad_slot, 0, sizeof(bad_slot));
-		bad = false;
-		for (k = pkt->first_seg; k < (uint32_t)pkt->first_seg + pkt->nb_segs; k++) {
-			if (unlikely(txq->copy[k].status != GNTST_okay)) {
-				bad_slot[txq->seg_slot[k]] = true;
-				bad = true;
-			}
-		}
-		len = pkt->head->pkt_len;
-		for (s = 0; s < pkt->nb_slots; s++) {
-			id = txq->reqs[(pkt->first_slot + s) & RX_RING_MASK].id;
-			bytes = RTE_MIN(len - (uint32_t)s * XNB_PAGE_SIZE, XNB_PAGE_SIZE);
-			tx_respond(ring, id, s + 1 < pkt->nb_slots ? NETRXF_more_data : 0,
-				bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
-		}
-		if (unlikely(bad)) {
-			txq->stats.errors++;
+		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1)) {
+			len = pkt->head->pkt_len;
+			id = txq->reqs[pkt->first_slot & RX_RING_MASK].id;
+			ok = txq->copy[pkt->first_seg].status == GNTST_okay;
+			tx_respond(ring, id, 0, likely(ok) ? (int16_t)len : NETIF_RSP_ERROR);
 		} else {
-			txq->stats.packets++;
-			txq->stats.bytes += len;
+			ok = tx_respond_slots(txq, ring, pkt);
+		}
+		if (likely(ok)) {
+			packets++;
+			bytes += pkt->head->pkt_len;
+		} else {
+			txq->stats.errors++;
 		}
 		done[i] = pkt->head;
 	}
+	txq->stats.packets += packets;
+	txq->stats.bytes += bytes;
 	rte_pktmbuf_free_bulk(done, npkts);
 }
 
@@ -162,6 +188,23 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	for (i = 0; i < nb_pkts; i++) {
 		m = tx_pkts[i];
 		len = m->pkt_len;
+		/* The fast case: one mbuf segment of data into one posted page. */
+		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 && len <= XNB_PAGE_SIZE &&
+				avail > 0 && npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
+			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
+			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
+				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
+			txq->seg_slot[nsegs] = 0;
+			pkt = &txq->pkts[npkts++];
+			pkt->head = m;
+			pkt->first_slot = cons;
+			pkt->nb_slots = 1;
+			pkt->first_seg = (uint16_t)nsegs++;
+			pkt->nb_segs = 1;
+			cons++;
+			avail--;
+			continue;
+		}
 		if (unlikely(len > XNB_MAX_FRAME || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
 			XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (sg %d)",
 				q->domid, q->id, len, q->feat.sg);
