@@ -23,8 +23,20 @@
  * send: the backend's rx), "rx" the guest-rx ring.
  *
  * Modes: g2b sends as fast as the ring allows; b2g receives; fwd sends
- * --inflight frames and then sends one frame for each frame that comes
- * back (a closed loop, as testpmd's "start tx_first" in io mode).
+ * --inflight frames and then sends each frame that comes back out again,
+ * from the receive buffers it arrived in, without writing to them (a
+ * closed loop, as testpmd's "start tx_first" in io mode, whose
+ * virtio-user guest sends the received mbufs back untouched). In fwd the
+ * transmit pages are granted writable too and join netfront's receive
+ * buffers in one pool: a buffer that arrives is replaced on the guest-rx
+ * ring by a spare one at once (the ring stays full, as Linux keeps it),
+ * and becomes a spare itself when its transmit response is in. The
+ * frames keep their sequence numbers (0 ... inflight - 1, written into
+ * the transmit pages before the run), so they come back in a fixed
+ * cycle; every SEQ_SAMPLE-th frame's number is read and checked against
+ * it. Reading every frame would pull each frame's cache line over to
+ * this core, and the backend would pay to take it back for its next
+ * copy, a cost the testpmd guests of the other systems never cause.
  *
  * Control: "ready" on stdout once connected; nothing is sent before SIGUSR2
  * ("go": the backend forwards by then; testpmd drops what waits in its rx
@@ -59,6 +71,12 @@
 #define MIN_FRAME (SEQ_OFF + 4)
 /* Frames sent per loop iteration at most. */
 #define TX_BATCH 64
+/* fwd: one frame in this many has its sequence number checked. */
+#define SEQ_SAMPLE 64
+/* fwd: a guest-tx id with this bit sends buffer (id & ~REFLECT) back. */
+#define REFLECT 0x8000u
+/* fwd: buffers 0 ... RX_SIZE - 1 are netfront's receive buffers, then the transmit pages. */
+#define NB_BUFS (RX_SIZE + TX_SIZE)
 
 enum mode { MODE_G2B, MODE_B2G, MODE_FWD };
 static const char *const mode_names[] = { "g2b", "b2g", "fwd" };
@@ -72,13 +90,14 @@ struct counters {
 	uint64_t tx_frames;        /* frames posted on the guest-tx ring */
 	uint64_t tx_done;          /* frames whose every slot was answered */
 	uint64_t tx_errors;        /* slots answered with an error */
-	uint64_t tx_blocked;       /* polls that had frames to send and no room */
+	uint64_t tx_blocked;       /* polls that had frames to send and no room;
+	                            * fwd: frames not sent back for want of room */
 	uint64_t rx_frames;
 	uint64_t rx_bytes;
 	uint64_t rx_slots;
 	uint64_t rx_errors;        /* frames with an error status or bad layout */
 	uint64_t len_errors;       /* frames not of the expected length */
-	uint64_t seq_errors;       /* fwd: frames not in sequence */
+	uint64_t seq_errors;       /* fwd: sampled frames not in sequence */
 	uint64_t proto_errors;     /* responses that break the protocol */
 	uint64_t notifies;
 	uint64_t polls;
@@ -103,7 +122,7 @@ struct bench {
 	uint16_t free_frames[TX_SIZE];
 	uint32_t nb_free;
 	uint32_t tx_seq;
-	uint64_t debt;             /* fwd: frames owed to the backend */
+	uint64_t debt;             /* fwd: frames still to send from the transmit pages */
 
 	/* Receive. */
 	uint8_t *rx_page[RX_SIZE];
@@ -114,8 +133,17 @@ struct bench {
 	bool rx_has_seq;
 	uint32_t rx_len;
 	uint32_t rx_seq;
-	uint32_t rx_expect;
-	bool rx_expect_set;
+	/* fwd: the receive buffers of the frame being gathered. */
+	uint16_t rx_ids[NETFRONT_MAX_TX_SLOTS];
+	uint16_t rx_sizes[NETFRONT_MAX_TX_SLOTS];
+	uint16_t rx_offs[NETFRONT_MAX_TX_SLOTS];
+	uint32_t rx_nids;
+	/* fwd: buffers out on the guest-tx ring: 0 no, 1 yes, 2 a frame's last. */
+	uint8_t rx_lent[NB_BUFS];
+	/* fwd: buffers neither posted nor in use, and ring slots waiting for one. */
+	uint16_t spare[NB_BUFS];
+	uint32_t nb_spare;
+	uint32_t rx_unposted;
 
 	struct counters c;
 };
@@ -159,6 +187,19 @@ proto_error(struct bench *b, const char *what, unsigned int a, unsigned int c)
 	b->c.proto_errors++;
 }
 
+/* Receive buffer id's page and grant (fwd also receives into transmit pages). */
+static inline uint8_t *
+buf_page(const struct bench *b, uint16_t id)
+{
+	return id < RX_SIZE ? b->rx_page[id] : b->page[id - RX_SIZE];
+}
+
+static inline grant_ref_t
+buf_gref(const struct bench *b, uint16_t id)
+{
+	return (grant_ref_t)(id < RX_SIZE ? b->q->rx_buf[id].gref : b->gref[id - RX_SIZE]);
+}
+
 /* Grant every transmit page once, with its piece of the prebuilt frame. */
 static int
 tx_prepare(struct bench *b, const uint8_t *mac)
@@ -188,7 +229,8 @@ tx_prepare(struct bench *b, const uint8_t *mac)
 			if (b->page[id] == NULL)
 				return -ENOSPC;
 			memcpy(b->page[id], frame + off, len);
-			ref = netfront_grant(b->nf, q->tx_pfn_base + id, true);
+			/* Writable in fwd, where it also receives. */
+			ref = netfront_grant(b->nf, q->tx_pfn_base + id, b->mode != MODE_FWD);
 			if (ref < 0) {
 				fprintf(stderr, PROG "cannot grant transmit page %u: %s\n",
 					id, strerror(-ref));
@@ -256,6 +298,113 @@ tx_send(struct bench *b, uint32_t n)
 	return n;
 }
 
+/* Post receive buffer id on the guest-rx ring again (pushed by rx_push()). */
+static void
+rx_repost(struct bench *b, uint16_t id)
+{
+	struct netfront_queue *q = b->q;
+	netif_rx_request_t *req = RING_GET_REQUEST(&q->rx, q->rx.req_prod_pvt);
+
+	req->id = id;
+	req->pad = 0;
+	req->gref = buf_gref(b, id);
+	q->rx_posted[q->rx.req_prod_pvt & (RX_SIZE - 1)] = id;
+	q->rx.req_prod_pvt++;
+}
+
+static void
+rx_push(struct bench *b)
+{
+	struct netfront_queue *q = b->q;
+	int notify;
+
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
+	if (notify && netfront_notify(q) == 0)
+		b->c.notifies++;
+}
+
+/* fwd: buffer id is free again: post it where a slot waits, else keep it spare. */
+static void
+buf_free(struct bench *b, uint16_t id)
+{
+	if (b->rx_unposted > 0) {
+		b->rx_unposted--;
+		rx_repost(b, id);
+	} else {
+		b->spare[b->nb_spare++] = id;
+	}
+}
+
+/* fwd: a buffer arrived and is kept: post a spare one in its place. */
+static void
+buf_replace(struct bench *b)
+{
+	if (b->nb_spare > 0)
+		rx_repost(b, b->spare[--b->nb_spare]);
+	else
+		b->rx_unposted++;
+}
+
+/* fwd: the transmit response for a buffer sent back. */
+static int
+rx_returned(struct bench *b, uint16_t id, int16_t status)
+{
+	if (id >= NB_BUFS || b->rx_lent[id] == 0) {
+		proto_error(b, "guest-tx response for a buffer not sent", id, 0);
+		return -EPROTO;
+	}
+	if (status != NETIF_RSP_OKAY)
+		b->c.tx_errors++;
+	if (b->rx_lent[id] == 2)
+		b->c.tx_done++;
+	b->rx_lent[id] = 0;
+	buf_free(b, id);
+	return 0;
+}
+
+static int tx_reap(struct bench *b);
+
+/*
+ * fwd: send the frame just gathered back out of the buffers it arrived
+ * in, or free them when it was bad or the ring is short.
+ */
+static void
+rx_reflect(struct bench *b)
+{
+	struct netfront_queue *q = b->q;
+	netif_tx_request_t *req;
+	uint32_t j, n = b->rx_nids;
+
+	/*
+	 * The slots of frames that came back since the last reap may still
+	 * hold their responses: take them first when the ring looks short.
+	 */
+	if (RING_FREE_REQUESTS(&q->tx) < n && tx_reap(b) < 0)
+		b->rx_bad = true;
+	if (b->rx_bad || b->rx_len != b->size || n == 0 ||
+			RING_FREE_REQUESTS(&q->tx) < n) {
+		/* Counted as an error already, or as blocked here. */
+		if (!b->rx_bad && b->rx_len == b->size && n > 0)
+			b->c.tx_blocked++;
+		for (j = 0; j < n; j++)
+			buf_free(b, b->rx_ids[j]);
+		b->rx_nids = 0;
+		return;
+	}
+	for (j = 0; j < n; j++) {
+		req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+		req->gref = buf_gref(b, b->rx_ids[j]);
+		req->offset = b->rx_offs[j];
+		req->flags = j + 1 < n ? NETTXF_more_data : 0;
+		req->id = (uint16_t)(REFLECT | b->rx_ids[j]);
+		req->size = j == 0 ? (uint16_t)b->rx_len : b->rx_sizes[j];
+		q->tx.req_prod_pvt++;
+		b->rx_lent[b->rx_ids[j]] = j + 1 < n ? 1 : 2;
+	}
+	b->rx_nids = 0;
+	b->c.tx_frames++;
+}
+
 /* Take the guest-tx ring's responses. Returns the number, or -EPROTO. */
 static int
 tx_reap(struct bench *b)
@@ -272,9 +421,14 @@ tx_reap(struct bench *b)
 	}
 	for (i = cons; i != prod; i++) {
 		netif_tx_response_t rsp;
-		uint32_t f;
+		uint32_t f, j;
 
 		RING_COPY_RESPONSE(&q->tx, i, &rsp);
+		if (rsp.id & REFLECT) {
+			if (rx_returned(b, (uint16_t)(rsp.id & ~REFLECT), rsp.status) < 0)
+				return -EPROTO;
+			continue;
+		}
 		if (rsp.id >= b->nframes * b->nslots) {
 			proto_error(b, "guest-tx response id out of range", rsp.id, i);
 			return -EPROTO;
@@ -287,11 +441,18 @@ tx_reap(struct bench *b)
 		if (rsp.status != NETIF_RSP_OKAY)
 			b->c.tx_errors++;
 		if (--b->pending[f] == 0) {
-			b->free_frames[b->nb_free++] = (uint16_t)f;
 			b->c.tx_done++;
+			if (b->mode != MODE_FWD) {
+				b->free_frames[b->nb_free++] = (uint16_t)f;
+			} else {
+				/* Sent once; its pages receive from now on. */
+				for (j = 0; j < b->nslots; j++)
+					buf_free(b, (uint16_t)(RX_SIZE + f * b->nslots + j));
+			}
 		}
 	}
 	q->tx.rsp_cons = prod;
+	rx_push(b);
 	return (int)(prod - cons);
 }
 
@@ -304,14 +465,11 @@ rx_frame_done(struct bench *b)
 		b->c.rx_errors++;
 	} else if (b->rx_len != b->size) {
 		b->c.len_errors++;
-	} else if (b->mode == MODE_FWD) {
-		if (!b->rx_has_seq || (b->rx_expect_set && b->rx_seq != b->rx_expect))
-			b->c.seq_errors++;
-		b->rx_expect = b->rx_seq + 1;
-		b->rx_expect_set = true;
+	} else if (b->rx_has_seq && b->rx_seq != (b->c.rx_frames - 1) % b->inflight) {
+		b->c.seq_errors++;
 	}
 	if (b->mode == MODE_FWD)
-		b->debt++;
+		rx_reflect(b);
 	b->rx_busy = false;
 	b->rx_extra = false;
 	b->rx_more = false;
@@ -335,7 +493,7 @@ rx_poll(struct bench *b)
 	for (i = cons; i != prod; i++) {
 		uint16_t id = q->rx_posted[i & (RX_SIZE - 1)];
 		netif_rx_response_t rsp;
-		netif_rx_request_t *req;
+		bool reposted = true;
 		bool more;
 
 		RING_COPY_RESPONSE(&q->rx, i, &rsp);
@@ -357,9 +515,10 @@ rx_poll(struct bench *b)
 				b->rx_len = 0;
 				b->rx_has_seq = false;
 				b->rx_extra = (rsp.flags & NETRXF_extra_info) != 0;
-				if (b->mode == MODE_FWD && rsp.status >= (int16_t)MIN_FRAME &&
+				if (b->mode == MODE_FWD && b->c.rx_frames % SEQ_SAMPLE == 0 &&
+						rsp.status >= (int16_t)MIN_FRAME &&
 						(uint32_t)rsp.offset + MIN_FRAME <= PAGE) {
-					memcpy(&b->rx_seq, b->rx_page[id] + rsp.offset + SEQ_OFF,
+					memcpy(&b->rx_seq, buf_page(b, id) + rsp.offset + SEQ_OFF,
 						sizeof(b->rx_seq));
 					b->rx_has_seq = true;
 				}
@@ -371,21 +530,30 @@ rx_poll(struct bench *b)
 			more = (rsp.flags & NETRXF_more_data) != 0;
 			b->rx_more = more;
 			b->c.rx_slots++;
+			if (b->mode == MODE_FWD && b->rx_nids < NETFRONT_MAX_TX_SLOTS) {
+				/* Kept to be sent back (rx_reflect()). */
+				b->rx_ids[b->rx_nids] = id;
+				b->rx_offs[b->rx_nids] = rsp.offset;
+				b->rx_sizes[b->rx_nids++] = rsp.status < 0 ? 0 : (uint16_t)rsp.status;
+				buf_replace(b);
+				reposted = false;
+			} else {
+				b->rx_bad |= b->mode == MODE_FWD;
+			}
 		}
 		/* The buffer is ours again: post it anew, still granted. */
-		req = RING_GET_REQUEST(&q->rx, q->rx.req_prod_pvt);
-		req->id = id;
-		req->pad = 0;
-		req->gref = (grant_ref_t)q->rx_buf[id].gref;
-		q->rx_posted[q->rx.req_prod_pvt & (RX_SIZE - 1)] = id;
-		q->rx.req_prod_pvt++;
+		if (reposted)
+			rx_repost(b, id);
 		if (!more && !b->rx_extra)
 			rx_frame_done(b);
 	}
 	q->rx.rsp_cons = prod;
-	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
-	if (notify && netfront_notify(q) == 0)
-		b->c.notifies++;
+	rx_push(b);
+	if (b->mode == MODE_FWD) {
+		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+		if (notify && netfront_notify(q) == 0)
+			b->c.notifies++;
+	}
 	return (int)(prod - cons);
 }
 
@@ -585,8 +753,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rx_prepare(b);
-	if (b->mode == MODE_FWD)
+	if (b->mode == MODE_FWD) {
+		uint32_t id;
+
 		b->debt = b->inflight;
+		/* The pages of the frames not sent are spare buffers from the start. */
+		for (id = b->inflight * b->nslots; id < b->nframes * b->nslots; id++)
+			b->spare[b->nb_spare++] = (uint16_t)(RX_SIZE + id);
+	}
 	printf("ready mode=%s size=%u slots=%u frames=%u inflight=%u\n",
 		mode_names[b->mode], b->size, b->nslots, b->nframes,
 		b->mode == MODE_FWD ? b->inflight : 0);
