@@ -534,7 +534,8 @@ rx_poll(struct bench *b)
 				/* Kept to be sent back (rx_reflect()). */
 				b->rx_ids[b->rx_nids] = id;
 				b->rx_offs[b->rx_nids] = rsp.offset;
-				b->rx_sizes[b->rx_nids++] = rsp.status < 0 ? 0 : (uint16_t)rsp.status;
+				b->rx_sizes[b->rx_nids++] =
+					rsp.status < 0 ? 0 : (uint16_t)rsp.status;
 				buf_replace(b);
 				reposted = false;
 			} else {

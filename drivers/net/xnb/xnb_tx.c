@@ -189,8 +189,9 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		m = tx_pkts[i];
 		len = m->pkt_len;
 		/* The fast case: one mbuf segment of data into one posted page. */
-		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 && len <= XNB_PAGE_SIZE &&
-				avail > 0 && npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
+		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 &&
+				len <= XNB_PAGE_SIZE && avail > 0 && npkts < XNB_MAX_BURST &&
+				nsegs < XNB_COPY_BATCH)) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
 				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
