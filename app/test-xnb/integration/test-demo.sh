@@ -26,19 +26,11 @@ fi
 out=$(mktemp "${TMPDIR:-/tmp}/test-demo.XXXXXX")
 trap 'rm -f "$out"' EXIT
 
-fail=0
-check() {
-	# check WHAT GOT WANT
-	if [ "$2" != "$3" ]; then
-		echo "test-demo: FAIL: $1: got '$2', want '$3'"
-		fail=1
-	else
-		echo "test-demo: ok: $1 = $2"
-	fi
-}
+name=test-demo
+. "$src/app/test-xnb/integration/lib.sh"
 get() {
-	# get PREFIX KEY: the value of KEY= on the last line starting with PREFIX
-	grep "^$1" "$out" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+	# get PREFIX KEY: KEY= on the last line of the demo's output starting with PREFIX
+	last_value "$out" "$1" "$2"
 }
 run_demo() {
 	# run_demo FRAMES MBUF FWD: the demo's stdout in $out, its status in $rc

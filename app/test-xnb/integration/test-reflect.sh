@@ -32,7 +32,8 @@ sim=$work/sim
 mkdir -p "$sim"
 tp_pid=
 refl_pid=
-fail=0
+name=test-reflect
+. "$src/app/test-xnb/integration/lib.sh"
 
 cleanup() {
 	rc=$?
@@ -57,17 +58,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-	if [ "$2" != "$3" ]; then
-		echo "test-reflect: FAIL: $1: got '$2', want '$3'"
-		fail=1
-	else
-		echo "test-reflect: ok: $1 = $2"
-	fi
-}
 field() {
 	# field FILE KEY: KEY= on the last xnb-guest summary line of FILE
-	grep '^xnb-guest: sent=' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+	last_value "$1" 'xnb-guest: sent=' "$2"
 }
 wait_for() {
 	# wait_for FILE PATTERN TENTHS
