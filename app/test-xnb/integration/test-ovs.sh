@@ -1,0 +1,210 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Integration test: two xnb ports in Open vSwitch 3.1 with DPDK (Debian's
+# openvswitch-switch-dpdk, unmodified), one per guest, switched by two
+# OpenFlow rules. Guest 3 generates numbered frames, OVS hands them to
+# guest 4, which reflects them, and guest 3 checks every byte:
+#   1. frames of 60 to 1514 bytes at OVS's default MTU;
+#   2. frames of 60 to 9014 bytes after mtu_request=9000 on both ports.
+# Also: the ports' link state in OVS follows the guests (port xnb4 with
+# dpdk-lsc-interrupt=true, port xnb3 polled by OVS's watchdog), OVS's port
+# counters agree with the guests', and del-port detaches a port.
+# Everything runs in a private directory: its own ovsdb-server,
+# ovs-vswitchd and xenstored; nothing touches a system OVS.
+#
+# Usage: test-ovs.sh SRCDIR BUILDDIR   (meson passes both)
+#   XNB_TEST_FRAMES   frames per run (default 20000)
+# Fails when openvswitch-switch-dpdk is not installed (devtools/xnb-setup
+# installs it).
+set -eu
+
+src=${1:?usage: test-ovs.sh SRCDIR BUILDDIR}
+build=${2:?usage: test-ovs.sh SRCDIR BUILDDIR}
+frames=${XNB_TEST_FRAMES:-20000}
+vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+
+name=test-ovs
+. "$src/app/test-xnb/integration/lib.sh"
+
+if [ ! -x "$vswitchd" ] || ! command -v ovsdb-server >/dev/null 2>&1; then
+	echo "test-ovs: FAIL: Open vSwitch with DPDK is not installed" \
+		"(apt-get install openvswitch-switch-dpdk)"
+	exit 1
+fi
+build=$(cd "$build" && pwd)
+pmd=$build/drivers/net/xnb/librte_net_xnb.so
+shim=$build/lib/xensim/libxnb_xenstored_shim.so
+guest=$build/app/test-xnb/guest/xnb-guest
+xsd=$src/devtools/xnb-xenstored
+
+work=$(mktemp -d /run/xnb-ovs.XXXXXX 2>/dev/null) ||
+	work=$(mktemp -d "${TMPDIR:-/tmp}/xnb-ovs.XXXXXX")
+sim=$work/sim
+mkdir -p "$sim" "$work/run" "$work/log" "$work/db" "$work/etc"
+export OVS_RUNDIR="$work/run" OVS_LOGDIR="$work/log" OVS_DBDIR="$work/db" \
+	OVS_SYSCONFDIR="$work/etc"
+db=unix:$work/run/db.sock
+vsctl() {
+	ovs-vsctl --db="$db" --timeout=30 "$@"
+}
+refl_pid=
+
+cleanup() {
+	rc=$?
+	trap - EXIT
+	if [ -n "$refl_pid" ] && kill -0 "$refl_pid" 2>/dev/null; then
+		kill -INT "$refl_pid" 2>/dev/null || :
+		sleep 1
+		kill -KILL "$refl_pid" 2>/dev/null || :
+	fi
+	for d in ovs-vswitchd ovsdb-server; do
+		[ -s "$work/run/$d.pid" ] || continue
+		pid=$(cat "$work/run/$d.pid")
+		kill -TERM "$pid" 2>/dev/null || :
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$pid" 2>/dev/null || :
+	done
+	"$xsd" stop "$sim" >/dev/null 2>&1 || :
+	rm -rf "/var/run/dpdk/xnbovs$$"
+	if [ $rc -ne 0 ]; then
+		for l in "$work"/*.err "$work/log/ovs-vswitchd.log" "$sim/xenstored.log"; do
+			[ -s "$l" ] || continue
+			echo "----- last lines of $l"
+			tail -n 30 "$l"
+		done
+	fi
+	rm -rf "$work"
+	exit $rc
+}
+trap cleanup EXIT
+
+field() {
+	# field FILE KEY: KEY= on the last xnb-guest summary line of FILE
+	last_value "$1" 'xnb-guest: sent=' "$2"
+}
+port_stat() {
+	# port_stat PORT rx|tx: packets in OVS's OpenFlow port counters
+	ovs-ofctl dump-ports br0 "$1" | sed -n "s/.*$2 pkts=\([0-9]*\).*/\1/p"
+}
+wait_link() {
+	# wait_link PORT STATE: OVS shows STATE within 10 s
+	i=0
+	until [ "$(vsctl get Interface "$1" link_state)" = "$2" ]; do
+		[ $i -lt 100 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+wait_for() {
+	# wait_for FILE PATTERN TENTHS
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		[ $i -lt "$3" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# EAL refuses plugins below world-writable directories.
+case $(readlink -f "$pmd") in
+/tmp/*|/var/tmp/*)
+	mkdir -p "$work/pmd"
+	cp "$pmd" "$work/pmd/"
+	pmd=$work/pmd/$(basename "$pmd")
+	;;
+esac
+
+"$xsd" start "$sim" "$shim"
+ovsdb-tool create "$work/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+ovsdb-server "$work/db/conf.db" --remote="punix:$work/run/db.sock" \
+	--pidfile="$work/run/ovsdb-server.pid" --detach --log-file="$work/log/ovsdb-server.log"
+vsctl --no-wait init
+# The PMD thread on cpu 1, OVS's other threads on cpu 0; no hugepages.
+vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+	"other_config:dpdk-extra=--no-huge --no-pci --legacy-mem -m 1024 --file-prefix=xnbovs$$ -d $pmd" \
+	other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2
+"$vswitchd" "$db" --pidfile="$work/run/ovs-vswitchd.pid" --detach \
+	--log-file="$work/log/ovs-vswitchd.log"
+wait_for "$work/log/ovs-vswitchd.log" "DPDK Enabled - initialized" 300 || {
+	echo "test-ovs: FAIL: ovs-vswitchd did not initialise DPDK"
+	exit 1
+}
+
+vsctl add-br br0 -- set Bridge br0 datapath_type=netdev
+vsctl add-port br0 xnb3 -- set Interface xnb3 type=dpdk \
+	"options:dpdk-devargs=net_xnb3,domid=3,platform=sim,sim_dir=$sim"
+vsctl add-port br0 xnb4 -- set Interface xnb4 type=dpdk \
+	"options:dpdk-devargs=net_xnb4,domid=4,platform=sim,sim_dir=$sim" \
+	options:dpdk-lsc-interrupt=true
+check "xnb3 attached" "$(vsctl get Interface xnb3 ofport)" 1
+check "xnb4 attached" "$(vsctl get Interface xnb4 ofport)" 2
+check "xnb4 link before its guest" "$(vsctl get Interface xnb4 link_state)" down
+ovs-ofctl del-flows br0
+ovs-ofctl add-flow br0 in_port=xnb3,actions=output:xnb4
+ovs-ofctl add-flow br0 in_port=xnb4,actions=output:xnb3
+
+# run TAG SIZES: guest 4 reflects, guest 3 sends $frames frames of SIZES
+# bytes and checks them; 64 frames in flight at most (a switch drops what
+# a full guest ring cannot take, as OVS does for any port).
+run() {
+	"$guest" --sim-dir "$sim" --domid 4 --mode reflect \
+		>"$work/reflect-$1.out" 2>"$work/reflect-$1.err" &
+	refl_pid=$!
+	wait_for "$work/reflect-$1.err" "connected" 150 || {
+		echo "test-ovs: FAIL: $1: the reflecting guest did not connect"
+		exit 1
+	}
+	wait_link xnb4 up || :
+	check "$1: xnb4 link with its guest (LSC interrupt)" \
+		"$(vsctl get Interface xnb4 link_state)" up
+	gen_rc=0
+	"$guest" --sim-dir "$sim" --domid 3 --mode gen --frames "$frames" \
+		--size-range "$2" --window 64 >"$work/gen-$1.out" 2>"$work/gen-$1.err" ||
+		gen_rc=$?
+	cat "$work/gen-$1.out"
+	kill -INT "$refl_pid"
+	refl_rc=0
+	wait "$refl_pid" || refl_rc=$?
+	refl_pid=
+	check "$1: generator exit status" "$gen_rc" 0
+	check "$1: generator sent" "$(field "$work/gen-$1.out" sent)" "$frames"
+	check "$1: generator received" "$(field "$work/gen-$1.out" received)" "$frames"
+	check "$1: generator verify failures" \
+		"$(field "$work/gen-$1.out" verify_failures)" 0
+	check "$1: reflector exit status (SIGINT)" "$refl_rc" 0
+	check "$1: reflector received" "$(field "$work/reflect-$1.out" received)" "$frames"
+	wait_link xnb4 down || :
+	check "$1: xnb4 link after its guest left" "$(vsctl get Interface xnb4 link_state)" down
+}
+
+run mtu1500 60-1514
+check "mtu1500: xnb3 rx" "$(port_stat xnb3 rx)" "$frames"
+check "mtu1500: xnb4 tx" "$(port_stat xnb4 tx)" "$frames"
+check "mtu1500: xnb4 rx" "$(port_stat xnb4 rx)" "$frames"
+check "mtu1500: xnb3 tx" "$(port_stat xnb3 tx)" "$frames"
+# OVS's watchdog polls xnb3's link (no LSC interrupt there) every 5 s.
+wait_link xnb3 down || :
+check "xnb3 link after its guest left (polled)" "$(vsctl get Interface xnb3 link_state)" down
+
+vsctl set Interface xnb3 mtu_request=9000 -- set Interface xnb4 mtu_request=9000
+check "xnb3 mtu" "$(vsctl get Interface xnb3 mtu)" 9000
+check "xnb4 mtu" "$(vsctl get Interface xnb4 mtu)" 9000
+run mtu9000 60-9014
+check "mtu9000: xnb3 rx" "$(port_stat xnb3 rx)" "$((2 * frames))"
+check "mtu9000: xnb3 tx" "$(port_stat xnb3 tx)" "$((2 * frames))"
+
+vsctl del-port br0 xnb4
+check "xnb4 detached" "$(grep -c "Device 'net_xnb4.*detached" "$work/log/ovs-vswitchd.log" || :)" 1
+check "ovs-vswitchd still running" \
+	"$(kill -0 "$(cat "$work/run/ovs-vswitchd.pid")" 2>/dev/null && echo yes || echo no)" yes
+
+if [ $fail -ne 0 ]; then
+	echo "test-ovs: FAILED"
+	exit 1
+fi
+echo "test-ovs: PASSED ($frames frames each way at MTU 1500 and at MTU 9000)"
