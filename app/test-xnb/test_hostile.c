@@ -110,7 +110,7 @@ expect_good_after(void)
 
 /* XSA-39: req_prod far ahead of req_cons. */
 static int
-test_tx_ring_overflow(void)
+test_xsa39_guest_tx_ring_overflow(void)
 {
 	struct rte_mbuf *m[4];
 
@@ -129,9 +129,9 @@ test_tx_ring_overflow(void)
 	return expect_good_after();
 }
 
-/* req_prod behind req_cons: as far ahead as 2^32 minus a little. */
+/* XSA-39: req_prod behind req_cons, as far ahead as 2^32 minus a little. */
 static int
-test_tx_ring_rewind(void)
+test_xsa39_guest_tx_ring_rewind(void)
 {
 	struct rte_mbuf *m[4];
 
@@ -264,7 +264,7 @@ test_fatal_mid_burst(void)
 
 /* XSA-448: zero-size slots after the first: OKAY, no empty segment. */
 static int
-test_zero_size_slots(void)
+test_xsa448_zero_size_slots(void)
 {
 	struct rte_mbuf *m[4];
 	int n;
@@ -419,7 +419,7 @@ test_duplicate_extra(void)
 
 /* XSA-155: a slot rewritten after the backend saw it; the first copy counts. */
 static int
-test_double_fetch(void)
+test_xsa155_double_fetch(void)
 {
 	uint16_t sizes[] = { 1000, 800 };
 	netif_tx_request_t *first;
@@ -467,9 +467,9 @@ test_rsp_prod_scribbled(void)
 	return TEST_SUCCESS;
 }
 
-/* The guest-rx ring claims more requests than it holds. */
+/* XSA-39: the guest-rx ring claims more requests than it holds. */
 static int
-test_rx_ring_overflow(void)
+test_xsa39_guest_rx_ring_overflow(void)
 {
 	struct rte_mbuf *m;
 
@@ -531,9 +531,9 @@ test_connect_bad_refs(void)
 	return TEST_SUCCESS;
 }
 
-/* A guest-rx buffer granted read-only: the copy into it fails. */
+/* XSA-362/367: a guest-rx buffer granted read-only: the copy into it fails. */
 static int
-test_readonly_rx_buffer(void)
+test_xsa367_readonly_rx_buffer(void)
 {
 	netif_rx_response_t rsp[2];
 	struct rte_mbuf *m;
@@ -554,6 +554,205 @@ test_readonly_rx_buffer(void)
 	TEST_ASSERT_EQUAL(tg_rx_buf(&g, 0)[0], 0x55, "the page was not written");
 	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, 1, "errors");
 	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
+/*
+ * XSA-216 (the blkif advisory; the same holds here): no host byte in what
+ * we write to the guest. A guest-tx response is 4 bytes in a 12-byte slot:
+ * the other 8 bytes stay what the guest wrote there. A guest-rx response
+ * fills its 8-byte slot with its own fields only. The shared ring header's
+ * padding is never written.
+ */
+static int
+test_xsa216_no_host_bytes_in_responses(void)
+{
+	const size_t slot = sizeof(g.tx_sring->ring[0]);
+	uint8_t before[4][sizeof(g.tx_sring->ring[0])], pad[sizeof(g.tx_sring->__pad)];
+	netif_rx_response_t want = { .id = 5, .offset = 0, .flags = 0, .status = 60 };
+	struct rte_mbuf *m[4];
+	unsigned int i;
+
+	RTE_BUILD_BUG_ON(sizeof(netif_rx_response_t) != sizeof(g.rx_sring->ring[0]));
+	memset(g.tx_sring->__pad, 0xa5, sizeof(pad));
+	memcpy(pad, g.tx_sring->__pad, sizeof(pad));
+	/* Good and bad packets: OKAY and ERROR responses. */
+	tg_tx_simple(&g, 60, 1);
+	tg_tx_req(&g, TG_BAD_REF, 0, 0, 0x1234, 100);
+	tg_tx_req(&g, g.tx_buf_ref[0], 4000, 0, 0x5678, 200);
+	tg_tx_simple(&g, 1514, 2);
+	for (i = 0; i < 4; i++)
+		memcpy(before[i], (uint8_t *)&g.tx_sring->ring[i], slot);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 2, "two good packets");
+	rte_pktmbuf_free_bulk(m, 2);
+	for (i = 0; i < 4; i++)
+		TEST_ASSERT_BUFFERS_ARE_EQUAL((uint8_t *)&g.tx_sring->ring[i] +
+			sizeof(netif_tx_response_t), before[i] + sizeof(netif_tx_response_t),
+			slot - sizeof(netif_tx_response_t), "slot %u beyond its response", i);
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(g.tx_sring->__pad, pad, sizeof(pad), "ring padding");
+
+	/* A guest-rx response: every byte is a field we meant. */
+	memset(&g.rx_sring->ring[0], 0xee, sizeof(g.rx_sring->ring[0]));
+	tg_rx_req(&g, 5, g.rx_buf_ref[0]);
+	tg_rx_push(&g);
+	tg_fill(data, 60, 3);
+	m[0] = tg_mbuf(tg_pool(), data, 60);
+	TEST_ASSERT_NOT_NULL(m[0], "mbuf");
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 1), 1, "sent");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL((uint8_t *)&g.rx_sring->ring[0], (uint8_t *)&want,
+		sizeof(want), "the guest-rx response, byte for byte");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
+/*
+ * XSA-332: an event channel storm. This backend polls and never reads its
+ * event channel, so no event costs it anything: after 100000 kicks the
+ * bursts still do at most what they are asked (a burst's work is bounded
+ * by nb_pkts, never by events or by what the guest posted) and deliver
+ * everything in order.
+ */
+static int
+test_xsa332_event_storm(void)
+{
+	struct rte_mbuf *m[XNB_MAX_BURST];
+	unsigned int i, got = 0, n;
+
+	for (i = 0; i < 100000; i++)
+		TEST_ASSERT(xensim_evtchn_notify(g.evtchn, (uint32_t)g.port) == 0 ||
+			i > 0, "the first kick");
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 8), 0, "nothing posted: nothing done");
+	for (i = 0; i < 200; i++)
+		tg_tx_simple(&g, 60, (uint8_t)i);
+	while (got < 200) {
+		n = xnb_rx_burst(&g.q->rx, m, 8);
+		TEST_ASSERT(n > 0 && n <= 8, "burst of %u after %u", n, got);
+		rte_pktmbuf_free_bulk(m, n);
+		got += n;
+	}
+	TEST_ASSERT_EQUAL(g.q->rx.stats.packets, 200, "packets");
+	TEST_ASSERT_EQUAL(tg_tx_pending(&g), 200, "a response each");
+	TEST_ASSERT_EQUAL(g.q->fatal, XNB_FATAL_NONE, "not fatal");
+	return TEST_SUCCESS;
+}
+
+/*
+ * XSA-392: the guest keeps one receive buffer posted while the next frame
+ * needs three. The tx burst takes nothing (the application keeps the
+ * frames, in order), consumes no slot and keeps no backlog of its own,
+ * however often it is called; once the guest posts enough, the frame goes.
+ */
+static int
+test_xsa392_rx_slot_starvation(void)
+{
+	netif_rx_response_t rsp[4];
+	struct rte_mbuf *m[2];
+	unsigned int i;
+	int n;
+
+	tg_rx_post(&g, 1);
+	tg_fill(data, 9000, 4);
+	m[0] = tg_mbuf(tg_pool(), data, 9000);
+	m[1] = tg_mbuf(tg_pool(), data, 60);
+	TEST_ASSERT(m[0] != NULL && m[1] != NULL, "mbufs");
+	for (i = 0; i < 1000; i++)
+		TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 2), 0, "call %u: nothing sent", i);
+	TEST_ASSERT_EQUAL(g.q->guest_rx.req_cons, g.rx.rsp_cons, "the posted slot kept");
+	TEST_ASSERT_EQUAL(tg_rx_pending(&g), 0, "no response");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), m[0]->nb_segs + 1u, "only the caller's mbufs");
+	tg_rx_post(&g, 2);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 2), 1, "the 9000 B frame");
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, RTE_DIM(rsp)), 3, "three slots");
+	n = tg_rx_gather(&g, rsp, 3, out, sizeof(out), &i);
+	TEST_ASSERT_EQUAL(n, 9000, "gathered");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 9000, "data");
+	tg_rx_post(&g, 1);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m[1], 1), 1, "then the 60 B frame");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
+/*
+ * XSA-424: every way a packet can be turned away, in one burst, between
+ * good ones: each is answered in order, the good ones are delivered, and
+ * the next burst works (no state left behind by the drop path).
+ */
+static int
+test_xsa424_drops_in_one_burst(void)
+{
+	static const int16_t want[] = {
+		NETIF_RSP_OKAY,                                  /* good */
+		NETIF_RSP_ERROR,                                 /* crosses its page */
+		NETIF_RSP_DROPPED, NETIF_RSP_DROPPED,            /* 3000 B, no rx scatter */
+		NETIF_RSP_ERROR, NETIF_RSP_NULL,                 /* bad extra */
+		NETIF_RSP_ERROR,                                 /* bad grant */
+		NETIF_RSP_ERROR,                                 /* runt */
+		NETIF_RSP_OKAY,                                  /* good */
+	};
+	netif_tx_response_t rsp[RTE_DIM(want)];
+	uint16_t sizes[] = { 1000, 2000 };
+	netif_extra_info_t e;
+	struct rte_mbuf *m[8];
+	unsigned int i;
+
+	g.q->rx.scatter = false;
+	memset(&e, 0, sizeof(e));
+	e.type = XEN_NETIF_EXTRA_TYPE_NONE;
+	tg_tx_simple(&g, 60, 1);
+	tg_tx_req(&g, g.tx_buf_ref[0], 4000, 0, 100, 200);
+	tg_fill(data, 3000, 2);
+	tg_tx_pkt(&g, data, sizes, 2, 0);
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_extra_info, 101, 100);
+	tg_tx_extra(&g, &e);
+	tg_tx_req(&g, TG_BAD_REF, 0, 0, 102, 100);
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, 0, 103, 10);
+	tg_tx_simple(&g, 70, 3);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 8), 2, "the two good ones");
+	TEST_ASSERT_EQUAL(m[0]->pkt_len + m[1]->pkt_len, 130, "in order");
+	TEST_ASSERT_EQUAL(m[0]->pkt_len, 60, "in order");
+	rte_pktmbuf_free_bulk(m, 2);
+	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, RTE_DIM(rsp)), RTE_DIM(want), "responses");
+	for (i = 0; i < RTE_DIM(want); i++)
+		TEST_ASSERT_EQUAL(rsp[i].status, want[i], "response %u", i);
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, 5, "errors (DROPPED included)");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	g.q->rx.scatter = true;
+	return expect_good_after();
+}
+
+/*
+ * XSA-432: 18 slots, all their bytes under 128 (the minimum a Linux
+ * backend copies into its header buffer): delivered whole, nothing read
+ * or written beyond the slot arrays, in the default pool and in chains.
+ */
+static int
+test_xsa432_18_slots_under_128_bytes(void)
+{
+	uint16_t sizes[XNB_MAX_TX_SLOTS];
+	struct rte_mbuf *m[4];
+	unsigned int i, pass;
+	int n;
+
+	for (pass = 0; pass < 2; pass++) {
+		g.q->rx.mb_pool = pass == 0 ? tg_pool() : tg_small_pool();
+		sizes[0] = 15;
+		for (i = 1; i < XNB_MAX_TX_SLOTS; i++)
+			sizes[i] = 5;
+		tg_fill(data, 100, (uint8_t)pass);
+		tg_tx_pkt(&g, data, sizes, XNB_MAX_TX_SLOTS, 4000);
+		tg_tx_push(&g);
+		TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "pass %u: delivered", pass);
+		TEST_ASSERT_EQUAL(m[0]->data_len, 100, "pass %u: the whole frame in one mbuf",
+			pass);
+		n = tg_mbuf_read(m[0], out, sizeof(out));
+		rte_pktmbuf_free(m[0]);
+		TEST_ASSERT_EQUAL(n, 100, "length");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 100, "data");
+		if (expect_rsps(XNB_MAX_TX_SLOTS, NETIF_RSP_OKAY, 0) != TEST_SUCCESS)
+			return TEST_FAILED;
+	}
+	g.q->rx.mb_pool = tg_pool();
+	TEST_ASSERT_EQUAL(tg_in_use(tg_small_pool()), 0, "mbufs leaked");
 	return TEST_SUCCESS;
 }
 
@@ -685,9 +884,9 @@ static struct unit_test_suite hostile_suite = {
 	.unit_test_cases = {
 		TEST_CASE(test_verdicts),
 		TEST_CASE(test_single_slot_fast_case),
-		TEST_CASE_ST(setup_zero, teardown, test_tx_ring_overflow),
-		TEST_CASE_ST(setup_wrap32, teardown, test_tx_ring_overflow),
-		TEST_CASE_ST(setup_wrap32, teardown, test_tx_ring_rewind),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa39_guest_tx_ring_overflow),
+		TEST_CASE_ST(setup_wrap32, teardown, test_xsa39_guest_tx_ring_overflow),
+		TEST_CASE_ST(setup_wrap32, teardown, test_xsa39_guest_tx_ring_rewind),
 		TEST_CASE_ST(setup_zero, teardown, test_slot_crosses_page),
 		TEST_CASE_ST(setup_zero, teardown, test_18_slots_ok),
 		TEST_CASE_ST(setup_zero, teardown, test_19_slots_error),
@@ -695,19 +894,24 @@ static struct unit_test_suite hostile_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_20_slots_partial_fatal),
 		TEST_CASE_ST(setup_zero, teardown, test_endless_chain_fatal),
 		TEST_CASE_ST(setup_zero, teardown, test_fatal_mid_burst),
-		TEST_CASE_ST(setup_zero, teardown, test_zero_size_slots),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa448_zero_size_slots),
 		TEST_CASE_ST(setup_zero, teardown, test_empty_first_slot),
 		TEST_CASE_ST(setup_zero, teardown, test_first_slot_too_small),
 		TEST_CASE_ST(setup_zero, teardown, test_first_size_below_rest),
 		TEST_CASE_ST(setup_zero, teardown, test_bad_extra_info),
 		TEST_CASE_ST(setup_zero, teardown, test_too_many_extras),
 		TEST_CASE_ST(setup_zero, teardown, test_duplicate_extra),
-		TEST_CASE_ST(setup_zero, teardown, test_double_fetch),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa155_double_fetch),
 		TEST_CASE_ST(setup_zero, teardown, test_rsp_prod_scribbled),
-		TEST_CASE_ST(setup_zero, teardown, test_rx_ring_overflow),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa39_guest_rx_ring_overflow),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa216_no_host_bytes_in_responses),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa332_event_storm),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa392_rx_slot_starvation),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa424_drops_in_one_burst),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa432_18_slots_under_128_bytes),
 		TEST_CASE_ST(setup_init, teardown, test_connect_refused),
 		TEST_CASE_ST(setup_init, teardown, test_connect_bad_refs),
-		TEST_CASE_ST(setup_zero, teardown, test_readonly_rx_buffer),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa367_readonly_rx_buffer),
 		TEST_CASES_END()
 	}
 };

@@ -358,8 +358,9 @@ test_rx_copy_batch_flush(void)
 	return TEST_SUCCESS;
 }
 
+/* XSA-362/367: a grant taken back before the copy: that packet fails alone. */
 static int
-test_rx_revoked_grant(void)
+test_xsa367_revoked_grant(void)
 {
 	uint16_t sizes[] = { 100, 200 };
 	struct rte_mbuf *m[4];
@@ -396,7 +397,7 @@ test_rx_revoked_grant(void)
 	return TEST_SUCCESS;
 }
 
-/* The copy call itself fails: every packet of the batch fails. */
+/* XSA-362/367: the copy call itself fails: every packet of the batch fails. */
 static int
 fail_copy(struct xnb_xen *x, uint32_t count, xengnttab_grant_copy_segment_t *segs)
 {
@@ -407,7 +408,7 @@ fail_copy(struct xnb_xen *x, uint32_t count, xengnttab_grant_copy_segment_t *seg
 }
 
 static int
-test_rx_copy_call_fails(void)
+test_xsa367_copy_call_fails(void)
 {
 	static struct xnb_xen_ops ops;
 	struct rte_mbuf *m[4];
@@ -435,8 +436,9 @@ test_rx_copy_call_fails(void)
 	return check_rsps(1, 3, NETIF_RSP_OKAY);
 }
 
+/* XSA-362/367: grant refs out of the table, or reserved. */
 static int
-test_rx_bad_gref(void)
+test_xsa367_bad_gref(void)
 {
 	struct rte_mbuf *m[4];
 
@@ -452,9 +454,12 @@ test_rx_bad_gref(void)
 	return TEST_SUCCESS;
 }
 
-/* Small data room: a chain whose first mbuf is full (headers whole). */
+/*
+ * XSA-423: the headers split across slots (30 B in the first); small data
+ * room: the first mbuf of the chain is full, so the headers are whole.
+ */
 static int
-test_rx_chain_small_pool(void)
+test_xsa423_chain_headers_whole(void)
 {
 	uint16_t sizes[] = { 30, 1000, 470 };
 	struct rte_mbuf *m[4];
@@ -657,10 +662,10 @@ static struct unit_test_suite rx_suite = {
 		TEST_CASE_ST(setup_wrap_ring, teardown, test_rx_wrap_ring_size),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_one_copy_call_per_burst),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_copy_batch_flush),
-		TEST_CASE_ST(setup_zero, teardown, test_rx_revoked_grant),
-		TEST_CASE_ST(setup_zero, teardown, test_rx_bad_gref),
-		TEST_CASE_ST(setup_zero, teardown, test_rx_copy_call_fails),
-		TEST_CASE_ST(setup_zero, teardown, test_rx_chain_small_pool),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa367_revoked_grant),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa367_bad_gref),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa367_copy_call_fails),
+		TEST_CASE_ST(setup_zero, teardown, test_xsa423_chain_headers_whole),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_no_scatter),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_9000),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_64k_minus_1),
