@@ -441,6 +441,69 @@ out:
 	return ret;
 }
 
+/* Text after key in buf, scanned as one unsigned number; -1 if absent. */
+static long
+dump_value(const char *buf, const char *section, const char *key)
+{
+	const char *p = strstr(buf, section);
+	unsigned long v;
+
+	if (p == NULL || (p = strstr(p, key)) == NULL ||
+			sscanf(p + strlen(key), " %lu", &v) != 1)
+		return -1;
+	return (long)v;
+}
+
+/*
+ * The private dump (rte_eth_dev_priv_dump; telemetry's /ethdev/dump_priv)
+ * shows the rings as the guest sees them and the port's counters.
+ */
+static int
+test_priv_dump(void)
+{
+	struct netfront_queue *q;
+	struct netfront *nf = NULL;
+	int port_id, ret = TEST_FAILED, i;
+	char name[32], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	port_id = port_create(23, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open(23);
+	if (nf == NULL || netfront_connect(nf) != 0)
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (env_check_traffic(nf, port_id, 100 + i) != TEST_SUCCESS)
+			goto out;
+	f = open_memstream(&buf, &len);
+	if (f == NULL || rte_eth_dev_priv_dump(port_id, f) != 0) {
+		fprintf(stderr, "    rte_eth_dev_priv_dump failed\n");
+		if (f != NULL)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	q = netfront_queue(nf, 0);
+	if (strstr(buf, "state Connected") == NULL || strstr(buf, "queue 0: connected") == NULL ||
+			dump_value(buf, "guest-tx ring", "req_prod") != (long)q->tx.req_prod_pvt ||
+			dump_value(buf, "guest-tx ring", "req_cons") != (long)q->tx.req_prod_pvt ||
+			dump_value(buf, "guest-tx ring", "rsp_prod") != (long)q->tx.rsp_cons ||
+			dump_value(buf, "guest-rx ring", "req_prod") != (long)q->rx.req_prod_pvt ||
+			dump_value(buf, "guest-rx ring", "req_cons") != (long)q->rx.rsp_cons ||
+			dump_value(buf, "  rx:", "packets") != 3 ||
+			dump_value(buf, "  tx:", "packets") != 3) {
+		fprintf(stderr, "    the dump does not match the rings:\n%s", buf);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	free(buf);
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
 static int
 test_bad_devargs(void)
 {
@@ -486,6 +549,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_xsa90_fatal_isolated),
 		TEST_CASE(test_xsa349_watch_flood),
+		TEST_CASE(test_priv_dump),
 		TEST_CASES_END()
 	}
 };

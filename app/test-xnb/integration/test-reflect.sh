@@ -110,6 +110,28 @@ gen_rc=0
 	>"$work/gen.out" 2>"$work/gen.err" || gen_rc=$?
 cat "$work/gen.out"
 
+# Telemetry, as dpdk-telemetry.py asks it: port 1's xstats and private dump
+# while its guest is still connected.
+telemetry() {
+	# telemetry CMD: testpmd's JSON reply to CMD
+	python3 - "/var/run/dpdk/xnbrefl$$/dpdk_telemetry.v2" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(4096)
+s.send(sys.argv[2].encode())
+print(s.recv(1 << 20).decode())
+PY
+}
+tm_json=$(telemetry /ethdev/xstats,1 2>&1 || :)
+tm_dump=$(telemetry /ethdev/dump_priv,1 2>&1 || :)
+json_value() {
+	# json_value KEY: KEY's value in $tm_json
+	printf '%s' "$tm_json" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(next(iter(d.values())).get(sys.argv[1], ""))' "$1" 2>/dev/null || :
+}
+
 # SIGINT: the reflector disconnects and removes its vif.
 kill -INT "$refl_pid"
 refl_rc=0
@@ -138,6 +160,13 @@ check "reflector sent" "$(field "$work/reflect.out" sent)" "$frames"
 check "reflector's vif removed from xenstore" "$left" ""
 # A clean close: the backend answered every step in time.
 check "reflector's teardown timeouts" "$(grep -c 'did not' "$work/reflect.err" || :)" 0
+check "telemetry xstats: port 1 rx_good_packets" "$(json_value rx_good_packets)" "$frames"
+check "telemetry xstats: port 1 copy calls counted" \
+	"$([ "$(json_value rx_q0_copy_calls)" -gt 0 ] 2>/dev/null && echo yes || echo no)" yes
+check "telemetry dump_priv: port 1 connected" \
+	"$(printf '%s' "$tm_dump" | grep -c 'queue 0: connected')" 1
+check "telemetry dump_priv: port 1 rx packets" \
+	"$(printf '%s' "$tm_dump" | sed -n 's/.* rx: packets \([0-9]*\).*/\1/p')" "$frames"
 check "testpmd exit status" "$tp_rc" 0
 check "port 0 rx" "$(port_stat 0 RX)" "$frames"
 check "port 1 tx" "$(port_stat 1 TX)" "$frames"

@@ -230,6 +230,29 @@ xnb_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 	RTE_SET_USED(qid);
 }
 
+/* The ring is the protocol's: 256 slots, whatever the application asked. */
+static void
+xnb_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info *info)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	const struct xnb_rxq *rxq = &port->queues[qid]->rx;
+
+	info->mp = rxq->mb_pool;
+	info->scattered_rx = rxq->scatter;
+	info->nb_desc = XNB_TX_RING_SIZE;
+	info->rx_buf_size = rxq->mb_pool != NULL ?
+		rte_pktmbuf_data_room_size(rxq->mb_pool) - RTE_PKTMBUF_HEADROOM : 0;
+	info->conf.offloads = rxq->scatter ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
+}
+
+static void
+xnb_txq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *info)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(qid);
+	info->nb_desc = XNB_RX_RING_SIZE;
+}
+
 static int
 xnb_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 {
@@ -404,6 +427,9 @@ static const struct eth_dev_ops xnb_ops = {
 	.allmulticast_disable = xnb_promisc_noop,
 	.mtu_set = xnb_mtu_set,
 	.mac_addr_set = xnb_mac_addr_set,
+	.rxq_info_get = xnb_rxq_info_get,
+	.txq_info_get = xnb_txq_info_get,
+	.eth_dev_priv_dump = xnb_dev_priv_dump,
 };
 
 /*

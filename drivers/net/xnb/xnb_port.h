@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -101,6 +102,15 @@ int xnb_xenbus_open(struct xnb_port *port);
 void xnb_xenbus_close(struct xnb_port *port);
 /* Re-read xenstore and move the state machine; caller holds port->lock. */
 void xnb_xenbus_update(struct xnb_port *port);
+/* "Connected" for XenbusStateConnected, ...; "none" for -1. */
+const char *xnb_xenbus_state_str(int state);
+
+/*
+ * xnb_dump.c: the port's state, every queue's ring indices and counters,
+ * as text (rte_eth_dev_priv_dump, telemetry's /ethdev/dump_priv).
+ */
+struct rte_eth_dev;
+int xnb_dev_priv_dump(struct rte_eth_dev *dev, FILE *f);
 
 /* xnb_ethdev.c: link state changes, raised from the control path. */
 void xnb_ethdev_link_set(struct xnb_port *port, bool up);

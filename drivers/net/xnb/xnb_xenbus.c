@@ -30,8 +30,8 @@
 #include "xnb_port.h"
 #include "xnb_xenstore.h"
 
-static const char *
-state_str(int state)
+const char *
+xnb_xenbus_state_str(int state)
 {
 	static const char * const names[] = {
 		[XenbusStateUnknown] = "Unknown",
@@ -60,9 +60,9 @@ write_state(struct xnb_port *port, int state)
 	ret = xnb_xs_printf(bus->xs, XBT_NULL, bus->backend, "state", "%d", state);
 	if (ret != 0)
 		XNB_PORT_LOG(ERR, port, "cannot write %s/state=%s: %s",
-			bus->backend, state_str(state), strerror(-ret));
+			bus->backend, xnb_xenbus_state_str(state), strerror(-ret));
 	else
-		XNB_PORT_LOG(DEBUG, port, "backend state %s", state_str(state));
+		XNB_PORT_LOG(DEBUG, port, "backend state %s", xnb_xenbus_state_str(state));
 	return ret;
 }
 
