@@ -53,11 +53,7 @@ refl_pid=
 cleanup() {
 	rc=$?
 	trap - EXIT
-	if [ -n "$refl_pid" ] && kill -0 "$refl_pid" 2>/dev/null; then
-		kill -INT "$refl_pid" 2>/dev/null || :
-		sleep 1
-		kill -KILL "$refl_pid" 2>/dev/null || :
-	fi
+	stop_pid "$refl_pid"
 	for d in ovs-vswitchd ovsdb-server; do
 		[ -s "$work/run/$d.pid" ] || continue
 		pid=$(cat "$work/run/$d.pid")
@@ -71,22 +67,12 @@ cleanup() {
 	done
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	rm -rf "/var/run/dpdk/xnbovs$$"
-	if [ $rc -ne 0 ]; then
-		for l in "$work"/*.err "$work/log/ovs-vswitchd.log" "$sim/xenstored.log"; do
-			[ -s "$l" ] || continue
-			echo "----- last lines of $l"
-			tail -n 30 "$l"
-		done
-	fi
+	[ $rc -eq 0 ] || show_logs "$work"/*.err "$work/log/ovs-vswitchd.log" "$sim/xenstored.log"
 	rm -rf "$work"
 	exit $rc
 }
 trap cleanup EXIT
 
-field() {
-	# field FILE KEY: KEY= on the last xnb-guest summary line of FILE
-	last_value "$1" 'xnb-guest: sent=' "$2"
-}
 port_stat() {
 	# port_stat PORT rx|tx: packets in OVS's OpenFlow port counters
 	ovs-ofctl dump-ports br0 "$1" | sed -n "s/.*$2 pkts=\([0-9]*\).*/\1/p"
@@ -100,24 +86,8 @@ wait_link() {
 		i=$((i + 1))
 	done
 }
-wait_for() {
-	# wait_for FILE PATTERN TENTHS
-	i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		[ $i -lt "$3" ] || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 
-# EAL refuses plugins below world-writable directories.
-case $(readlink -f "$pmd") in
-/tmp/*|/var/tmp/*)
-	mkdir -p "$work/pmd"
-	cp "$pmd" "$work/pmd/"
-	pmd=$work/pmd/$(basename "$pmd")
-	;;
-esac
+pmd=$(plugin_path "$pmd" "$work/pmd")
 
 "$xsd" start "$sim" "$shim"
 ovsdb-tool create "$work/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
@@ -172,12 +142,12 @@ run() {
 	wait "$refl_pid" || refl_rc=$?
 	refl_pid=
 	check "$1: generator exit status" "$gen_rc" 0
-	check "$1: generator sent" "$(field "$work/gen-$1.out" sent)" "$frames"
-	check "$1: generator received" "$(field "$work/gen-$1.out" received)" "$frames"
+	check "$1: generator sent" "$(guest_field "$work/gen-$1.out" sent)" "$frames"
+	check "$1: generator received" "$(guest_field "$work/gen-$1.out" received)" "$frames"
 	check "$1: generator verify failures" \
-		"$(field "$work/gen-$1.out" verify_failures)" 0
+		"$(guest_field "$work/gen-$1.out" verify_failures)" 0
 	check "$1: reflector exit status (SIGINT)" "$refl_rc" 0
-	check "$1: reflector received" "$(field "$work/reflect-$1.out" received)" "$frames"
+	check "$1: reflector received" "$(guest_field "$work/reflect-$1.out" received)" "$frames"
 	wait_link xnb4 down || :
 	check "$1: xnb4 link after its guest left" "$(vsctl get Interface xnb4 link_state)" down
 }

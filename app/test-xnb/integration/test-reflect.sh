@@ -38,48 +38,17 @@ name=test-reflect
 cleanup() {
 	rc=$?
 	trap - EXIT
-	for p in $refl_pid $tp_pid; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -INT "$p" 2>/dev/null || :
-			sleep 1
-			kill -KILL "$p" 2>/dev/null || :
-		fi
-	done
+	stop_pid "$refl_pid"
+	stop_pid "$tp_pid"
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
-	if [ $rc -ne 0 ]; then
-		for l in "$work"/*.log "$work"/*.err "$sim/xenstored.log"; do
-			[ -s "$l" ] || continue
-			echo "----- last lines of $l"
-			tail -n 20 "$l"
-		done
-	fi
+	[ $rc -eq 0 ] || show_logs "$work"/*.log "$work"/*.err "$sim/xenstored.log"
 	rm -rf "$work"
 	exit $rc
 }
 trap cleanup EXIT
 
-field() {
-	# field FILE KEY: KEY= on the last xnb-guest summary line of FILE
-	last_value "$1" 'xnb-guest: sent=' "$2"
-}
-wait_for() {
-	# wait_for FILE PATTERN TENTHS
-	i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		[ $i -lt "$3" ] || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 
-# EAL refuses plugins below world-writable directories.
-case $(readlink -f "$pmd") in
-/tmp/*|/var/tmp/*)
-	mkdir -p "$work/pmd"
-	cp "$pmd" "$work/pmd/"
-	pmd=$work/pmd/$(basename "$pmd")
-	;;
-esac
+pmd=$(plugin_path "$pmd" "$work/pmd")
 
 "$xsd" start "$sim" "$shim"
 mkfifo "$work/testpmd.in"
@@ -151,12 +120,12 @@ port_stat() {
 }
 
 check "generator exit status" "$gen_rc" 0
-check "generator sent" "$(field "$work/gen.out" sent)" "$frames"
-check "generator received" "$(field "$work/gen.out" received)" "$frames"
-check "generator verify failures" "$(field "$work/gen.out" verify_failures)" 0
+check "generator sent" "$(guest_field "$work/gen.out" sent)" "$frames"
+check "generator received" "$(guest_field "$work/gen.out" received)" "$frames"
+check "generator verify failures" "$(guest_field "$work/gen.out" verify_failures)" 0
 check "reflector exit status (SIGINT)" "$refl_rc" 0
-check "reflector received" "$(field "$work/reflect.out" received)" "$frames"
-check "reflector sent" "$(field "$work/reflect.out" sent)" "$frames"
+check "reflector received" "$(guest_field "$work/reflect.out" received)" "$frames"
+check "reflector sent" "$(guest_field "$work/reflect.out" sent)" "$frames"
 check "reflector's vif removed from xenstore" "$left" ""
 # A clean close: the backend answered every step in time.
 check "reflector's teardown timeouts" "$(grep -c 'did not' "$work/reflect.err" || :)" 0
