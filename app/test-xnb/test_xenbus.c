@@ -54,23 +54,34 @@ lsc_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
 	return 0;
 }
 
-/* A started net_xnb port serving domid on the sim; its port id or -1. */
+/*
+ * A started net_xnb port serving domid on the sim, offering queues Xen
+ * queues, with app_queues queue pairs configured; its port id or -1.
+ */
 static int
-port_create(uint16_t domid, char *name, size_t size)
+port_create_queues(uint16_t domid, uint16_t queues, uint16_t app_queues, char *name,
+		size_t size)
 {
 	char args[256];
 	uint16_t port_id;
 
 	snprintf(name, size, "net_xnb_hs%u", port_seq++);
-	snprintf(args, sizeof(args), "domid=%u,platform=sim,sim_dir=%s", domid,
-		env_sim_dir());
+	snprintf(args, sizeof(args), "domid=%u,queues=%u,platform=sim,sim_dir=%s", domid,
+		queues, env_sim_dir());
 	if (rte_vdev_init(name, args) != 0)
 		return -1;
 	if (rte_eth_dev_get_port_by_name(name, &port_id) != 0)
 		return -1;
 	lsc_events[port_id] = 0;
 	rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
-	return env_port_setup(port_id) == 0 ? port_id : -1;
+	return env_port_setup_queues(port_id, app_queues) == 0 ? port_id : -1;
+}
+
+/* The same with one queue. */
+static int
+port_create(uint16_t domid, char *name, size_t size)
+{
+	return port_create_queues(domid, 1, 1, name, size);
 }
 
 static void
@@ -287,6 +298,8 @@ test_bad_frontend_keys(void)
 		{ "request-rx-copy", "0" },
 		{ "feature-sg", "2" },
 		{ "multi-queue-num-queues", "9" },
+		{ "multi-queue-num-queues", "0" },
+		{ "multi-queue-num-queues", "2" },        /* one offered */
 		{ "tx-ring-ref", "4000" },        /* a ref the guest never granted */
 	};
 	static const char * const good[][2] = {
@@ -441,6 +454,96 @@ out:
 	return ret;
 }
 
+/* A guest of domid asking for nq queues. */
+static struct netfront *
+guest_open_queues(uint16_t domid, uint16_t nq)
+{
+	struct netfront_conf c;
+
+	netfront_conf_init(&c);
+	c.sim_dir = env_sim_dir();
+	c.domid = domid;
+	c.nr_queues = nq;
+	c.timeout_ms = ENV_WAIT_MS;
+	c.mac[0] = 0x02;
+	c.mac[5] = (uint8_t)domid;
+	return netfront_open(&c);
+}
+
+/*
+ * Multi-queue: the port offers 4 queues (multi-queue-max-queues). A guest
+ * using all 4 gets each queue's frames on the ethdev queue of the same
+ * number and back; a guest using 2 leaves queues 2 and 3 idle; a guest
+ * wanting more queues than the application configured is refused with
+ * an error node that says so.
+ */
+static int
+test_multi_queue(void)
+{
+	static const uint16_t guest_queues[] = { 4, 2 };
+	char name[32], path[160], *val = NULL;
+	struct netfront *nf = NULL;
+	struct rte_mbuf *m[4];
+	int port_id, ret = TEST_FAILED;
+	unsigned int k, i;
+	uint16_t q;
+
+	port_id = port_create_queues(24, 4, 4, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	for (k = 0; k < RTE_DIM(guest_queues); k++) {
+		nf = guest_open_queues(24, guest_queues[k]);
+		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0) {
+			fprintf(stderr, "    %u-queue guest did not connect\n", guest_queues[k]);
+			goto out;
+		}
+		if (nf->be_max_queues != 4 || nf->nr_queues != guest_queues[k]) {
+			fprintf(stderr, "    offered %u queues, guest uses %u\n", nf->be_max_queues,
+				nf->nr_queues);
+			goto out;
+		}
+		for (q = 0; q < guest_queues[k]; q++)
+			for (i = 0; i < 3; i++)
+				if (env_check_queue_traffic(nf, port_id, q, 60 + 500 * i) !=
+						TEST_SUCCESS)
+					goto out;
+		for (q = guest_queues[k]; q < 4; q++)
+			if (rte_eth_rx_burst(port_id, q, m, RTE_DIM(m)) != 0 ||
+					rte_eth_tx_burst(port_id, q, m, 0) != 0) {
+				fprintf(stderr, "    queue %u not idle\n", q);
+				goto out;
+			}
+		netfront_close(nf);
+		nf = NULL;
+		if (env_wait_link(port_id, 0) != 0)
+			goto out;
+	}
+	port_destroy(port_id, name);
+
+	/* Four offered, one configured, four wanted. */
+	port_id = port_create_queues(25, 4, 1, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open_queues(25, 4);
+	if (nf == NULL)
+		goto out;
+	if (netfront_connect(nf) == 0) {
+		fprintf(stderr, "    a guest beyond the configured queues was not refused\n");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/error", nf->be_path);
+	val = xs_read(nf->xs, XBT_NULL, path, NULL);
+	if (val == NULL || strstr(val, "configured 1 queue pairs") == NULL) {
+		fprintf(stderr, "    error node: %s\n", val != NULL ? val : "(none)");
+		goto out;
+	}
+	printf("    %s\n", val);
+	ret = TEST_SUCCESS;
+out:
+	free(val);
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
 /* Text after key in buf, scanned as one unsigned number; -1 if absent. */
 static long
 dump_value(const char *buf, const char *section, const char *key)
@@ -550,6 +653,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_xsa90_fatal_isolated),
 		TEST_CASE(test_xsa349_watch_flood),
 		TEST_CASE(test_priv_dump),
+		TEST_CASE(test_multi_queue),
 		TEST_CASES_END()
 	}
 };

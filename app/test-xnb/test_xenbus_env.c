@@ -71,15 +71,23 @@ env_sim_dir(void)
 int
 env_port_setup(uint16_t port_id)
 {
+	return env_port_setup_queues(port_id, 1);
+}
+
+int
+env_port_setup_queues(uint16_t port_id, uint16_t nb_queues)
+{
 	struct rte_eth_conf conf = { 0 };
+	uint16_t q;
 
 	conf.intr_conf.lsc = 1;
-	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
-			rte_eth_rx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL, pool) != 0 ||
-			rte_eth_tx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
-			rte_eth_dev_start(port_id) != 0)
+	if (rte_eth_dev_configure(port_id, nb_queues, nb_queues, &conf) != 0)
 		return -1;
-	return 0;
+	for (q = 0; q < nb_queues; q++)
+		if (rte_eth_rx_queue_setup(port_id, q, 256, SOCKET_ID_ANY, NULL, pool) != 0 ||
+				rte_eth_tx_queue_setup(port_id, q, 256, SOCKET_ID_ANY, NULL) != 0)
+			return -1;
+	return rte_eth_dev_start(port_id) != 0 ? -1 : 0;
 }
 
 void
@@ -186,6 +194,13 @@ echo_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
 int
 env_check_traffic(struct netfront *nf, int port_id, uint32_t len)
 {
+	return env_check_queue_traffic(nf, port_id, 0, len);
+}
+
+int
+env_check_queue_traffic(struct netfront *nf, int port_id, uint16_t qid, uint32_t len)
+{
+	struct netfront_queue *q = netfront_queue(nf, qid);
 	struct echo_check c = { .len = len };
 	struct rte_mbuf *m = NULL;
 	uint64_t end;
@@ -195,19 +210,21 @@ env_check_traffic(struct netfront *nf, int port_id, uint32_t len)
 	TEST_ASSERT(len <= sizeof(c.frame), "frame of %u B too large for the check", len);
 	for (i = 0; i < len; i++)
 		c.frame[i] = (uint8_t)(i * 7 + len);
-	TEST_ASSERT_SUCCESS(netfront_send(nf, c.frame, len), "guest send");
+	TEST_ASSERT_NOT_NULL(q, "the guest has queue %u", qid);
+	TEST_ASSERT_SUCCESS(netfront_queue_send(q, c.frame, len), "guest send on queue %u", qid);
 	end = env_deadline(ENV_WAIT_MS);
 	do {
-		n = rte_eth_rx_burst(port_id, 0, &m, 1);
+		n = rte_eth_rx_burst(port_id, qid, &m, 1);
 	} while (n == 0 && rte_get_timer_cycles() < end);
 	TEST_ASSERT_EQUAL(n, 1, "the guest's frame reaches the port");
 	TEST_ASSERT_EQUAL(m->pkt_len, len, "length kept");
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(m, void *), c.frame,
 		RTE_MIN(len, m->data_len), "bytes kept");
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port_id, 0, &m, 1), 1, "port sends it back");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port_id, qid, &m, 1), 1, "port sends it back");
 	end = env_deadline(ENV_WAIT_MS);
 	while (c.matched == 0 && rte_get_timer_cycles() < end)
-		TEST_ASSERT(netfront_poll(nf, echo_rx, &c) >= 0, "guest poll");
-	TEST_ASSERT_EQUAL(c.matched, 1, "the guest gets its frame back byte-exact");
+		TEST_ASSERT(netfront_queue_poll(q, echo_rx, &c) >= 0, "guest poll");
+	TEST_ASSERT_EQUAL(c.matched, 1, "the guest gets its frame back byte-exact on queue %u",
+		qid);
 	return TEST_SUCCESS;
 }

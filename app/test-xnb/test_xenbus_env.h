@@ -28,6 +28,8 @@ const char *env_sim_dir(void);
 
 /* Configure one queue pair with LSC interrupts and start the port. */
 int env_port_setup(uint16_t port_id);
+/* The same with nb_queues queue pairs. */
+int env_port_setup_queues(uint16_t port_id, uint16_t nb_queues);
 /* Stop, close and remove a port made with rte_vdev_init(name). */
 void env_port_destroy(int port_id, const char *name);
 
@@ -52,5 +54,7 @@ void env_connect_join(struct env_connect *c);
 
 /* A frame from the guest through the port's rx, back by its tx, byte-exact. */
 int env_check_traffic(struct netfront *nf, int port_id, uint32_t len);
+/* The same on queue qid of both the guest and the port. */
+int env_check_queue_traffic(struct netfront *nf, int port_id, uint16_t qid, uint32_t len);
 
 #endif /* XNB_TEST_XENBUS_ENV_H */

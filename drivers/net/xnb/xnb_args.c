@@ -150,8 +150,7 @@ set_queues(const char *key, const char *value, void *opaque)
 	unsigned long v;
 	int ret;
 
-	/* Multi-queue comes with the full protocol; one queue until then. */
-	ret = parse_uint(key, value, 1, 1, &v);
+	ret = parse_uint(key, value, 1, XNB_MAX_QUEUES, &v);
 	if (ret == 0)
 		a->queues = v;
 	return ret;

@@ -82,9 +82,11 @@ xnb_dev_priv_dump(struct rte_eth_dev *dev, FILE *f)
 	fprintf(f, "backend %s: state %s, connects %" PRIu64 "\n",
 		bus->backend[0] != '\0' ? bus->backend : "(none)",
 		xnb_xenbus_state_str(bus->state), bus->connects);
-	fprintf(f, "frontend %s: event channel %" PRIu32 ", sg %d, rx-notify %d\n",
-		bus->frontend[0] != '\0' ? bus->frontend : "(none)", bus->evtchn,
-		bus->feat.sg, bus->feat.rx_notify);
+	fprintf(f, "frontend %s: %u of %u queues (%u configured), event channel %" PRIu32
+		", sg %d, rx-notify %d\n",
+		bus->frontend[0] != '\0' ? bus->frontend : "(none)",
+		bus->connected ? bus->nb_connected : 0, port->nb_queues, port->nb_app_queues,
+		bus->evtchn, bus->feat.sg, bus->feat.rx_notify);
 	for (i = 0; i < port->nb_queues; i++)
 		dump_queue(f, port->queues[i]);
 	pthread_mutex_unlock(&port->lock);

@@ -70,6 +70,9 @@ xnb_dev_configure(struct rte_eth_dev *dev)
 			nb_rx, nb_tx, port->nb_queues);
 		return -EINVAL;
 	}
+	pthread_mutex_lock(&port->lock);
+	port->nb_app_queues = nb_rx;
+	pthread_mutex_unlock(&port->lock);
 	return 0;
 }
 

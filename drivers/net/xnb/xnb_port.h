@@ -49,7 +49,8 @@ struct xnb_xenbus {
 	int state;                      /* XenbusState we last wrote, or -1 */
 	uint64_t connects;              /* successful connects so far */
 	struct xnb_features feat;       /* negotiated on the last connect */
-	uint32_t evtchn;                /* the frontend's port, for logs */
+	uint32_t evtchn;                /* the frontend's port (queue 0), for logs */
+	uint16_t nb_connected;          /* queues the frontend uses */
 };
 
 struct xnb_port {
@@ -60,7 +61,8 @@ struct xnb_port {
 	const struct xnb_xen_ops *ops;
 	struct xnb_xen *xen;
 	struct rte_ether_addr mac;
-	uint16_t nb_queues;             /* Xen queues served */
+	uint16_t nb_queues;             /* Xen queues offered (queues=) */
+	uint16_t nb_app_queues;         /* queue pairs the application configured */
 	struct xnb_queue *queues[XNB_MAX_QUEUES];
 	bool started;
 	bool closed;
@@ -86,7 +88,7 @@ struct xnb_port {
 	XNB_ARG_DISCOVER "=<0|1> " \
 	XNB_ARG_HANDLE "=<0-65535> " \
 	XNB_ARG_MAC "=<xx:xx:xx:xx:xx:xx> " \
-	XNB_ARG_QUEUES "=<1> " \
+	XNB_ARG_QUEUES "=<1-8> " \
 	XNB_ARG_PLATFORM "=<xen|sim> " \
 	XNB_ARG_SIM_DIR "=<path> " \
 	XNB_ARG_TYPE "=<xenstore backend type, default vif>"

@@ -108,6 +108,9 @@ advertise(struct xnb_port *port)
 			ret = xnb_xs_printf(bus->xs, t, bus->backend,
 				features[i].key, "%d", features[i].val);
 		if (ret == 0)
+			ret = xnb_xs_printf(bus->xs, t, bus->backend, "multi-queue-max-queues",
+				"%u", port->nb_queues);
+		if (ret == 0)
 			ret = xnb_xs_printf(bus->xs, t, bus->backend, "state",
 				"%d", XenbusStateInitWait);
 		if (!xs_transaction_end(bus->xs, t, ret != 0)) {
@@ -149,17 +152,17 @@ disconnect(struct xnb_port *port, const char *why)
 
 #define XNB_MSG_MAX (XNB_XS_PATH_MAX + 128)
 
-/* A number the frontend wrote; a bad one is reported to it. */
+/* A number the frontend wrote under dir; a bad one is reported to it. */
 static int
-read_frontend_uint(struct xnb_port *port, const char *key, const char *what,
-		unsigned long max, unsigned long *v)
+read_frontend_uint(struct xnb_port *port, const char *dir, const char *key,
+		const char *what, unsigned long max, unsigned long *v)
 {
 	char msg[XNB_MSG_MAX];
 	int ret;
 
-	ret = xnb_xs_read_uint(port->bus.xs, XBT_NULL, port->bus.frontend, key, max, v);
+	ret = xnb_xs_read_uint(port->bus.xs, XBT_NULL, dir, key, max, v);
 	if (ret != 0) {
-		snprintf(msg, sizeof(msg), "reading %s/%s: %s", port->bus.frontend, key,
+		snprintf(msg, sizeof(msg), "reading %s/%s: %s", dir, key,
 			ret == -ENOENT ? "missing" : what);
 		backend_error(port, msg);
 	}
@@ -184,34 +187,68 @@ read_frontend_bool(struct xnb_port *port, const char *key, bool *v)
 	return 0;
 }
 
-/* Read and check the frontend's keys for the queue. */
+/*
+ * How many queues the frontend uses: multi-queue-num-queues, 1 without
+ * it. More than we offer, or more than the application configured, is
+ * refused (Linux's netback refuses the first too).
+ */
 static int
-read_queue_conf(struct xnb_port *port, struct xnb_queue_conf *c)
+read_num_queues(struct xnb_port *port, uint16_t *num)
 {
 	struct xnb_xenbus *bus = &port->bus;
 	char msg[XNB_MSG_MAX];
 	unsigned long v;
 	int ret;
 
-	memset(c, 0, sizeof(*c));
 	ret = xnb_xs_read_uint(bus->xs, XBT_NULL, bus->frontend,
 		"multi-queue-num-queues", UINT32_MAX, &v);
-	if (ret == 0 && v > port->nb_queues) {
+	if (ret == -ENOENT) {
+		v = 1;
+	} else if (ret != 0 || v == 0 || v > port->nb_queues) {
 		snprintf(msg, sizeof(msg),
-			"frontend asks for %lu queues, the backend offers %u",
-			v, port->nb_queues);
+			"%s/multi-queue-num-queues: %s; the backend offers 1 to %u queues",
+			bus->frontend, ret != 0 ? "not a number" : "out of range",
+			port->nb_queues);
+		backend_error(port, msg);
+		return -EINVAL;
+	} else if (v > port->nb_app_queues) {
+		snprintf(msg, sizeof(msg),
+			"the frontend uses %lu queues but the application configured %u queue pairs: "
+			"configure %lu, or offer fewer with queues=",
+			v, port->nb_app_queues, v);
 		backend_error(port, msg);
 		return -EINVAL;
 	}
-	if (read_frontend_uint(port, "tx-ring-ref", "not a grant reference",
+	*num = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * The keys of queue qid of num: in the frontend's directory with one
+ * queue, in its queue-N directory with more (netif.h); the features are
+ * the frontend's, top level.
+ */
+static int
+read_queue_conf(struct xnb_port *port, uint16_t qid, uint16_t num, struct xnb_queue_conf *c)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	char dir[XNB_XS_PATH_MAX + 16];
+	unsigned long v;
+
+	memset(c, 0, sizeof(*c));
+	if (num == 1)
+		snprintf(dir, sizeof(dir), "%s", bus->frontend);
+	else
+		snprintf(dir, sizeof(dir), "%s/queue-%u", bus->frontend, qid);
+	if (read_frontend_uint(port, dir, "tx-ring-ref", "not a grant reference",
 			UINT32_MAX, &v) != 0)
 		return -EINVAL;
 	c->tx_ring_ref = v;
-	if (read_frontend_uint(port, "rx-ring-ref", "not a grant reference",
+	if (read_frontend_uint(port, dir, "rx-ring-ref", "not a grant reference",
 			UINT32_MAX, &v) != 0)
 		return -EINVAL;
 	c->rx_ring_ref = v;
-	if (read_frontend_uint(port, "event-channel", "not a port number",
+	if (read_frontend_uint(port, dir, "event-channel", "not a port number",
 			UINT32_MAX, &v) != 0)
 		return -EINVAL;
 	c->evtchn = v;
@@ -228,12 +265,15 @@ read_queue_conf(struct xnb_port *port, struct xnb_queue_conf *c)
 	return 0;
 }
 
+/* The application configured its queues and set up their rx halves. */
 static bool
 queues_ready(const struct xnb_port *port)
 {
 	uint16_t i;
 
-	for (i = 0; i < port->nb_queues; i++)
+	if (port->nb_app_queues == 0)
+		return false;
+	for (i = 0; i < port->nb_app_queues; i++)
 		if (port->queues[i]->rx.mb_pool == NULL)
 			return false;
 	return true;
@@ -243,41 +283,51 @@ static void
 connect(struct xnb_port *port)
 {
 	struct xnb_xenbus *bus = &port->bus;
-	struct xnb_queue_conf conf;
+	struct xnb_queue_conf conf, first;
 	char protocol[32] = "native";
 	char msg[XNB_MSG_MAX];
-	uint16_t i;
+	uint16_t i, num;
 	int ret;
 
-	if (read_queue_conf(port, &conf) != 0)
+	if (read_num_queues(port, &num) != 0)
 		return;
 	xnb_xs_read(bus->xs, XBT_NULL, bus->frontend, "protocol", protocol,
 		sizeof(protocol));
-	for (i = 0; i < port->nb_queues; i++) {
-		ret = xnb_queue_connect(port->queues[i], &conf);
+	memset(&first, 0, sizeof(first));
+	for (i = 0; i < num; i++) {
+		/* A bad key is reported by read_queue_conf() itself. */
+		ret = read_queue_conf(port, i, num, &conf);
+		if (ret == 0) {
+			ret = xnb_queue_connect(port->queues[i], &conf);
+			if (ret != 0) {
+				snprintf(msg, sizeof(msg),
+					"queue %u: mapping ring refs %u/%u and binding event channel %u of dom%u: %s",
+					i, conf.tx_ring_ref, conf.rx_ring_ref, conf.evtchn,
+					port->args.domid, strerror(-ret));
+				backend_error(port, msg);
+			}
+		}
 		if (ret != 0) {
 			while (i-- > 0)
 				xnb_queue_disconnect(port->queues[i]);
-			snprintf(msg, sizeof(msg),
-				"mapping ring refs %u/%u and binding event channel %u of dom%u: %s",
-				conf.tx_ring_ref, conf.rx_ring_ref, conf.evtchn,
-				port->args.domid, strerror(-ret));
-			backend_error(port, msg);
 			return;
 		}
 		if (!port->started)
 			xnb_queue_quiesce(port->queues[i]);
+		if (i == 0)
+			first = conf;
 	}
 	bus->connected = true;
 	bus->connects++;
-	bus->feat = conf.feat;
-	bus->evtchn = conf.evtchn;
+	bus->feat = first.feat;
+	bus->evtchn = first.evtchn;
+	bus->nb_connected = num;
 	write_state(port, XenbusStateConnected);
 	XNB_PORT_LOG(INFO, port,
-		"attached to dom%u vif%u (%s), event channel %u, protocol %s, %u queue(s)%s%s",
-		port->args.domid, port->args.handle, bus->frontend, conf.evtchn,
-		protocol, port->nb_queues, conf.feat.sg ? ", sg" : "",
-		conf.feat.rx_notify ? ", rx-notify" : "");
+		"attached to dom%u vif%u (%s), event channel %u, protocol %s, %u of %u queue(s)%s%s",
+		port->args.domid, port->args.handle, bus->frontend, first.evtchn,
+		protocol, num, port->nb_queues, first.feat.sg ? ", sg" : "",
+		first.feat.rx_notify ? ", rx-notify" : "");
 	link_update(port);
 }
 
