@@ -123,7 +123,7 @@ kernel = "$XR_DOMU_KERNEL"
 ramdisk = "$XR_DOMU_INITRD"
 extra = "console=hvc0 xnb.name=$1"
 memory = 256
-vcpus = 1
+vcpus = ${XR_GUEST_VCPUS:-1}
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
