@@ -343,15 +343,17 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 
 /*
  * The general case of one packet at ring index cons: walk and check it,
- * then give it an mbuf chain (rx_build()). Fills *pkt, adds its copy
- * segments to *nsegs and returns the walk's verdict; *nb_reqs is the
- * slots it takes. PARTIAL and FATAL fill nothing; FLUSH asks the caller
- * to make the copy call for the batch first and come back; NOMBUF means
- * the pool is short (the packet stays on the ring).
+ * then give a good one its mbuf chain (rx_build()).
+ *  - DONE: rxq->pkts[npkts] describes it (nb_reqs: the slots it takes),
+ *    its copy segments are added at *nsegs, *good says whether it is to
+ *    be delivered (else it is answered ERROR or DROPPED);
+ *  - FLUSH: the batch is full: make the copy call first, then come back;
+ *  - STOP: a partial packet, a fatal one (the queue is stopped), or no
+ *    mbufs (the packet stays on the ring, copied, for a later burst).
  */
 enum rx_slow {
 	RX_SLOW_DONE,
-	RX_SLOW_STOP,      /* partial packet, fatal error or no mbufs */
+	RX_SLOW_STOP,
 	RX_SLOW_FLUSH,
 };
 
