@@ -349,6 +349,36 @@ out:
 	return ret;
 }
 
+/* A vif of the two-vif cases: its started port and its guest. */
+struct vif {
+	char name[32];
+	int port_id;
+	struct netfront *nf;
+};
+
+/* Port and guest of domid, connected, the link up: 0, or -1. */
+static int
+vif_open(struct vif *v, uint16_t domid)
+{
+	v->nf = NULL;
+	v->port_id = port_create(domid, v->name, sizeof(v->name));
+	if (v->port_id < 0)
+		return -1;
+	v->nf = guest_open(domid);
+	if (v->nf == NULL || netfront_connect(v->nf) != 0 || env_wait_link(v->port_id, 1) != 0) {
+		fprintf(stderr, "    dom%u's vif did not connect\n", domid);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+vif_close(struct vif *v)
+{
+	netfront_close(v->nf);
+	port_destroy(v->port_id, v->name);
+}
+
 /*
  * XSA-39 on one vif, handled as XSA-90 asks: the burst only flags it and
  * keeps returning at once; the vif is taken down on the control path (an
@@ -357,43 +387,36 @@ out:
 static int
 test_xsa90_fatal_isolated(void)
 {
-	char name_a[32], name_b[32];
-	struct netfront *a = NULL, *b = NULL;
+	struct vif a = { .port_id = -1 }, b = { .port_id = -1 };
 	struct rte_mbuf *m[4];
 	struct netfront_queue *qa;
-	int pa, pb, ret = TEST_FAILED, i;
+	int ret = TEST_FAILED, i;
 
-	pa = port_create(17, name_a, sizeof(name_a));
-	pb = port_create(18, name_b, sizeof(name_b));
-	TEST_ASSERT(pa >= 0 && pb >= 0, "ports created");
-	a = guest_open(17);
-	b = guest_open(18);
-	if (a == NULL || b == NULL || netfront_connect(a) != 0 || netfront_connect(b) != 0)
+	if (vif_open(&a, 17) != 0 || vif_open(&b, 18) != 0)
 		goto out;
 	/* Guest a claims far more requests than its ring holds. */
-	qa = netfront_queue(a, 0);
+	qa = netfront_queue(a.nf, 0);
 	qa->tx.sring->req_prod = qa->tx.req_prod_pvt + 10 * NETFRONT_TX_RING_SIZE;
 	for (i = 0; i < 100; i++)
-		if (rte_eth_rx_burst(pa, 0, m, RTE_DIM(m)) != 0)
+		if (rte_eth_rx_burst(a.port_id, 0, m, RTE_DIM(m)) != 0)
 			break;
 	if (i != 100) {
 		fprintf(stderr, "    an overflowing ring produced packets\n");
 		goto out;
 	}
-	if (env_wait_link(pa, 0) != 0 || env_wait_backend_state(a, XenbusStateClosing) != 0) {
+	if (env_wait_link(a.port_id, 0) != 0 ||
+			env_wait_backend_state(a.nf, XenbusStateClosing) != 0) {
 		fprintf(stderr, "    the hostile vif was not disconnected\n");
 		goto out;
 	}
-	if (env_check_traffic(b, pb, 1000) != TEST_SUCCESS) {
+	if (env_check_traffic(b.nf, b.port_id, 1000) != TEST_SUCCESS) {
 		fprintf(stderr, "    the other vif was harmed\n");
 		goto out;
 	}
 	ret = TEST_SUCCESS;
 out:
-	netfront_close(a);
-	netfront_close(b);
-	port_destroy(pa, name_a);
-	port_destroy(pb, name_b);
+	vif_close(&a);
+	vif_close(&b);
 	return ret;
 }
 
@@ -406,22 +429,19 @@ out:
 static int
 test_xsa349_watch_flood(void)
 {
-	char name_a[32], name_b[32], path[sizeof(((struct netfront *)0)->fe_path) + 8];
-	struct netfront *a = NULL, *b = NULL;
-	int pa, pb = -1, ret = TEST_FAILED, i;
+	struct vif a = { .port_id = -1 }, b = { .port_id = -1 };
+	char path[sizeof(((struct netfront *)0)->fe_path) + 8];
 	uint64_t t0, hz = rte_get_timer_hz();
+	int ret = TEST_FAILED, i;
 	uint32_t lsc;
 
-	pa = port_create(21, name_a, sizeof(name_a));
-	TEST_ASSERT(pa >= 0, "port created");
-	a = guest_open(21);
-	if (a == NULL || netfront_connect(a) != 0 || env_wait_link(pa, 1) != 0)
+	if (vif_open(&a, 21) != 0)
 		goto out;
-	snprintf(path, sizeof(path), "%s/state", a->fe_path);
-	lsc = __atomic_load_n(&lsc_events[pa], __ATOMIC_RELAXED);
+	snprintf(path, sizeof(path), "%s/state", a.nf->fe_path);
+	lsc = __atomic_load_n(&lsc_events[a.port_id], __ATOMIC_RELAXED);
 	t0 = rte_get_timer_cycles();
 	for (i = 0; i < 20000; i++) {
-		if (!xs_write(a->xs, XBT_NULL, path, "4", 1)) {
+		if (!xs_write(a.nf->xs, XBT_NULL, path, "4", 1)) {
 			fprintf(stderr, "    write %d of %s failed: %s\n", i, path, strerror(errno));
 			goto out;
 		}
@@ -429,28 +449,24 @@ test_xsa349_watch_flood(void)
 	printf("    20000 writes of %s in %.2f s\n", path,
 		(double)(rte_get_timer_cycles() - t0) / (double)hz);
 	t0 = rte_get_timer_cycles();
-	pb = port_create(22, name_b, sizeof(name_b));
-	b = guest_open(22);
-	if (pb < 0 || b == NULL || netfront_connect(b) != 0 || env_wait_link(pb, 1) != 0) {
+	if (vif_open(&b, 22) != 0) {
 		fprintf(stderr, "    a second vif did not connect after the flood\n");
 		goto out;
 	}
 	printf("    the second vif connected %.2f s after the flood\n",
 		(double)(rte_get_timer_cycles() - t0) / (double)hz);
-	if (netfront_backend_state(a) != XenbusStateConnected ||
-			__atomic_load_n(&lsc_events[pa], __ATOMIC_RELAXED) != lsc) {
+	if (netfront_backend_state(a.nf) != XenbusStateConnected ||
+			__atomic_load_n(&lsc_events[a.port_id], __ATOMIC_RELAXED) != lsc) {
 		fprintf(stderr, "    the flooding vif's backend left Connected or its link flapped\n");
 		goto out;
 	}
-	if (env_check_traffic(a, pa, 500) != TEST_SUCCESS ||
-			env_check_traffic(b, pb, 500) != TEST_SUCCESS)
+	if (env_check_traffic(a.nf, a.port_id, 500) != TEST_SUCCESS ||
+			env_check_traffic(b.nf, b.port_id, 500) != TEST_SUCCESS)
 		goto out;
 	ret = TEST_SUCCESS;
 out:
-	netfront_close(a);
-	netfront_close(b);
-	port_destroy(pa, name_a);
-	port_destroy(pb, name_b);
+	vif_close(&a);
+	vif_close(&b);
 	return ret;
 }
 

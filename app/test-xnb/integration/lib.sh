@@ -3,6 +3,10 @@
 # Helpers shared by the integration scripts. Set name= (the prefix of
 # every line printed) and source this file; it sets fail=0.
 #
+#   env_init                    after src=, build= and name=: build made
+#                               absolute, pmd, shim, guest and xsd set, a
+#                               new work directory (under /run, else
+#                               TMPDIR) with an empty sim/ in it
 #   check WHAT GOT WANT         print "ok" or "FAIL" for one comparison;
 #                               a FAIL sets fail=1
 #   last_value FILE PREFIX KEY  the value of KEY= on the last line of FILE
@@ -19,6 +23,18 @@
 #                               refuses to load a plugin from there)
 
 fail=0
+
+env_init() {
+	build=$(cd "$build" && pwd)
+	pmd=$build/drivers/net/xnb/librte_net_xnb.so
+	shim=$build/lib/xensim/libxnb_xenstored_shim.so
+	guest=$build/app/test-xnb/guest/xnb-guest
+	xsd=$src/devtools/xnb-xenstored
+	work=$(mktemp -d "/run/xnb-$name.XXXXXX" 2>/dev/null) ||
+		work=$(mktemp -d "${TMPDIR:-/tmp}/xnb-$name.XXXXXX")
+	sim=$work/sim
+	mkdir -p "$sim"
+}
 
 check() {
 	if [ "$2" != "$3" ]; then

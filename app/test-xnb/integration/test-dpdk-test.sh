@@ -23,14 +23,7 @@ if ! command -v dpdk-test >/dev/null 2>&1; then
 	echo "test-dpdk-test: FAIL: dpdk-test is not installed (apt-get install dpdk-dev)"
 	exit 1
 fi
-build=$(cd "$build" && pwd)
-guest=$build/app/test-xnb/guest/xnb-guest
-xsd=$src/devtools/xnb-xenstored
-
-work=$(mktemp -d /run/xnb-dpdk-test.XXXXXX 2>/dev/null) ||
-	work=$(mktemp -d "${TMPDIR:-/tmp}/xnb-dpdk-test.XXXXXX")
-sim=$work/sim
-mkdir -p "$sim"
+env_init
 refl_pid=
 
 cleanup() {
@@ -45,8 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pmd=$(plugin_path "$build/drivers/net/xnb/librte_net_xnb.so" "$work/pmd")
-"$xsd" start "$sim" "$build/lib/xensim/libxnb_xenstored_shim.so"
+pmd=$(plugin_path "$pmd" "$work/pmd")
+"$xsd" start "$sim" "$shim"
 
 # The guest first: it waits for its backend, which dpdk-test creates.
 "$guest" --sim-dir "$sim" --domid 3 --mode reflect --timeout 240 \

@@ -32,16 +32,8 @@ if [ ! -x "$vswitchd" ] || ! command -v ovsdb-server >/dev/null 2>&1; then
 		"(apt-get install openvswitch-switch-dpdk)"
 	exit 1
 fi
-build=$(cd "$build" && pwd)
-pmd=$build/drivers/net/xnb/librte_net_xnb.so
-shim=$build/lib/xensim/libxnb_xenstored_shim.so
-guest=$build/app/test-xnb/guest/xnb-guest
-xsd=$src/devtools/xnb-xenstored
-
-work=$(mktemp -d /run/xnb-ovs.XXXXXX 2>/dev/null) ||
-	work=$(mktemp -d "${TMPDIR:-/tmp}/xnb-ovs.XXXXXX")
-sim=$work/sim
-mkdir -p "$sim" "$work/run" "$work/log" "$work/db" "$work/etc"
+env_init
+mkdir -p "$work/run" "$work/log" "$work/db" "$work/etc"
 export OVS_RUNDIR="$work/run" OVS_LOGDIR="$work/log" OVS_DBDIR="$work/db" \
 	OVS_SYSCONFDIR="$work/etc"
 db=unix:$work/run/db.sock

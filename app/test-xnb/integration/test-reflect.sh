@@ -16,24 +16,16 @@ src=${1:?usage: test-reflect.sh SRCDIR BUILDDIR}
 build=${2:?usage: test-reflect.sh SRCDIR BUILDDIR}
 frames=${XNB_TEST_FRAMES:-20000}
 
+name=test-reflect
+. "$src/app/test-xnb/integration/lib.sh"
+
 if ! command -v dpdk-testpmd >/dev/null 2>&1; then
 	echo "test-reflect: FAIL: dpdk-testpmd is not installed (apt-get install dpdk-dev)"
 	exit 1
 fi
-build=$(cd "$build" && pwd)
-pmd=$build/drivers/net/xnb/librte_net_xnb.so
-shim=$build/lib/xensim/libxnb_xenstored_shim.so
-guest=$build/app/test-xnb/guest/xnb-guest
-xsd=$src/devtools/xnb-xenstored
-
-work=$(mktemp -d /run/xnb-reflect.XXXXXX 2>/dev/null) ||
-	work=$(mktemp -d "${TMPDIR:-/tmp}/xnb-reflect.XXXXXX")
-sim=$work/sim
-mkdir -p "$sim"
+env_init
 tp_pid=
 refl_pid=
-name=test-reflect
-. "$src/app/test-xnb/integration/lib.sh"
 
 cleanup() {
 	rc=$?
