@@ -300,6 +300,7 @@ test_bad_frontend_keys(void)
 		{ "multi-queue-num-queues", "9" },
 		{ "multi-queue-num-queues", "0" },
 		{ "multi-queue-num-queues", "2" },        /* one offered */
+		{ "event-channel-tx", "1" },              /* split, without -rx */
 		{ "tx-ring-ref", "4000" },        /* a ref the guest never granted */
 	};
 	static const char * const good[][2] = {
@@ -560,6 +561,67 @@ out:
 	return ret;
 }
 
+/*
+ * Split event channels (feature-split-event-channels, offered): a guest
+ * that takes them writes event-channel-tx and -rx and the backend binds
+ * both; a guest that does not writes event-channel and gets one. Both
+ * carry traffic.
+ */
+static int
+test_split_event_channels(void)
+{
+	static const bool split[] = { true, false };
+	char name[32], path[200], *v;
+	struct netfront_conf c;
+	struct netfront *nf = NULL;
+	struct netfront_queue *q;
+	int port_id, ret = TEST_FAILED;
+	unsigned int k;
+	bool has_tx, has_one;
+
+	port_id = port_create(26, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	for (k = 0; k < RTE_DIM(split); k++) {
+		netfront_conf_init(&c);
+		c.sim_dir = env_sim_dir();
+		c.domid = 26;
+		c.timeout_ms = ENV_WAIT_MS;
+		c.mac[0] = 0x02;
+		c.mac[5] = 26;
+		c.no_split_evtchn = !split[k];
+		nf = netfront_open(&c);
+		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0)
+			goto out;
+		q = netfront_queue(nf, 0);
+		snprintf(path, sizeof(path), "%s/event-channel-tx", nf->fe_path);
+		v = xs_read(nf->xs, XBT_NULL, path, NULL);
+		has_tx = v != NULL;
+		free(v);
+		snprintf(path, sizeof(path), "%s/event-channel", nf->fe_path);
+		v = xs_read(nf->xs, XBT_NULL, path, NULL);
+		has_one = v != NULL;
+		free(v);
+		if (!nf->be_split_evtchn || has_tx != split[k] || has_one == split[k] ||
+				(q->port_rx != q->port) != split[k]) {
+			fprintf(stderr, "    split %d: offered %d, event-channel-tx %d, event-channel %d, ports %d/%d\n",
+				split[k], nf->be_split_evtchn, has_tx, has_one, q->port, q->port_rx);
+			goto out;
+		}
+		if (env_check_traffic(nf, port_id, 200) != TEST_SUCCESS ||
+				env_check_traffic(nf, port_id, 1514) != TEST_SUCCESS)
+			goto out;
+		netfront_close(nf);
+		nf = NULL;
+		if (env_wait_link(port_id, 0) != 0)
+			goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
 /* Text after key in buf, scanned as one unsigned number; -1 if absent. */
 static long
 dump_value(const char *buf, const char *section, const char *key)
@@ -605,11 +667,11 @@ test_priv_dump(void)
 	fclose(f);
 	q = netfront_queue(nf, 0);
 	if (strstr(buf, "state Connected") == NULL || strstr(buf, "queue 0: connected") == NULL ||
-			dump_value(buf, "guest-tx ring", "req_prod") != (long)q->tx.req_prod_pvt ||
-			dump_value(buf, "guest-tx ring", "req_cons") != (long)q->tx.req_prod_pvt ||
-			dump_value(buf, "guest-tx ring", "rsp_prod") != (long)q->tx.rsp_cons ||
-			dump_value(buf, "guest-rx ring", "req_prod") != (long)q->rx.req_prod_pvt ||
-			dump_value(buf, "guest-rx ring", "req_cons") != (long)q->rx.rsp_cons ||
+			dump_value(buf, "guest-tx ring (rx)", "req_prod") != (long)q->tx.req_prod_pvt ||
+			dump_value(buf, "guest-tx ring (rx)", "req_cons") != (long)q->tx.req_prod_pvt ||
+			dump_value(buf, "guest-tx ring (rx)", "rsp_prod") != (long)q->tx.rsp_cons ||
+			dump_value(buf, "guest-rx ring (tx)", "req_prod") != (long)q->rx.req_prod_pvt ||
+			dump_value(buf, "guest-rx ring (tx)", "req_cons") != (long)q->rx.rsp_cons ||
 			dump_value(buf, "  rx:", "packets") != 3 ||
 			dump_value(buf, "  tx:", "packets") != 3) {
 		fprintf(stderr, "    the dump does not match the rings:\n%s", buf);
@@ -670,6 +732,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_xsa349_watch_flood),
 		TEST_CASE(test_priv_dump),
 		TEST_CASE(test_multi_queue),
+		TEST_CASE(test_split_event_channels),
 		TEST_CASES_END()
 	}
 };

@@ -319,7 +319,7 @@ rx_push(struct bench *b)
 	int notify;
 
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
-	if (notify && netfront_notify(q) == 0)
+	if (notify && netfront_notify_rx(q) == 0)
 		b->c.notifies++;
 }
 

@@ -395,17 +395,29 @@ netfront_ungrant(struct netfront *nf, uint32_t ref)
 	return xensim_grant_end(nf->dom, ref);
 }
 
-int
-netfront_notify(struct netfront_queue *q)
+static int
+nf_notify_port(struct netfront_queue *q, int port)
 {
 	int ret;
 
-	if (q->evtchn == NULL || q->port < 0)
+	if (q->evtchn == NULL || port < 0)
 		return -ENOTCONN;
-	ret = xensim_evtchn_notify(q->evtchn, (uint32_t)q->port);
+	ret = xensim_evtchn_notify(q->evtchn, (uint32_t)port);
 	if (ret == 0)
 		q->stats.notifies++;
 	return ret;
+}
+
+int
+netfront_notify(struct netfront_queue *q)
+{
+	return nf_notify_port(q, q->port);
+}
+
+int
+netfront_notify_rx(struct netfront_queue *q)
+{
+	return nf_notify_port(q, q->port_rx);
 }
 
 /*
@@ -505,12 +517,15 @@ nf_queue_release(struct netfront_queue *q)
 	nf_ungrant_wait(nf, &q->tx_ring_ref, "tx ring");
 	nf_ungrant_wait(nf, &q->rx_ring_ref, "rx ring");
 	if (q->evtchn != NULL) {
+		if (q->port_rx >= 0 && q->port_rx != q->port)
+			xensim_evtchn_unbind(q->evtchn, (uint32_t)q->port_rx);
 		if (q->port >= 0)
 			xensim_evtchn_unbind(q->evtchn, (uint32_t)q->port);
 		xensim_evtchn_close(q->evtchn);
 	}
 	q->evtchn = NULL;
 	q->port = -1;
+	q->port_rx = -1;
 	free(q->asm_buf);
 	q->asm_buf = NULL;
 	nf_stats_add(&nf->stats_closed, &q->stats);
@@ -533,6 +548,7 @@ nf_queue_setup(struct netfront *nf, uint16_t qid)
 	q->tx_ring_ref = -1;
 	q->rx_ring_ref = -1;
 	q->port = -1;
+	q->port_rx = -1;
 	q->rng = nf->conf.seed ^ (0x85ebca6bu * (qid + 1u));
 	if (q->rng == 0)
 		q->rng = 1;
@@ -583,6 +599,16 @@ nf_queue_setup(struct netfront *nf, uint16_t qid)
 		goto fail;
 	}
 	q->port = ret;
+	q->port_rx = ret;
+	if (nf->be_split_evtchn && !nf->conf.no_split_evtchn) {
+		ret = xensim_evtchn_alloc_unbound(q->evtchn, nf->conf.backend_domid);
+		if (ret < 0) {
+			NF_ERR(nf, "queue %u: cannot allocate the guest-rx ring's port: %s", qid,
+				strerror(-ret));
+			goto fail;
+		}
+		q->port_rx = ret;
+	}
 
 	for (i = 0; i < NETFRONT_TX_RING_SIZE; i++) {
 		q->tx_slot[i].gref = -1;
@@ -832,7 +858,13 @@ nf_publish(struct netfront *nf)
 			snprintf(v, sizeof(v), "%d", q->rx_ring_ref);
 			ok = ok && nf_xs_write(nf, t, dir, "rx-ring-ref", v);
 			snprintf(v, sizeof(v), "%d", q->port);
-			ok = ok && nf_xs_write(nf, t, dir, "event-channel", v);
+			if (q->port_rx == q->port) {
+				ok = ok && nf_xs_write(nf, t, dir, "event-channel", v);
+			} else {
+				ok = ok && nf_xs_write(nf, t, dir, "event-channel-tx", v);
+				snprintf(v, sizeof(v), "%d", q->port_rx);
+				ok = ok && nf_xs_write(nf, t, dir, "event-channel-rx", v);
+			}
 		}
 		if (ok && nf->nr_queues > 1) {
 			snprintf(v, sizeof(v), "%u", nf->nr_queues);
@@ -1356,7 +1388,7 @@ netfront_queue_poll(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 			nf_rx_refill(q);
 		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
 		if (notify)
-			netfront_notify(q);
+			netfront_notify_rx(q);
 		/* Ask to be notified of the next response, then look once more. */
 		RING_FINAL_CHECK_FOR_RESPONSES(&q->tx, more_tx);
 		RING_FINAL_CHECK_FOR_RESPONSES(&q->rx, more_rx);

@@ -79,6 +79,8 @@ struct netfront_conf {
 	/* Features the frontend offers (used only if the backend has them). */
 	bool sg;                   /* feature-sg: multi-slot frames */
 	bool rx_notify;            /* feature-rx-notify */
+	/* One event channel per queue even when the backend offers two. */
+	bool no_split_evtchn;
 	uint16_t nr_queues;        /* 1, or multi-queue-num-queues */
 
 	/*
@@ -149,9 +151,14 @@ struct netfront_queue {
 	int32_t tx_ring_ref;       /* -1 when not granted */
 	int32_t rx_ring_ref;
 
-	/* Event channel: one handle (one fd) per queue, one port. */
+	/*
+	 * Event channels: one handle (one fd) per queue; one port, or two
+	 * when the backend offers feature-split-event-channels: port for the
+	 * guest-tx ring, port_rx for the guest-rx ring (== port otherwise).
+	 */
 	struct xensim_evtchn *evtchn;
 	int port;                  /* -1 when none */
+	int port_rx;
 
 	/* Transmit buffers: one page per request id. */
 	uint32_t tx_pfn_base;
@@ -302,8 +309,10 @@ void *netfront_page(struct netfront *nf, uint32_t pfn);
 int netfront_grant(struct netfront *nf, uint32_t pfn, bool readonly);
 int netfront_ungrant(struct netfront *nf, uint32_t ref);
 
-/* Kick the backend on the queue's event channel. */
+/* Kick the backend on the queue's (guest-tx ring's) event channel. */
 int netfront_notify(struct netfront_queue *q);
+/* The same for the guest-rx ring (its own channel when split). */
+int netfront_notify_rx(struct netfront_queue *q);
 
 /* Write/read a key under the frontend's directory (our side of xenstore). */
 int netfront_write_key(struct netfront *nf, const char *key, const char *value);

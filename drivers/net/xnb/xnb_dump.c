@@ -40,8 +40,8 @@ dump_queue(FILE *f, const struct xnb_queue *q)
 	const struct xnb_tx_stats *t = &q->tx.stats;
 	uint32_t fatal = __atomic_load_n(&q->fatal, __ATOMIC_RELAXED);
 
-	fprintf(f, "queue %u: %s, event channel %d, fatal: %s\n", q->id,
-		q->connected ? "connected" : "disconnected", q->evtchn_port,
+	fprintf(f, "queue %u: %s, event channel %d (guest-rx ring: %d), fatal: %s\n", q->id,
+		q->connected ? "connected" : "disconnected", q->evtchn_port, q->evtchn_rx_port,
 		fatal == XNB_FATAL_NONE ? "none" : xnb_fatal_str((enum xnb_fatal)fatal));
 	if (q->connected) {
 		dump_ring_idx(f, "guest-tx ring (rx)",

@@ -63,7 +63,9 @@ struct xnb_features {
 struct xnb_queue_conf {
 	uint32_t tx_ring_ref;      /* guest-tx ring page */
 	uint32_t rx_ring_ref;      /* guest-rx ring page */
-	uint32_t evtchn;           /* the frontend's port */
+	uint32_t evtchn;           /* the frontend's port (its guest-tx ring's if split) */
+	uint32_t evtchn_rx;        /* split event channels: its guest-rx ring's port */
+	bool split;                /* event-channel-tx/-rx rather than event-channel */
 	struct xnb_features feat;
 };
 
@@ -181,7 +183,8 @@ struct xnb_queue {
 	void *guest_rx_page;
 
 	struct xnb_evtchn *evtchn;
-	int evtchn_port;           /* local port, -1 when unbound */
+	int evtchn_port;           /* local port, -1 when unbound (guest-tx ring's) */
+	int evtchn_rx_port;        /* the guest-rx ring's: evtchn_port unless split */
 
 	/* Set once by the datapath; the control path then disconnects. */
 	uint32_t fatal;            /* enum xnb_fatal */

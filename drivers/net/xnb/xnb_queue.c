@@ -26,6 +26,7 @@ xnb_queue_init(struct xnb_queue *q, const struct xnb_xen_ops *ops,
 	q->domid = domid;
 	q->id = id;
 	q->evtchn_port = -1;
+	q->evtchn_rx_port = -1;
 	q->rx.q = q;
 	q->tx.q = q;
 }
@@ -107,6 +108,10 @@ queue_close_evtchn(struct xnb_queue *q)
 {
 	if (q->evtchn == NULL)
 		return;
+	if (q->evtchn_rx_port >= 0 && q->evtchn_rx_port != q->evtchn_port &&
+			q->ops->evtchn_unbind(q->evtchn, (uint32_t)q->evtchn_rx_port) != 0)
+		XNB_LOG(WARNING, "dom %u queue %u: unbinding event channel port %d failed",
+			q->domid, q->id, q->evtchn_rx_port);
 	if (q->evtchn_port >= 0 &&
 			q->ops->evtchn_unbind(q->evtchn, (uint32_t)q->evtchn_port) != 0)
 		XNB_LOG(WARNING, "dom %u queue %u: unbinding event channel port %d failed",
@@ -114,6 +119,7 @@ queue_close_evtchn(struct xnb_queue *q)
 	q->ops->evtchn_close(q->evtchn);
 	q->evtchn = NULL;
 	q->evtchn_port = -1;
+	q->evtchn_rx_port = -1;
 }
 
 int
@@ -159,6 +165,16 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 		goto fail;
 	}
 	q->evtchn_port = ret;
+	q->evtchn_rx_port = ret;
+	if (c->split) {
+		ret = q->ops->evtchn_bind(q->evtchn, q->domid, c->evtchn_rx);
+		if (ret < 0) {
+			XNB_LOG(ERR, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel-rx key",
+				q->domid, q->id, c->evtchn_rx, strerror(-ret));
+			goto fail;
+		}
+		q->evtchn_rx_port = ret;
+	}
 
 	q->feat = c->feat;
 	__atomic_store_n(&q->fatal, XNB_FATAL_NONE, __ATOMIC_RELAXED);

@@ -254,7 +254,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	if (ring->rsp_prod_pvt != rsp_old) {
 		RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(ring, notify);
 		if (notify)
-			q->ops->evtchn_notify(q->evtchn, (uint32_t)q->evtchn_port);
+			q->ops->evtchn_notify(q->evtchn, (uint32_t)q->evtchn_rx_port);
 	}
 	return i;
 }

@@ -92,7 +92,7 @@ advertise(struct xnb_port *port)
 		{ "feature-gso-tcpv4", 0 },
 		{ "feature-gso-tcpv6", 0 },
 		{ "feature-ipv6-csum-offload", 0 },
-		{ "feature-split-event-channels", 0 },
+		{ "feature-split-event-channels", 1 },
 		{ "feature-ctrl-ring", 0 },
 		{ "feature-multicast-control", 0 },
 	};
@@ -248,10 +248,24 @@ read_queue_conf(struct xnb_port *port, uint16_t qid, uint16_t num, struct xnb_qu
 			UINT32_MAX, &v) != 0)
 		return -EINVAL;
 	c->rx_ring_ref = v;
-	if (read_frontend_uint(port, dir, "event-channel", "not a port number",
-			UINT32_MAX, &v) != 0)
-		return -EINVAL;
-	c->evtchn = v;
+	/* Split event channels (offered): one port per ring; else one port. */
+	c->split = xnb_xs_read_uint(bus->xs, XBT_NULL, dir, "event-channel-tx", UINT32_MAX,
+		&v) != -ENOENT;
+	if (c->split) {
+		if (read_frontend_uint(port, dir, "event-channel-tx", "not a port number",
+				UINT32_MAX, &v) != 0)
+			return -EINVAL;
+		c->evtchn = v;
+		if (read_frontend_uint(port, dir, "event-channel-rx", "not a port number",
+				UINT32_MAX, &v) != 0)
+			return -EINVAL;
+		c->evtchn_rx = v;
+	} else {
+		if (read_frontend_uint(port, dir, "event-channel", "not a port number",
+				UINT32_MAX, &v) != 0)
+			return -EINVAL;
+		c->evtchn = v;
+	}
 	if (read_frontend_bool(port, "request-rx-copy", &c->feat.rx_copy) != 0)
 		return -EINVAL;
 	if (!c->feat.rx_copy) {
@@ -324,10 +338,10 @@ connect(struct xnb_port *port)
 	bus->nb_connected = num;
 	write_state(port, XenbusStateConnected);
 	XNB_PORT_LOG(INFO, port,
-		"attached to dom%u vif%u (%s), event channel %u, protocol %s, %u of %u queue(s)%s%s",
+		"attached to dom%u vif%u (%s), event channel %u%s, protocol %s, %u of %u queue(s)%s%s",
 		port->args.domid, port->args.handle, bus->frontend, first.evtchn,
-		protocol, num, port->nb_queues, first.feat.sg ? ", sg" : "",
-		first.feat.rx_notify ? ", rx-notify" : "");
+		first.split ? " (split: tx and rx ports)" : "", protocol, num, port->nb_queues,
+		first.feat.sg ? ", sg" : "", first.feat.rx_notify ? ", rx-notify" : "");
 	link_update(port);
 }
 

@@ -5,7 +5,8 @@
 # byte-exact: phase 1 over IPv4 with netfront's default offloads (blank
 # checksums, multi-slot frames), phase 2 over IPv6 with the offloads off
 # (full checksums, one slot per frame; see the guest part for why IPv6).
-# Both phases always run; every failure is reported.
+# Both phases always run; every failure is reported. Netfront must take the
+# split event channels xnb offers.
 # realxen: needs-pmd
 
 # The guest does not exist yet: xnb is started for the domid Xen gives the
@@ -34,6 +35,12 @@ xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
 xr_info backend_connected_after_create_s "$(xr_elapsed "$t_created" "$(xr_now)")"
 xr_mark "vif connected: backend $be state 4, frontend state $(xr_xs_read \
 	"/local/domain/$domid/device/vif/0/state")"
+# xnb offers split event channels; Linux's netfront takes them.
+fe_evtx=$(xr_xs_read "/local/domain/$domid/device/vif/0/event-channel-tx")
+fe_evrx=$(xr_xs_read "/local/domain/$domid/device/vif/0/event-channel-rx")
+[ -n "$fe_evtx" ] && [ -n "$fe_evrx" ] ||
+	xr_fail "netfront did not take split event channels (event-channel-tx '$fe_evtx', -rx '$fe_evrx')"
+xr_info split_event_channels "tx=$fe_evtx,rx=$fe_evrx"
 xenstore-ls -fp "$be" >"$XR_LOGS/xenstore-backend-connected.log" 2>&1
 xenstore-ls -fp "/local/domain/$domid/device/vif/0" \
 	>"$XR_LOGS/xenstore-frontend-connected.log" 2>&1

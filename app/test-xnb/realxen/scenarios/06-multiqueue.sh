@@ -33,7 +33,12 @@ xr_info queues_used "$used"
 for q in 0 1; do
 	[ -n "$(xr_xs_read "$fe/queue-$q/tx-ring-ref")" ] ||
 		xr_fail "no $fe/queue-$q/tx-ring-ref"
+	# xnb offers split event channels; Linux's netfront takes them.
+	[ -n "$(xr_xs_read "$fe/queue-$q/event-channel-rx")" ] ||
+		xr_fail "queue $q: no $fe/queue-$q/event-channel-rx (split event channels)"
 done
+xr_info split_event_channels "tx=$(xr_xs_read "$fe/queue-0/event-channel-tx"),rx=$(xr_xs_read \
+	"$fe/queue-0/event-channel-rx")"
 xr_mark "vif connected with $used queues"
 xenstore-ls -fp "$fe" >"$XR_LOGS/xenstore-frontend-connected.log" 2>&1
 
