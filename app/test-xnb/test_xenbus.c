@@ -471,9 +471,9 @@ out:
 	return ret;
 }
 
-/* A guest of domid asking for nq queues. */
+/* A guest of domid asking for nq queues; split event channels if offered and split. */
 static struct netfront *
-guest_open_queues(uint16_t domid, uint16_t nq)
+guest_open_queues(uint16_t domid, uint16_t nq, bool split)
 {
 	struct netfront_conf c;
 
@@ -481,6 +481,7 @@ guest_open_queues(uint16_t domid, uint16_t nq)
 	c.sim_dir = env_sim_dir();
 	c.domid = domid;
 	c.nr_queues = nq;
+	c.no_split_evtchn = !split;
 	c.timeout_ms = ENV_WAIT_MS;
 	c.mac[0] = 0x02;
 	c.mac[5] = (uint8_t)domid;
@@ -508,7 +509,7 @@ test_multi_queue(void)
 	port_id = port_create_queues(24, 4, 4, name, sizeof(name));
 	TEST_ASSERT(port_id >= 0, "port created");
 	for (k = 0; k < RTE_DIM(guest_queues); k++) {
-		nf = guest_open_queues(24, guest_queues[k]);
+		nf = guest_open_queues(24, guest_queues[k], true);
 		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0) {
 			fprintf(stderr, "    %u-queue guest did not connect\n", guest_queues[k]);
 			goto out;
@@ -539,7 +540,7 @@ test_multi_queue(void)
 	/* Four offered, one configured, four wanted. */
 	port_id = port_create_queues(25, 4, 1, name, sizeof(name));
 	TEST_ASSERT(port_id >= 0, "port created");
-	nf = guest_open_queues(25, 4);
+	nf = guest_open_queues(25, 4, true);
 	if (nf == NULL)
 		goto out;
 	if (netfront_connect(nf) == 0) {
@@ -572,7 +573,6 @@ test_split_event_channels(void)
 {
 	static const bool split[] = { true, false };
 	char name[32], path[200], *v;
-	struct netfront_conf c;
 	struct netfront *nf = NULL;
 	struct netfront_queue *q;
 	int port_id, ret = TEST_FAILED;
@@ -582,14 +582,7 @@ test_split_event_channels(void)
 	port_id = port_create(26, name, sizeof(name));
 	TEST_ASSERT(port_id >= 0, "port created");
 	for (k = 0; k < RTE_DIM(split); k++) {
-		netfront_conf_init(&c);
-		c.sim_dir = env_sim_dir();
-		c.domid = 26;
-		c.timeout_ms = ENV_WAIT_MS;
-		c.mac[0] = 0x02;
-		c.mac[5] = 26;
-		c.no_split_evtchn = !split[k];
-		nf = netfront_open(&c);
+		nf = guest_open_queues(26, 1, split[k]);
 		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0)
 			goto out;
 		q = netfront_queue(nf, 0);
@@ -603,8 +596,10 @@ test_split_event_channels(void)
 		free(v);
 		if (!nf->be_split_evtchn || has_tx != split[k] || has_one == split[k] ||
 				(q->port_rx != q->port) != split[k]) {
-			fprintf(stderr, "    split %d: offered %d, event-channel-tx %d, event-channel %d, ports %d/%d\n",
-				split[k], nf->be_split_evtchn, has_tx, has_one, q->port, q->port_rx);
+			fprintf(stderr,
+				"    split %d: offered %d, event-channel-tx %d, event-channel %d, ports %d/%d\n",
+				split[k], nf->be_split_evtchn, has_tx, has_one, q->port,
+				q->port_rx);
 			goto out;
 		}
 		if (env_check_traffic(nf, port_id, 200) != TEST_SUCCESS ||
@@ -646,6 +641,7 @@ test_priv_dump(void)
 	struct netfront *nf = NULL;
 	int port_id, ret = TEST_FAILED, i;
 	char name[32], *buf = NULL;
+	const char *tx, *rx;
 	size_t len = 0;
 	FILE *f;
 
@@ -666,12 +662,14 @@ test_priv_dump(void)
 	}
 	fclose(f);
 	q = netfront_queue(nf, 0);
+	tx = "guest-tx ring (rx)";
+	rx = "guest-rx ring (tx)";
 	if (strstr(buf, "state Connected") == NULL || strstr(buf, "queue 0: connected") == NULL ||
-			dump_value(buf, "guest-tx ring (rx)", "req_prod") != (long)q->tx.req_prod_pvt ||
-			dump_value(buf, "guest-tx ring (rx)", "req_cons") != (long)q->tx.req_prod_pvt ||
-			dump_value(buf, "guest-tx ring (rx)", "rsp_prod") != (long)q->tx.rsp_cons ||
-			dump_value(buf, "guest-rx ring (tx)", "req_prod") != (long)q->rx.req_prod_pvt ||
-			dump_value(buf, "guest-rx ring (tx)", "req_cons") != (long)q->rx.rsp_cons ||
+			dump_value(buf, tx, "req_prod") != (long)q->tx.req_prod_pvt ||
+			dump_value(buf, tx, "req_cons") != (long)q->tx.req_prod_pvt ||
+			dump_value(buf, tx, "rsp_prod") != (long)q->tx.rsp_cons ||
+			dump_value(buf, rx, "req_prod") != (long)q->rx.req_prod_pvt ||
+			dump_value(buf, rx, "req_cons") != (long)q->rx.rsp_cons ||
 			dump_value(buf, "  rx:", "packets") != 3 ||
 			dump_value(buf, "  tx:", "packets") != 3) {
 		fprintf(stderr, "    the dump does not match the rings:\n%s", buf);
