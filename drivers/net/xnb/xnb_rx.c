@@ -313,8 +313,7 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 					break;
 				}
 			}
-			if (pkt->flags & (NETTXF_csum_blank | NETTXF_data_validated) &&
-					status == NETIF_RSP_OKAY)
+			if (status == NETIF_RSP_OKAY)
 				status = rx_csum(pkt);
 		}
 		if (likely(status == NETIF_RSP_OKAY)) {
@@ -344,9 +343,9 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 /*
  * The general case of one packet at ring index cons: walk and check it,
  * then give a good one its mbuf chain (rx_build()).
- *  - DONE: rxq->pkts[npkts] describes it (nb_reqs: the slots it takes),
- *    its copy segments are added at *nsegs, *good says whether it is to
- *    be delivered (else it is answered ERROR or DROPPED);
+ *  - DONE: rxq->pkts[npkts] describes it (nb_reqs: the slots it takes;
+ *    status: OKAY to deliver it, else ERROR or DROPPED), its copy
+ *    segments are added at *nsegs;
  *  - FLUSH: the batch is full: make the copy call first, then come back;
  *  - STOP: a partial packet, a fatal one (the queue is stopped), or no
  *    mbufs (the packet stays on the ring, copied, for a later burst).
@@ -359,7 +358,7 @@ enum rx_slow {
 
 static enum rx_slow
 rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
-		uint32_t npkts, uint32_t *nsegs, bool *good)
+		uint32_t npkts, uint32_t *nsegs)
 {
 	struct xnb_queue *q = rxq->q;
 	uint32_t nb_mbufs = 0, worst = 0;
@@ -395,17 +394,16 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 	if (npkts == XNB_MAX_BURST || *nsegs + worst > XNB_COPY_BATCH)
 		return RX_SLOW_FLUSH;
 	pkt = &rxq->pkts[npkts];
-	pkt->head = NULL;
-	pkt->first_seg = (uint16_t)*nsegs;
-	pkt->nb_segs = 0;
-	pkt->first_req = cons;
-	pkt->nb_reqs = w.nb_reqs;
-	pkt->nb_extras = w.nb_extras;
-	pkt->flags = w.data[0]->flags;
-	pkt->gso_size = w.ext.gso_size;
-	pkt->gso_type = w.ext.gso_type;
-	pkt->extra_types = w.ext.types;
-	*good = v == XNB_VERDICT_OK;
+	*pkt = (struct xnb_rx_pkt){
+		.first_seg = (uint16_t)*nsegs,
+		.first_req = cons,
+		.nb_reqs = w.nb_reqs,
+		.nb_extras = w.nb_extras,
+		.flags = w.data[0]->flags,
+		.gso_size = w.ext.gso_size,
+		.gso_type = w.ext.gso_type,
+		.extra_types = w.ext.types,
+	};
 	if (likely(v == XNB_VERDICT_OK)) {
 		if (unlikely(!rx_build(rxq, &w, pkt, room, nb_mbufs, nsegs))) {
 			/* Left on the ring, copied, for a later burst. */
@@ -435,7 +433,6 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	struct rte_mbuf *m;
 	uint16_t nb_rx = 0;
 	RING_IDX rsp_old;
-	bool good;
 	int notify;
 
 	prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
@@ -478,24 +475,22 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			m->port = rxq->port_id;
 			xnb_copy_from_guest(&rxq->copy[nsegs], q->domid, req->gref,
 				req->offset, rte_pktmbuf_mtod(m, void *), req->size);
-			pkt = &rxq->pkts[npkts++];
-			pkt->head = m;
-			pkt->first_seg = (uint16_t)nsegs++;
-			pkt->nb_segs = 1;
-			pkt->first_req = cons;
-			pkt->nb_reqs = 1;
-			pkt->status = NETIF_RSP_OKAY;
-			pkt->nb_extras = 0;
-			pkt->flags = req->flags;
-			pkt->gso_size = 0;
-			pkt->gso_type = XEN_NETIF_GSO_TYPE_NONE;
-			pkt->extra_types = 0;
+			rxq->pkts[npkts++] = (struct xnb_rx_pkt){
+				.head = m,
+				.first_seg = (uint16_t)nsegs++,
+				.nb_segs = 1,
+				.first_req = cons,
+				.nb_reqs = 1,
+				.status = NETIF_RSP_OKAY,
+				.flags = req->flags,
+				.gso_type = XEN_NETIF_GSO_TYPE_NONE,
+			};
 			ngood++;
 			cons++;
 			avail--;
 			continue;
 		}
-		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs, &good);
+		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs);
 		if (slow == RX_SLOW_STOP)
 			break;
 		if (slow == RX_SLOW_FLUSH) {
@@ -506,7 +501,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			continue;
 		}
 		pkt = &rxq->pkts[npkts++];
-		ngood += good;
+		ngood += pkt->status == NETIF_RSP_OKAY;
 		cons += pkt->nb_reqs;
 		avail -= pkt->nb_reqs;
 	}

@@ -142,8 +142,8 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 
 	for (i = 0; i < npkts; i++) {
 		pkt = &txq->pkts[i];
+		len = pkt->head->pkt_len;
 		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1)) {
-			len = pkt->head->pkt_len;
 			id = txq->reqs[pkt->first_slot & RX_RING_MASK].id;
 			ok = txq->copy[pkt->first_seg].status == GNTST_okay;
 			tx_respond(ring, id, 0, likely(ok) ? (int16_t)len : NETIF_RSP_ERROR);
@@ -152,7 +152,7 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 		}
 		if (likely(ok)) {
 			packets++;
-			bytes += pkt->head->pkt_len;
+			bytes += len;
 		} else {
 			txq->stats.errors++;
 		}
@@ -195,13 +195,14 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
 				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
-			txq->seg_slot[nsegs] = 0;
-			pkt = &txq->pkts[npkts++];
-			pkt->head = m;
-			pkt->first_slot = cons;
-			pkt->nb_slots = 1;
-			pkt->first_seg = (uint16_t)nsegs++;
-			pkt->nb_segs = 1;
+			/* One slot, one segment: tx_complete() needs no seg_slot[] entry. */
+			txq->pkts[npkts++] = (struct xnb_tx_pkt){
+				.head = m,
+				.first_slot = cons,
+				.nb_slots = 1,
+				.first_seg = (uint16_t)nsegs++,
+				.nb_segs = 1,
+			};
 			cons++;
 			avail--;
 			continue;
