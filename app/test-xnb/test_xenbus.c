@@ -301,6 +301,7 @@ test_bad_frontend_keys(void)
 		{ "multi-queue-num-queues", "0" },
 		{ "multi-queue-num-queues", "2" },        /* one offered */
 		{ "event-channel-tx", "1" },              /* split, without -rx */
+		{ "event-channel-tx", "abc" },
 		{ "tx-ring-ref", "4000" },        /* a ref the guest never granted */
 	};
 	static const char * const good[][2] = {

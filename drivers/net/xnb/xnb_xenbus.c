@@ -152,16 +152,19 @@ disconnect(struct xnb_port *port, const char *why)
 
 #define XNB_MSG_MAX (XNB_XS_PATH_MAX + 128)
 
-/* A number the frontend wrote under dir; a bad one is reported to it. */
+/*
+ * A number the frontend wrote under dir; a bad one is reported to it, and
+ * a missing one unless optional (then -ENOENT, unreported).
+ */
 static int
 read_frontend_uint(struct xnb_port *port, const char *dir, const char *key,
-		const char *what, unsigned long max, unsigned long *v)
+		const char *what, unsigned long max, bool optional, unsigned long *v)
 {
 	char msg[XNB_MSG_MAX];
 	int ret;
 
 	ret = xnb_xs_read_uint(port->bus.xs, XBT_NULL, dir, key, max, v);
-	if (ret != 0) {
+	if (ret != 0 && !(optional && ret == -ENOENT)) {
 		snprintf(msg, sizeof(msg), "reading %s/%s: %s", dir, key,
 			ret == -ENOENT ? "missing" : what);
 		backend_error(port, msg);
@@ -223,10 +226,27 @@ read_num_queues(struct xnb_port *port, uint16_t *num)
 	return 0;
 }
 
+/* The frontend's features, top level, the same for every queue. */
+static int
+read_features(struct xnb_port *port, struct xnb_features *feat)
+{
+	if (read_frontend_bool(port, "request-rx-copy", &feat->rx_copy) != 0)
+		return -EINVAL;
+	if (!feat->rx_copy) {
+		backend_error(port, "frontend does not request rx-copy (request-rx-copy=1); "
+			"rx-flip is obsolete and not supported");
+		return -EINVAL;
+	}
+	if (read_frontend_bool(port, "feature-sg", &feat->sg) != 0 ||
+			read_frontend_bool(port, "feature-rx-notify", &feat->rx_notify) != 0)
+		return -EINVAL;
+	return 0;
+}
+
 /*
- * The keys of queue qid of num: in the frontend's directory with one
- * queue, in its queue-N directory with more (netif.h); the features are
- * the frontend's, top level.
+ * The ring and event channel keys of queue qid of num: in the frontend's
+ * directory with one queue, in its queue-N directory with more (netif.h).
+ * c->feat is the caller's.
  */
 static int
 read_queue_conf(struct xnb_port *port, uint16_t qid, uint16_t num, struct xnb_queue_conf *c)
@@ -234,48 +254,39 @@ read_queue_conf(struct xnb_port *port, uint16_t qid, uint16_t num, struct xnb_qu
 	struct xnb_xenbus *bus = &port->bus;
 	char dir[XNB_XS_PATH_MAX + 16];
 	unsigned long v;
+	int ret;
 
-	memset(c, 0, sizeof(*c));
 	if (num == 1)
 		snprintf(dir, sizeof(dir), "%s", bus->frontend);
 	else
 		snprintf(dir, sizeof(dir), "%s/queue-%u", bus->frontend, qid);
 	if (read_frontend_uint(port, dir, "tx-ring-ref", "not a grant reference",
-			UINT32_MAX, &v) != 0)
+			UINT32_MAX, false, &v) != 0)
 		return -EINVAL;
 	c->tx_ring_ref = v;
 	if (read_frontend_uint(port, dir, "rx-ring-ref", "not a grant reference",
-			UINT32_MAX, &v) != 0)
+			UINT32_MAX, false, &v) != 0)
 		return -EINVAL;
 	c->rx_ring_ref = v;
 	/* Split event channels (offered): one port per ring; else one port. */
-	c->split = xnb_xs_read_uint(bus->xs, XBT_NULL, dir, "event-channel-tx", UINT32_MAX,
-		&v) != -ENOENT;
+	ret = read_frontend_uint(port, dir, "event-channel-tx", "not a port number",
+		UINT32_MAX, true, &v);
+	c->split = ret != -ENOENT;
 	if (c->split) {
-		if (read_frontend_uint(port, dir, "event-channel-tx", "not a port number",
-				UINT32_MAX, &v) != 0)
+		if (ret != 0)
 			return -EINVAL;
 		c->evtchn = v;
 		if (read_frontend_uint(port, dir, "event-channel-rx", "not a port number",
-				UINT32_MAX, &v) != 0)
+				UINT32_MAX, false, &v) != 0)
 			return -EINVAL;
 		c->evtchn_rx = v;
 	} else {
 		if (read_frontend_uint(port, dir, "event-channel", "not a port number",
-				UINT32_MAX, &v) != 0)
+				UINT32_MAX, false, &v) != 0)
 			return -EINVAL;
 		c->evtchn = v;
+		c->evtchn_rx = 0;
 	}
-	if (read_frontend_bool(port, "request-rx-copy", &c->feat.rx_copy) != 0)
-		return -EINVAL;
-	if (!c->feat.rx_copy) {
-		backend_error(port, "frontend does not request rx-copy (request-rx-copy=1); "
-			"rx-flip is obsolete and not supported");
-		return -EINVAL;
-	}
-	if (read_frontend_bool(port, "feature-sg", &c->feat.sg) != 0 ||
-			read_frontend_bool(port, "feature-rx-notify", &c->feat.rx_notify) != 0)
-		return -EINVAL;
 	return 0;
 }
 
@@ -299,15 +310,18 @@ connect(struct xnb_port *port)
 	struct xnb_xenbus *bus = &port->bus;
 	struct xnb_queue_conf conf, first;
 	char protocol[32] = "native";
+	struct xnb_features feat;
 	char msg[XNB_MSG_MAX];
 	uint16_t i, num;
 	int ret;
 
-	if (read_num_queues(port, &num) != 0)
+	if (read_num_queues(port, &num) != 0 || read_features(port, &feat) != 0)
 		return;
 	xnb_xs_read(bus->xs, XBT_NULL, bus->frontend, "protocol", protocol,
 		sizeof(protocol));
 	memset(&first, 0, sizeof(first));
+	memset(&conf, 0, sizeof(conf));
+	conf.feat = feat;
 	for (i = 0; i < num; i++) {
 		/* A bad key is reported by read_queue_conf() itself. */
 		ret = read_queue_conf(port, i, num, &conf);
@@ -333,7 +347,7 @@ connect(struct xnb_port *port)
 	}
 	bus->connected = true;
 	bus->connects++;
-	bus->feat = first.feat;
+	bus->feat = feat;
 	bus->evtchn = first.evtchn;
 	bus->nb_connected = num;
 	write_state(port, XenbusStateConnected);
@@ -341,8 +355,21 @@ connect(struct xnb_port *port)
 		"attached to dom%u vif%u (%s), event channel %u%s, protocol %s, %u of %u queue(s)%s%s",
 		port->args.domid, port->args.handle, bus->frontend, first.evtchn,
 		first.split ? " (split: tx and rx ports)" : "", protocol, num, port->nb_queues,
-		first.feat.sg ? ", sg" : "", first.feat.rx_notify ? ", rx-notify" : "");
+		feat.sg ? ", sg" : "", feat.rx_notify ? ", rx-notify" : "");
 	link_update(port);
+}
+
+static void
+unwatch_frontend(struct xnb_port *port)
+{
+	struct xnb_xenbus *bus = &port->bus;
+	char path[XNB_XS_PATH_MAX + 8];
+
+	if (!bus->frontend_watched)
+		return;
+	snprintf(path, sizeof(path), "%s/state", bus->frontend);
+	xs_unwatch(bus->xs, path, bus->token);
+	bus->frontend_watched = false;
 }
 
 /* Follow the backend's "frontend" key; watch that frontend's state. */
@@ -366,11 +393,7 @@ follow_frontend(struct xnb_port *port)
 			bus->backend, port->args.domid);
 		return -EINVAL;
 	}
-	if (bus->frontend_watched) {
-		snprintf(path, sizeof(path), "%s/state", bus->frontend);
-		xs_unwatch(bus->xs, path, bus->token);
-		bus->frontend_watched = false;
-	}
+	unwatch_frontend(port);
 	snprintf(bus->frontend, sizeof(bus->frontend), "%s", fe);
 	snprintf(path, sizeof(path), "%s/state", bus->frontend);
 	if (!xs_watch(bus->xs, path, bus->token)) {
@@ -390,13 +413,8 @@ static void
 unwatch_target(struct xnb_port *port)
 {
 	struct xnb_xenbus *bus = &port->bus;
-	char path[XNB_XS_PATH_MAX + 8];
 
-	if (bus->frontend_watched) {
-		snprintf(path, sizeof(path), "%s/state", bus->frontend);
-		xs_unwatch(bus->xs, path, bus->token);
-		bus->frontend_watched = false;
-	}
+	unwatch_frontend(port);
 	if (bus->backend_watched) {
 		xs_unwatch(bus->xs, bus->backend, bus->token);
 		bus->backend_watched = false;
