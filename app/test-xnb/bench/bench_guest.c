@@ -256,13 +256,24 @@ rx_prepare(struct bench *b)
 		b->rx_page[i] = netfront_page(b->nf, b->q->rx_buf[i].pfn);
 }
 
+/* Publish the guest-tx requests; kick the backend if it asks. */
+static void
+tx_push(struct bench *b)
+{
+	struct netfront_queue *q = b->q;
+	int notify;
+
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+	if (notify && netfront_notify(q) == 0)
+		b->c.notifies++;
+}
+
 /* Post up to n frames. Returns the number posted. */
 static uint32_t
 tx_send(struct bench *b, uint32_t n)
 {
 	struct netfront_queue *q = b->q;
 	uint32_t k, j;
-	int notify;
 
 	if (n > b->nb_free)
 		n = b->nb_free;
@@ -291,9 +302,7 @@ tx_send(struct bench *b, uint32_t n)
 		}
 		b->pending[f] = (uint16_t)b->nslots;
 	}
-	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
-	if (notify && netfront_notify(q) == 0)
-		b->c.notifies++;
+	tx_push(b);
 	b->c.tx_frames += n;
 	return n;
 }
@@ -481,7 +490,6 @@ rx_poll(struct bench *b)
 {
 	struct netfront_queue *q = b->q;
 	RING_IDX prod, i, cons = q->rx.rsp_cons;
-	int notify;
 
 	prod = __atomic_load_n(&q->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	if (prod == cons)
@@ -550,11 +558,8 @@ rx_poll(struct bench *b)
 	}
 	q->rx.rsp_cons = prod;
 	rx_push(b);
-	if (b->mode == MODE_FWD) {
-		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
-		if (notify && netfront_notify(q) == 0)
-			b->c.notifies++;
-	}
+	if (b->mode == MODE_FWD)
+		tx_push(b);
 	return (int)(prod - cons);
 }
 
