@@ -19,6 +19,7 @@
 #include <xenstore.h>
 
 #include "netfront.h"
+#include "netfront_offload.h"
 
 #define NF_XS_RETRIES 100
 #define NF_WATCH_TOKEN "nf-backend-state"
@@ -72,6 +73,9 @@ netfront_conf_init(struct netfront_conf *c)
 	c->type = "vif";
 	c->sg = true;
 	c->rx_notify = true;
+	c->csum = true;
+	c->ipv6_csum = true;
+	c->gso = true;
 	c->nr_queues = 1;
 	c->toolstack = true;
 	c->timeout_ms = NETFRONT_DEFAULT_TIMEOUT_MS;
@@ -493,11 +497,16 @@ static void
 nf_stats_add(struct netfront_stats *s, const struct netfront_stats *a)
 {
 	s->tx_packets += a->tx_packets;
+	s->tx_csum_blank += a->tx_csum_blank;
+	s->tx_gso += a->tx_gso;
 	s->tx_bytes += a->tx_bytes;
 	s->tx_errors += a->tx_errors;
 	s->tx_completed += a->tx_completed;
 	s->rx_packets += a->rx_packets;
 	s->rx_bytes += a->rx_bytes;
+	s->rx_csum_blank += a->rx_csum_blank;
+	s->rx_data_validated += a->rx_data_validated;
+	s->rx_gso += a->rx_gso;
 	s->rx_errors += a->rx_errors;
 	s->proto_errors += a->proto_errors;
 	s->notifies += a->notifies;
@@ -875,6 +884,14 @@ nf_publish(struct netfront *nf)
 			ok = nf_xs_write(nf, t, nf->fe_path, "feature-rx-notify", "1");
 		if (ok && nf->conf.sg)
 			ok = nf_xs_write(nf, t, nf->fe_path, "feature-sg", "1");
+		/* What we take from the backend, keys as Linux's netfront writes. */
+		if (ok && nf->conf.gso)
+			ok = nf_xs_write(nf, t, nf->fe_path, "feature-gso-tcpv4", "1") &&
+				nf_xs_write(nf, t, nf->fe_path, "feature-gso-tcpv6", "1");
+		if (ok && nf->conf.ipv6_csum)
+			ok = nf_xs_write(nf, t, nf->fe_path, "feature-ipv6-csum-offload", "1");
+		if (ok && !nf->conf.csum)
+			ok = nf_xs_write(nf, t, nf->fe_path, "feature-no-csum-offload", "1");
 		if (!ok) {
 			int err = errno;
 
@@ -937,6 +954,9 @@ netfront_connect(struct netfront *nf)
 	nf->be_rx_copy = nf_be_feature(nf, "feature-rx-copy");
 	nf->be_sg = nf_be_feature(nf, "feature-sg");
 	nf->be_split_evtchn = nf_be_feature(nf, "feature-split-event-channels");
+	nf->be_gso_tcpv4 = nf_be_feature(nf, "feature-gso-tcpv4");
+	nf->be_gso_tcpv6 = nf_be_feature(nf, "feature-gso-tcpv6");
+	nf->be_ipv6_csum = nf_be_feature(nf, "feature-ipv6-csum-offload");
 	snprintf(path, sizeof(path), "%s/multi-queue-max-queues", nf->be_path);
 	nf->be_max_queues = nf_read_uint(nf, path, 65535, &v) == 0 ? (unsigned int)v : 1;
 	if (nf->be_max_queues == 0)
@@ -947,6 +967,15 @@ netfront_connect(struct netfront *nf)
 		return -EPROTONOSUPPORT;
 	}
 	nf->sg = nf->conf.sg && nf->be_sg;
+	/*
+	 * What we may send, as Linux's xennet_fix_features: IPv4 blank
+	 * checksums always, IPv6 ones when the backend offers them; TSO
+	 * needs sg and the checksum offload of its IP version.
+	 */
+	nf->tx_csum = nf->conf.csum;
+	nf->tx_csum_ipv6 = nf->conf.csum && nf->be_ipv6_csum;
+	nf->tx_gso_tcpv4 = nf->conf.gso && nf->be_gso_tcpv4 && nf->sg && nf->tx_csum;
+	nf->tx_gso_tcpv6 = nf->conf.gso && nf->be_gso_tcpv6 && nf->sg && nf->tx_csum_ipv6;
 	nq = nf->conf.nr_queues;
 	if (nq > nf->be_max_queues) {
 		NF_ERR(nf, "the backend allows %u queue(s); using that many instead of %u",
@@ -1118,8 +1147,34 @@ nf_tx_layout(struct netfront_queue *q, uint32_t len, struct nf_chunk *c)
 	return (int)n;
 }
 
+/* Whether the metadata asks only for what was negotiated. */
+static bool
+nf_tx_meta_ok(const struct netfront *nf, const uint8_t *frame, uint32_t len,
+		const struct netfront_tx_meta *meta)
+{
+	if ((meta->flags & ~(NETTXF_csum_blank | NETTXF_data_validated)) != 0)
+		return false;
+	if ((meta->flags & NETTXF_csum_blank) != 0) {
+		if (!nf->tx_csum)
+			return false;
+		if (!nf->tx_csum_ipv6 && netfront_ip_version(frame, len) == 6)
+			return false;
+	}
+	switch (meta->gso_type) {
+	case XEN_NETIF_GSO_TYPE_NONE:
+		return true;
+	case XEN_NETIF_GSO_TYPE_TCPV4:
+		return nf->tx_gso_tcpv4 && meta->gso_size != 0;
+	case XEN_NETIF_GSO_TYPE_TCPV6:
+		return nf->tx_gso_tcpv6 && meta->gso_size != 0;
+	default:
+		return false;
+	}
+}
+
 int
-netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len)
+netfront_queue_send_meta(struct netfront_queue *q, const void *frame, uint32_t len,
+		const struct netfront_tx_meta *meta)
 {
 	struct netfront *nf = q->nf;
 	struct nf_chunk c[NETFRONT_MAX_TX_SLOTS];
@@ -1127,16 +1182,22 @@ netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len)
 	int32_t refs[NETFRONT_MAX_TX_SLOTS];
 	const uint8_t *data = frame;
 	uint32_t done = 0;
+	unsigned int extras = 0;
 	int n, i, notify;
 
 	if (!nf->connected || nf->backend_gone || q->broken)
 		return -ENOTCONN;
 	if (len < NETFRONT_ETH_HLEN || len > NETFRONT_MAX_FRAME)
 		return len < NETFRONT_ETH_HLEN ? -EINVAL : -EMSGSIZE;
+	if (meta != NULL) {
+		if (!nf_tx_meta_ok(nf, frame, len, meta))
+			return -EINVAL;
+		extras = meta->gso_type != XEN_NETIF_GSO_TYPE_NONE;
+	}
 	n = nf_tx_layout(q, len, c);
 	if (n < 0)
 		return n;
-	if (q->tx_nr_free < n || RING_FREE_REQUESTS(&q->tx) < (unsigned int)n)
+	if (q->tx_nr_free < n || RING_FREE_REQUESTS(&q->tx) < (unsigned int)n + extras)
 		return -EAGAIN;
 
 	for (i = 0; i < n; i++) {
@@ -1173,13 +1234,51 @@ netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len)
 		/* The first slot carries the frame's size, the others their own. */
 		req->size = i == 0 ? (uint16_t)len : c[i].size;
 		q->tx.req_prod_pvt++;
+		if (i == 0 && meta != NULL) {
+			req->flags |= meta->flags;
+			if (extras != 0) {
+				/* The GSO slot right after the first request. */
+				netif_extra_info_t *gso = (netif_extra_info_t *)
+					RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+
+				req->flags |= NETTXF_extra_info;
+				memset(gso, 0, sizeof(netif_tx_request_t));
+				gso->type = XEN_NETIF_EXTRA_TYPE_GSO;
+				gso->flags = 0;
+				gso->u.gso.size = meta->gso_size;
+				gso->u.gso.type = meta->gso_type;
+				gso->u.gso.pad = 0;
+				gso->u.gso.features = 0;
+				q->tx.req_prod_pvt++;
+				q->tx_extras_due++;
+			}
+		}
 	}
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
 	if (notify)
 		netfront_notify(q);
 	q->stats.tx_packets++;
 	q->stats.tx_bytes += len;
+	if (meta != NULL && (meta->flags & NETTXF_csum_blank) != 0)
+		q->stats.tx_csum_blank++;
+	if (extras != 0)
+		q->stats.tx_gso++;
 	return 0;
+}
+
+int
+netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len)
+{
+	return netfront_queue_send_meta(q, frame, len, NULL);
+}
+
+int
+netfront_send_meta(struct netfront *nf, const void *frame, uint32_t len,
+		const struct netfront_tx_meta *meta)
+{
+	if (nf->nr_queues == 0)
+		return -ENOTCONN;
+	return netfront_queue_send_meta(&nf->q[0], frame, len, meta);
 }
 
 int
@@ -1222,8 +1321,12 @@ nf_tx_reap(struct netfront_queue *q)
 		RING_COPY_RESPONSE(&q->tx, i, &rsp);
 		q->tx.rsp_cons = i + 1;
 		if (rsp.status == NETIF_RSP_NULL) {
-			/* Answers an extra-info slot; we never send one. */
-			nf_proto_error(q, "NETIF_RSP_NULL for id %u at %u", rsp.id, i);
+			/* Answers an extra-info slot; one for each we sent. */
+			if (q->tx_extras_due == 0)
+				nf_proto_error(q, "NETIF_RSP_NULL for id %u at %u, no extra-info "
+					"slot outstanding", rsp.id, i);
+			else
+				q->tx_extras_due--;
 			continue;
 		}
 		if (rsp.id >= NETFRONT_TX_RING_SIZE || q->tx_slot[rsp.id].gref < 0) {
@@ -1265,15 +1368,47 @@ nf_rx_deliver(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 	} else {
 		q->stats.rx_packets++;
 		q->stats.rx_bytes += q->asm_len;
+		if (q->asm_meta.flags & NETRXF_csum_blank)
+			q->stats.rx_csum_blank++;
+		if (q->asm_meta.flags & NETRXF_data_validated)
+			q->stats.rx_data_validated++;
+		if (q->asm_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE)
+			q->stats.rx_gso++;
+		q->rx_meta = q->asm_meta;
 		if (cb != NULL)
 			cb(arg, q, q->asm_buf, q->asm_len);
 	}
+	memset(&q->asm_meta, 0, sizeof(q->asm_meta));
+	memset(&q->rx_meta, 0, sizeof(q->rx_meta));
 	q->asm_busy = false;
 	q->asm_bad = false;
 	q->asm_extra = false;
 	q->asm_more = false;
 	q->asm_len = 0;
 	q->asm_slots = 0;
+}
+
+/* A GSO extra-info slot of the frame being gathered, checked as Linux does. */
+static void
+nf_rx_gso(struct netfront_queue *q, const netif_extra_info_t *ex, RING_IDX i)
+{
+	if (q->asm_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+		nf_proto_error(q, "second GSO extra-info slot in one frame, at %u", i, 0);
+		q->asm_bad = true;
+	} else if (!q->nf->conf.gso) {
+		nf_proto_error(q, "GSO extra-info slot at %u without feature-gso-tcpv4/6", i, 0);
+		q->asm_bad = true;
+	} else if (ex->u.gso.size == 0) {
+		nf_proto_error(q, "GSO size 0 at %u", i, 0);
+		q->asm_bad = true;
+	} else if (ex->u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+			ex->u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6) {
+		nf_proto_error(q, "GSO type %u at %u", ex->u.gso.type, i);
+		q->asm_bad = true;
+	} else {
+		q->asm_meta.gso_type = ex->u.gso.type;
+		q->asm_meta.gso_size = ex->u.gso.size;
+	}
 }
 
 static int
@@ -1312,14 +1447,26 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 		}
 
 		if (q->asm_extra) {
-			/* An extra-info slot, not a data response. */
+			/*
+			 * An extra-info slot, not a data response: it used up a
+			 * posted buffer, reposted below untouched.
+			 */
 			netif_extra_info_t ex;
 
 			memcpy(&ex, &rsp, sizeof(ex));
 			q->asm_extra = (ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
-			if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE ||
-					ex.type >= XEN_NETIF_EXTRA_TYPE_MAX)
+			if (++q->asm_slots > NETFRONT_MAX_RX_SLOTS) {
+				/* A chain of extras that does not end. */
 				q->asm_bad = true;
+				q->asm_extra = false;
+			}
+			if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE ||
+					ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
+				nf_proto_error(q, "rx extra-info slot of type %u at %u", ex.type, i);
+				q->asm_bad = true;
+			} else if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+				nf_rx_gso(q, &ex, i);
+			}
 			more = q->asm_more;
 		} else {
 			if (rsp.id != id)
@@ -1330,6 +1477,15 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 				q->asm_len = 0;
 				q->asm_slots = 0;
 				q->asm_bad = false;
+				memset(&q->asm_meta, 0, sizeof(q->asm_meta));
+				q->asm_meta.flags = rsp.flags &
+					(NETRXF_csum_blank | NETRXF_data_validated);
+				if ((rsp.flags & NETRXF_csum_blank) && !nf->conf.csum) {
+					/* We said feature-no-csum-offload. */
+					nf_proto_error(q, "rx frame with csum_blank (flags 0x%x) at %u "
+						"after feature-no-csum-offload", rsp.flags, i);
+					q->asm_bad = true;
+				}
 				if (rsp.flags & NETRXF_extra_info)
 					q->asm_extra = true;
 			} else if (rsp.flags & NETRXF_extra_info) {
@@ -1413,28 +1569,35 @@ netfront_poll(struct netfront *nf, netfront_rx_cb cb, void *arg)
 	return frames;
 }
 
-int
-netfront_wait(struct netfront *nf, int timeout_ms)
+unsigned int
+netfront_pollfds(struct netfront *nf, struct pollfd *pfd, unsigned int max)
 {
-	struct pollfd pfd[NETFRONT_MAX_QUEUES + 1];
 	unsigned int n = 0, i;
-	int ret, got = 0;
+
+	for (i = 0; i < nf->nr_queues && n < max; i++) {
+		pfd[n].fd = xensim_evtchn_fd(nf->q[i].evtchn);
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	if (n < max) {
+		pfd[n].fd = nf->watching ? xs_fileno(nf->xs) : -1;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+int
+netfront_handle_events(struct netfront *nf, const struct pollfd *pfd, unsigned int n)
+{
+	unsigned int i;
+	int got = 0;
 
 	if (nf->backend_gone)
 		return -ENOTCONN;
-	for (i = 0; i < nf->nr_queues; i++) {
-		pfd[n].fd = xensim_evtchn_fd(nf->q[i].evtchn);
-		pfd[n].events = POLLIN;
-		n++;
-	}
-	pfd[n].fd = nf->watching ? xs_fileno(nf->xs) : -1;
-	pfd[n].events = POLLIN;
-	n++;
-
-	ret = poll(pfd, n, timeout_ms);
-	if (ret < 0)
-		return errno == EINTR ? -EINTR : -errno;
-	for (i = 0; i < nf->nr_queues; i++) {
+	for (i = 0; i < nf->nr_queues && i < n; i++) {
 		struct netfront_queue *q = &nf->q[i];
 		int port;
 
@@ -1446,13 +1609,29 @@ netfront_wait(struct netfront *nf, int timeout_ms)
 			got = 1;
 		}
 	}
-	if (pfd[n - 1].revents != 0) {
+	if (n == (unsigned int)nf->nr_queues + 1 && pfd[n - 1].revents != 0) {
 		nf_drain_watches(nf);
 		if (netfront_check_backend(nf) < 0)
 			return -ENOTCONN;
 		got = 1;
 	}
 	return got;
+}
+
+int
+netfront_wait(struct netfront *nf, int timeout_ms)
+{
+	struct pollfd pfd[NETFRONT_MAX_QUEUES + 1];
+	unsigned int n;
+	int ret;
+
+	if (nf->backend_gone)
+		return -ENOTCONN;
+	n = netfront_pollfds(nf, pfd, NETFRONT_MAX_QUEUES + 1);
+	ret = poll(pfd, n, timeout_ms);
+	if (ret < 0)
+		return errno == EINTR ? -EINTR : -errno;
+	return netfront_handle_events(nf, pfd, n);
 }
 
 void

@@ -28,6 +28,7 @@
 #ifndef NETFRONT_H
 #define NETFRONT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -79,6 +80,20 @@ struct netfront_conf {
 	/* Features the frontend offers (used only if the backend has them). */
 	bool sg;                   /* feature-sg: multi-slot frames */
 	bool rx_notify;            /* feature-rx-notify */
+	/*
+	 * Checksum offload, as Linux's NETIF_F_IP_CSUM/RXCSUM: send TCP/UDP
+	 * with NETTXF_csum_blank, and take frames with NETRXF_csum_blank.
+	 * Off: feature-no-csum-offload=1 is written and neither is done.
+	 */
+	bool csum;
+	/* feature-ipv6-csum-offload: take IPv6 frames with a blank checksum. */
+	bool ipv6_csum;
+	/*
+	 * feature-gso-tcpv4/-tcpv6: take GSO frames (an extra-info slot)
+	 * from the backend; send them when the backend offers the same
+	 * (and sg and csum are on), as Linux's TSO.
+	 */
+	bool gso;
 	/* One event channel per queue even when the backend offers two. */
 	bool no_split_evtchn;
 	uint16_t nr_queues;        /* 1, or multi-queue-num-queues */
@@ -111,15 +126,40 @@ struct netfront_conf {
 
 struct netfront_stats {
 	uint64_t tx_packets;       /* frames handed to the backend */
+	uint64_t tx_csum_blank;    /* of them, sent with NETTXF_csum_blank */
+	uint64_t tx_gso;           /* of them, sent with a GSO extra-info slot */
 	uint64_t tx_bytes;
 	uint64_t tx_errors;        /* frames answered NETIF_RSP_ERROR/DROPPED */
 	uint64_t tx_completed;     /* frames whose every slot was answered */
 	uint64_t rx_packets;       /* whole frames delivered */
 	uint64_t rx_bytes;
+	uint64_t rx_csum_blank;    /* delivered with NETRXF_csum_blank */
+	uint64_t rx_data_validated;/* delivered with NETRXF_data_validated */
+	uint64_t rx_gso;           /* delivered with a GSO extra-info slot */
 	uint64_t rx_errors;        /* frames dropped: error status, bad layout */
 	uint64_t proto_errors;     /* backend protocol violations */
 	uint64_t notifies;         /* event channel kicks we sent */
 	uint64_t events;           /* event channel kicks we took */
+};
+
+/*
+ * What a frame carries besides its bytes on the guest-tx ring (as Linux's
+ * xennet_start_xmit derives it from an skb).
+ */
+struct netfront_tx_meta {
+	uint16_t flags;            /* NETTXF_csum_blank, NETTXF_data_validated */
+	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_NONE, _TCPV4, _TCPV6 */
+	uint16_t gso_size;         /* the MSS, with a GSO type */
+};
+
+/*
+ * The same for a received frame, from its first response and its GSO
+ * extra-info slot; valid during the receive callback (q->rx_meta).
+ */
+struct netfront_rx_meta {
+	uint16_t flags;            /* NETRXF_csum_blank, NETRXF_data_validated */
+	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_NONE when no GSO slot */
+	uint16_t gso_size;
 };
 
 /* A transmit slot in flight (indexed by request id). */
@@ -166,6 +206,8 @@ struct netfront_queue {
 	uint16_t tx_free[NETFRONT_TX_RING_SIZE];
 	uint16_t tx_nr_free;
 	uint32_t rng;
+	/* Extra-info slots sent whose NETIF_RSP_NULL is still due. */
+	uint32_t tx_extras_due;
 
 	/* Receive buffers; rx_posted[i] is the buffer posted at ring index i. */
 	uint32_t rx_pfn_base;
@@ -182,6 +224,9 @@ struct netfront_queue {
 	uint32_t asm_len;
 	uint32_t asm_slots;
 	uint8_t *asm_buf;          /* NETFRONT_MAX_FRAME bytes */
+	struct netfront_rx_meta asm_meta;
+	/* The frame being delivered: valid during the receive callback. */
+	struct netfront_rx_meta rx_meta;
 
 	bool broken;               /* the backend violated the protocol */
 	struct netfront_stats stats;
@@ -207,9 +252,18 @@ struct netfront {
 	bool be_sg;
 	bool be_rx_copy;
 	bool be_split_evtchn;
+	bool be_gso_tcpv4;
+	bool be_gso_tcpv6;
+	bool be_ipv6_csum;
 	unsigned int be_max_queues;
 
 	bool sg;                   /* negotiated */
+	/* What we may send (negotiated): NETTXF_csum_blank over IPv4 and IPv6,
+	 * GSO TCPv4 and TCPv6. */
+	bool tx_csum;
+	bool tx_csum_ipv6;
+	bool tx_gso_tcpv4;
+	bool tx_gso_tcpv6;
 	bool connected;            /* our state is 4 */
 	bool backend_gone;         /* backend went to Closing/Closed */
 	int be_state;              /* last seen, XenbusStateUnknown if none */
@@ -220,13 +274,14 @@ struct netfront {
 	struct netfront_stats stats_closed;
 };
 
-/* Receive callback: frame valid during the call only. netfront_send() may
- * be called from it; netfront_poll() may not. */
+/* Receive callback: frame valid during the call only, and q->rx_meta
+ * with it. netfront_send() may be called from it; netfront_poll() may not. */
 typedef void (*netfront_rx_cb)(void *arg, struct netfront_queue *q,
 		const uint8_t *frame, uint32_t len);
 
-/* Defaults: backend dom0, "vif", sg and rx-notify offered, one queue,
- * toolstack on, 10 s timeouts, varied layout. sim_dir and domid remain. */
+/* Defaults: backend dom0, "vif", sg, rx-notify, csum, ipv6 csum and gso
+ * offered (as Linux), one queue, toolstack on, 10 s timeouts, varied
+ * layout. sim_dir and domid remain. */
 void netfront_conf_init(struct netfront_conf *c);
 
 /*
@@ -267,6 +322,23 @@ int netfront_send(struct netfront *nf, const void *frame, uint32_t len);
 int netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len);
 
 /*
+ * Send with offload metadata (meta NULL: as netfront_queue_send): the
+ * flags on the first request and, with a GSO type, an extra-info slot
+ * (XEN_NETIF_EXTRA_TYPE_GSO) right after it, as Linux's netfront. The
+ * frame is sent as given: with NETTXF_csum_blank its TCP/UDP checksum
+ * field must hold the pseudo-header sum (netfront_csum_partial()).
+ * -EINVAL when the metadata asks for what was not negotiated
+ * (csum_blank without csum, over IPv6 without the backend's
+ * feature-ipv6-csum-offload; GSO of a type the backend does not offer,
+ * or a GSO size of 0) or flags other than these two; else as
+ * netfront_queue_send.
+ */
+int netfront_queue_send_meta(struct netfront_queue *q, const void *frame, uint32_t len,
+		const struct netfront_tx_meta *meta);
+int netfront_send_meta(struct netfront *nf, const void *frame, uint32_t len,
+		const struct netfront_tx_meta *meta);
+
+/*
  * Reap responses on every queue: free answered tx slots, gather received
  * frames (callback once per whole frame), repost rx buffers, and re-arm
  * the backend's notifications (RING_FINAL_CHECK_FOR_RESPONSES). Returns
@@ -275,6 +347,15 @@ int netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t le
  */
 int netfront_poll(struct netfront *nf, netfront_rx_cb cb, void *arg);
 int netfront_queue_poll(struct netfront_queue *q, netfront_rx_cb cb, void *arg);
+
+/*
+ * For a caller's own poll loop: fill pfd (at most max entries) with the
+ * fds netfront_wait() would sleep on; returns how many. After poll(),
+ * netfront_handle_events() takes what fired: 1 if anything did, 0, or
+ * -ENOTCONN if the backend has gone away.
+ */
+unsigned int netfront_pollfds(struct netfront *nf, struct pollfd *pfd, unsigned int max);
+int netfront_handle_events(struct netfront *nf, const struct pollfd *pfd, unsigned int n);
 
 /*
  * Sleep until an event channel fires or xenstore changes, at most
