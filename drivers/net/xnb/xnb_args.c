@@ -35,6 +35,7 @@ static const char * const valid_arguments[] = {
 	XNB_ARG_PLATFORM,
 	XNB_ARG_SIM_DIR,
 	XNB_ARG_TYPE,
+	XNB_ARG_OFFLOADS,
 	NULL
 };
 
@@ -224,6 +225,60 @@ set_type(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
+/*
+ * The offloads offered: "all", "none", or a list of csum, tso4, tso6
+ * joined by ':' (or ',' inside brackets, as kvargs lists go).
+ */
+static int
+set_offloads(const char *key, const char *value, void *opaque)
+{
+	static const struct {
+		const char *name;
+		uint32_t bits;
+	} names[] = {
+		{ "all", XNB_OFFLOAD_ALL },
+		{ "none", 0 },
+		{ "csum", XNB_OFFLOAD_CSUM },
+		{ "tso4", XNB_OFFLOAD_TSO4 },
+		{ "tso6", XNB_OFFLOAD_TSO6 },
+	};
+	struct xnb_args *a = opaque;
+	char buf[64], *tok, *save = NULL;
+	const char *list = value;
+	size_t len = strlen(value);
+	uint32_t bits = 0;
+	unsigned int i;
+
+	if (len >= 2 && value[0] == '[' && value[len - 1] == ']') {
+		list++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, list, len);
+	buf[len] = '\0';
+	for (tok = strtok_r(buf, ":,", &save); tok != NULL; tok = strtok_r(NULL, ":,", &save)) {
+		for (i = 0; i < RTE_DIM(names); i++)
+			if (strcmp(tok, names[i].name) == 0)
+				break;
+		if (i == RTE_DIM(names))
+			goto bad;
+		bits |= names[i].bits;
+	}
+	/* TSO needs the checksum offload of its IP version. */
+	if ((bits & (XNB_OFFLOAD_TSO4 | XNB_OFFLOAD_TSO6)) != 0 && (bits & XNB_OFFLOAD_CSUM) == 0) {
+		XNB_LOG(ERR, "invalid %s=%s: tso4 and tso6 need csum (GSO frames carry blank checksums)",
+			key, value);
+		return -EINVAL;
+	}
+	a->offloads = bits;
+	return 0;
+bad:
+	XNB_LOG(ERR, "invalid %s=%s: expected all, none, or some of csum, tso4, tso6 joined by ':' (e.g. csum:tso4)",
+		key, value);
+	return -EINVAL;
+}
+
 /* Setters get the struct xnb_devargs; its first member is the xnb_args. */
 static const struct {
 	const char *key;
@@ -238,6 +293,7 @@ static const struct {
 	{ XNB_ARG_PLATFORM, set_platform },
 	{ XNB_ARG_SIM_DIR, set_sim_dir },
 	{ XNB_ARG_TYPE, set_type },
+	{ XNB_ARG_OFFLOADS, set_offloads },
 };
 
 struct setter_ctx {
@@ -283,6 +339,7 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 
 	memset(d, 0, sizeof(*d));
 	a->queues = 1;
+	a->offloads = XNB_OFFLOAD_ALL;
 	a->platform = XNB_PLATFORM_XEN;
 	rte_strscpy(a->sim_dir, XNB_DEFAULT_SIM_DIR, sizeof(a->sim_dir));
 	rte_strscpy(a->type, XNB_DEFAULT_TYPE, sizeof(a->type));

@@ -89,9 +89,19 @@ xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->min_rx_bufsize = XNB_MIN_RX_DATA;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_mtu = XNB_MAX_FRAME - RTE_ETHER_HDR_LEN;
-	/* Guest frames span several mbufs when they exceed one. */
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/*
+	 * Guest frames span several mbufs when they exceed one; a guest's
+	 * blank checksums may stay blank (L4_CKSUM_NONE) and its GSO
+	 * super-frames whole (LRO). Towards the guest, checksums and TSO go
+	 * as netif flags and GSO slots, or are done in software for a guest
+	 * that does not take them (doc/offloads.md).
+	 */
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+		RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+		RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+		RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	info->max_lro_pkt_size = XNB_MAX_FRAME;
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
 	/* The netif rings have a fixed size; descriptor counts are ignored. */
 	info->default_rxportconf.ring_size = XNB_TX_RING_SIZE;
@@ -149,6 +159,8 @@ xnb_port_free(struct xnb_port *port)
 	uint16_t i;
 
 	for (i = 0; i < port->nb_queues; i++) {
+		if (port->queues[i] != NULL)
+			xnb_rx_release(&port->queues[i]->rx);
 		rte_free(port->queues[i]);
 		port->queues[i] = NULL;
 	}
@@ -185,6 +197,7 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	struct xnb_port *port = dev->data->dev_private;
 	uint16_t room = rte_pktmbuf_data_room_size(mp);
 	struct xnb_rxq *rxq;
+	uint64_t offloads;
 
 	RTE_SET_USED(nb_desc);
 	RTE_SET_USED(socket_id);
@@ -200,8 +213,11 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
 	rxq->mb_pool = mp;
-	rxq->scatter = ((dev->data->dev_conf.rxmode.offloads | conf->offloads) &
-		RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
+	offloads = dev->data->dev_conf.rxmode.offloads | conf->offloads;
+	rxq->scatter = (offloads & RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
+	rxq->csum_tcp = (offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
+	rxq->csum_udp = (offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
+	rxq->lro = (offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
 	dev->data->rx_queues[qid] = rxq;
 	/* The frontend may have been waiting for us. */
 	xnb_xenbus_update(port);
@@ -245,7 +261,10 @@ xnb_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info 
 	info->nb_desc = XNB_TX_RING_SIZE;
 	info->rx_buf_size = rxq->mb_pool != NULL ?
 		rte_pktmbuf_data_room_size(rxq->mb_pool) - RTE_PKTMBUF_HEADROOM : 0;
-	info->conf.offloads = rxq->scatter ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
+	info->conf.offloads = (rxq->scatter ? RTE_ETH_RX_OFFLOAD_SCATTER : 0) |
+		(rxq->csum_tcp ? RTE_ETH_RX_OFFLOAD_TCP_CKSUM : 0) |
+		(rxq->csum_udp ? RTE_ETH_RX_OFFLOAD_UDP_CKSUM : 0) |
+		(rxq->lro ? RTE_ETH_RX_OFFLOAD_TCP_LRO : 0);
 }
 
 static void
@@ -578,6 +597,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 	dev->dev_ops = &xnb_ops;
 	dev->rx_pkt_burst = xnb_rx_burst;
 	dev->tx_pkt_burst = xnb_tx_burst;
+	dev->tx_pkt_prepare = xnb_tx_prepare;
 	dev->data->dev_link = xnb_link_down;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 

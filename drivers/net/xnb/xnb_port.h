@@ -81,6 +81,7 @@ struct xnb_port {
 #define XNB_ARG_PLATFORM "platform"
 #define XNB_ARG_SIM_DIR  "sim_dir"
 #define XNB_ARG_TYPE     "type"
+#define XNB_ARG_OFFLOADS "offloads"
 
 #define XNB_PARAMS_STRING \
 	XNB_ARG_DOMID "=<1-32751> " \
@@ -91,7 +92,8 @@ struct xnb_port {
 	XNB_ARG_QUEUES "=<1-8> " \
 	XNB_ARG_PLATFORM "=<xen|sim> " \
 	XNB_ARG_SIM_DIR "=<path> " \
-	XNB_ARG_TYPE "=<xenstore backend type, default vif>"
+	XNB_ARG_TYPE "=<xenstore backend type, default vif> " \
+	XNB_ARG_OFFLOADS "=<all|none|csum:tso4:tso6>"
 
 /* xnb_args.c */
 int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);

@@ -21,6 +21,7 @@
 #include <rte_mempool.h>
 
 #include "xnb_netif.h"
+#include "xnb_offload.h"
 #include "xnb_xen.h"
 
 #define XNB_DRIVER_NAME net_xnb
@@ -34,6 +35,18 @@
 /* A guest-tx packet with this many slots or more disconnects the vif. */
 #define XNB_FATAL_TX_SLOTS 20
 #define XNB_MAX_BURST 64
+/*
+ * MSS-sized frames one guest GSO super-frame may become when the
+ * application did not enable LRO; a smaller gso_size is answered
+ * NETIF_RSP_ERROR (a 64 KiB frame at an MSS of 256 B still fits).
+ */
+#define XNB_RX_GSO_MAX_SEGS 256
+
+/* Offloads the offloads= devarg may narrow (all by default). */
+#define XNB_OFFLOAD_CSUM (1u << 0)  /* blank checksums towards guests, IPv6 from them */
+#define XNB_OFFLOAD_TSO4 (1u << 1)  /* GSO super-frames over IPv4, both ways */
+#define XNB_OFFLOAD_TSO6 (1u << 2)  /* and over IPv6 */
+#define XNB_OFFLOAD_ALL (XNB_OFFLOAD_CSUM | XNB_OFFLOAD_TSO4 | XNB_OFFLOAD_TSO6)
 
 enum xnb_platform {
 	XNB_PLATFORM_XEN,
@@ -50,6 +63,7 @@ struct xnb_args {
 	enum xnb_platform platform;
 	char sim_dir[PATH_MAX];
 	char type[32];             /* xenstore backend type, "vif" */
+	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
 };
 
 /* What the frontend asked for and we agreed to (xnb_xenbus.c). */
@@ -57,6 +71,16 @@ struct xnb_features {
 	bool sg;                   /* feature-sg: multi-slot packets */
 	bool rx_notify;            /* feature-rx-notify */
 	bool rx_copy;              /* request-rx-copy */
+	/*
+	 * What the guest-rx ring may carry, as the frontend takes it and the
+	 * offloads= devarg allows: blank checksums over IPv4 (no
+	 * feature-no-csum-offload) and IPv6 (feature-ipv6-csum-offload), GSO
+	 * super-frames (feature-gso-tcpv4/-tcpv6, with feature-sg).
+	 */
+	bool csum4;
+	bool csum6;
+	bool gso4;
+	bool gso6;
 };
 
 /* The frontend's keys for one queue (xnb_xenbus.c reads them). */
@@ -112,6 +136,10 @@ struct xnb_rx_pkt {
 	uint16_t gso_size;
 	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_*, NONE without */
 	uint8_t extra_types;       /* bit (1 << type) per extra type seen */
+	uint16_t first_len;        /* bytes in its first slot (general path) */
+	/* A GSO super-frame segmented: its frames in rxq->seg_out. */
+	uint16_t first_out;
+	uint16_t nb_out;           /* 0: head is the packet */
 };
 
 /* DPDK rx queue: the guest-tx ring into mbufs (xnb_rx.c). */
@@ -120,6 +148,14 @@ struct xnb_rxq {
 	struct rte_mempool *mb_pool;
 	/* The application enabled RTE_ETH_RX_OFFLOAD_SCATTER: chains allowed. */
 	bool scatter;
+	/*
+	 * The application takes blank TCP/UDP checksums (RX_OFFLOAD_TCP_CKSUM,
+	 * _UDP_CKSUM) as RTE_MBUF_F_RX_L4_CKSUM_NONE, and GSO super-frames
+	 * (RX_OFFLOAD_TCP_LRO) as one RTE_MBUF_F_RX_LRO chain.
+	 */
+	bool csum_tcp;
+	bool csum_udp;
+	bool lro;
 	uint16_t port_id;
 	uint16_t queue_id;
 
@@ -139,16 +175,35 @@ struct xnb_rxq {
 	netif_tx_request_t reqs[XNB_TX_RING_SIZE];
 	struct xnb_rx_pkt pkts[XNB_MAX_BURST];
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];
+	/* The frames of the segmented GSO packets of one copy batch. */
+	struct rte_mbuf *seg_out[XNB_RX_GSO_MAX_SEGS];
+	struct xnb_hdr seg_hdr[XNB_MAX_BURST];   /* their headers, by packet */
+	/*
+	 * Frames made ready beyond what a burst asked for (a super-frame
+	 * segmented into more frames than were left), handed out first by
+	 * the next burst; freed when the queue disconnects.
+	 */
+	struct rte_mbuf *stash[XNB_RX_GSO_MAX_SEGS];
+	uint16_t stash_head;
+	uint16_t stash_len;
 } __rte_cache_aligned;
 
-/* Per guest-rx packet bookkeeping. */
+/* Per guest-rx packet bookkeeping: one frame to the guest. */
 struct xnb_tx_pkt {
-	struct rte_mbuf *head;
+	struct rte_mbuf *head;     /* freed after the copy; NULL on all but the
+				    * last frame of an mbuf segmented here */
+	uint32_t len;              /* bytes to the guest */
 	uint16_t first_seg;
 	uint16_t nb_segs;
 	RING_IDX first_slot;       /* its first guest-rx request */
-	uint16_t nb_slots;
+	uint16_t nb_slots;         /* data slots; a GSO extra slot is not counted */
+	uint16_t flags;            /* NETRXF_* of its first slot */
+	uint16_t gso_size;         /* a GSO extra slot after the first, 0 without */
+	uint8_t gso_type;
 };
+
+/* Frames, and fixed-up header copies, a tx copy batch may hold. */
+#define XNB_TX_HDRS 128
 
 /* DPDK tx queue: mbufs into the guest-rx ring (xnb_tx.c). */
 struct xnb_txq {
@@ -162,10 +217,13 @@ struct xnb_txq {
 	struct xnb_tx_stats stats;
 
 	netif_rx_request_t reqs[XNB_RX_RING_SIZE];
-	struct xnb_tx_pkt pkts[XNB_MAX_BURST];
+	/* Frames of a copy batch: an mbuf segmented here is several. */
+	struct xnb_tx_pkt pkts[XNB_TX_HDRS];
 	/* Which slot of its packet each copy segment fills, for its status. */
 	uint16_t seg_slot[XNB_COPY_BATCH];
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];
+	/* Headers copied out of mbufs and fixed up, the source of their copies. */
+	uint8_t hdr[XNB_TX_HDRS][XNB_GSO_HDR_MAX];
 } __rte_cache_aligned;
 
 /* One Xen queue: both rings, one event channel (xnb_queue.c). */
@@ -210,5 +268,8 @@ const char *xnb_fatal_str(enum xnb_fatal why);
 /* xnb_rx.c, xnb_tx.c: the burst functions. */
 uint16_t xnb_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t xnb_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t xnb_tx_prepare(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/* Free the frames an rx queue holds between bursts (control path, quiesced). */
+void xnb_rx_release(struct xnb_rxq *rxq);
 
 #endif /* XNB_PRIVATE_H */

@@ -213,6 +213,7 @@ void
 xnb_queue_disconnect(struct xnb_queue *q)
 {
 	xnb_queue_quiesce(q);
+	xnb_rx_release(&q->rx);
 	queue_close_evtchn(q);
 	queue_unmap_rings(q);
 	q->connected = false;

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -205,6 +206,60 @@ rx_alloc_chain(struct rte_mempool *mp, uint32_t n)
 }
 
 /*
+ * Copy segments for bytes [from, from + n) of a checked packet's frame
+ * into the chain from m at offset moff (whose data_len are set); the
+ * number of segments afterwards. Zero-size slots build no segment
+ * (XSA-448).
+ */
+static uint32_t
+rx_copy_range(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, uint32_t from, uint32_t n,
+		struct rte_mbuf *m, uint32_t moff, uint32_t nsegs)
+{
+	const netif_tx_request_t *slot;
+	uint16_t domid = rxq->q->domid;
+	uint32_t j, slen, soff, chunk;
+
+	for (j = 0; j < w->nb_data && n > 0; j++) {
+		slot = w->data[j];
+		slen = j == 0 ? w->first_len : slot->size;
+		if (from >= slen) {
+			from -= slen;
+			continue;
+		}
+		soff = from;
+		from = 0;
+		while (soff < slen && n > 0) {
+			while (moff == m->data_len) {
+				m = m->next;
+				moff = 0;
+			}
+			chunk = RTE_MIN(RTE_MIN(slen - soff, n), (uint32_t)m->data_len - moff);
+			xnb_copy_from_guest(&rxq->copy[nsegs++], domid, slot->gref,
+				(uint16_t)(slot->offset + soff),
+				rte_pktmbuf_mtod_offset(m, void *, moff), (uint16_t)chunk);
+			soff += chunk;
+			moff += chunk;
+			n -= chunk;
+		}
+	}
+	return nsegs;
+}
+
+/* Spread len bytes over the chain from head, room bytes per mbuf. */
+static void
+rx_set_lengths(struct rte_mbuf *head, uint32_t len, uint32_t room)
+{
+	struct rte_mbuf *m;
+	uint32_t left = len;
+
+	head->pkt_len = len;
+	for (m = head; m != NULL; m = m->next) {
+		m->data_len = (uint16_t)RTE_MIN(left, room);
+		left -= m->data_len;
+	}
+}
+
+/*
  * Give a checked packet its mbuf chain and copy segments. Returns false
  * (nothing allocated) when the pool is short.
  */
@@ -212,44 +267,16 @@ static bool
 rx_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pkt,
 		uint32_t room, uint32_t nb_mbufs, uint32_t *nsegs)
 {
-	const netif_tx_request_t *slot;
-	struct rte_mbuf *m, *head;
-	uint32_t len = w->data[0]->size, left, moff = 0, n, chunk;
-	uint16_t domid = rxq->q->domid, off;
-	unsigned int j;
+	struct rte_mbuf *head;
 
 	head = rx_alloc_chain(rxq->mb_pool, nb_mbufs);
 	if (unlikely(head == NULL))
 		return false;
-	head->pkt_len = len;
+	rx_set_lengths(head, w->data[0]->size, room);
 	head->port = rxq->port_id;
-	left = len;
-	for (m = head; m != NULL; m = m->next) {
-		m->data_len = (uint16_t)RTE_MIN(left, room);
-		left -= m->data_len;
-	}
-
 	pkt->head = head;
 	pkt->first_seg = (uint16_t)*nsegs;
-	m = head;
-	for (j = 0; j < w->nb_data; j++) {
-		slot = w->data[j];
-		off = slot->offset;
-		/* Zero-size slots build no segment (XSA-448). */
-		n = j == 0 ? w->first_len : slot->size;
-		while (n > 0) {
-			chunk = RTE_MIN(n, (uint32_t)m->data_len - moff);
-			xnb_copy_from_guest(&rxq->copy[(*nsegs)++], domid, slot->gref, off,
-				rte_pktmbuf_mtod_offset(m, void *, moff), (uint16_t)chunk);
-			off += chunk;
-			n -= chunk;
-			moff += chunk;
-			if (moff == m->data_len) {
-				m = m->next;
-				moff = 0;
-			}
-		}
-	}
+	*nsegs = rx_copy_range(rxq, w, 0, w->data[0]->size, head, 0, *nsegs);
 	pkt->nb_segs = (uint16_t)(*nsegs - pkt->first_seg);
 	return true;
 }
@@ -263,42 +290,140 @@ rx_respond(netif_tx_back_ring_t *ring, uint16_t id, int16_t status)
 	ring->rsp_prod_pvt++;
 }
 
+/* The parsed headers into the mbuf, as DPDK's PMDs report them. */
+static inline void
+rx_set_hdr(struct rte_mbuf *m, const struct xnb_hdr *h)
+{
+	m->packet_type = h->ptype;
+	m->l2_len = h->l2_len;
+	m->l3_len = h->l3_len;
+	m->l4_len = h->l4_len;
+}
+
 /*
- * Checksum flags: a blank checksum (the guest "offloaded" it) is
- * completed in software, as it must be before the frame leaves the host;
- * a frame whose blank checksum cannot be located is dropped, as Linux's
- * netback does. A checksum the guest validated is reported good.
+ * A blank checksum (the guest "offloaded" it) of a parsed frame: left
+ * blank with RTE_MBUF_F_RX_L4_CKSUM_NONE when the application takes that
+ * for the protocol (the field holds the pseudo-header sum, as DPDK's
+ * checksum offload wants it on tx), else completed in software. Never a
+ * blank checksum to an application that did not ask for one.
  */
 static inline int16_t
-rx_csum(struct xnb_rx_pkt *pkt)
+rx_csum_blank(const struct xnb_rxq *rxq, struct rte_mbuf *m, const struct xnb_hdr *h)
 {
-	if (pkt->flags & NETTXF_csum_blank) {
-		if (unlikely(xnb_csum_complete(pkt->head) != 0))
-			return NETIF_RSP_ERROR;
-		pkt->head->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	} else if (pkt->flags & NETTXF_data_validated) {
-		pkt->head->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	if (unlikely(!xnb_hdr_l4_csum_ok(h)))
+		return NETIF_RSP_ERROR;
+	if (h->proto == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp) {
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+		return NETIF_RSP_OKAY;
 	}
+	if (unlikely(xnb_csum_complete(m, h) != 0))
+		return NETIF_RSP_ERROR;
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	return NETIF_RSP_OKAY;
 }
 
 /*
+ * Offload flags of a whole frame in one chain: a checksum the guest
+ * validated is reported good; a blank one goes through rx_csum_blank(),
+ * a frame whose blank checksum cannot be located is dropped, as Linux's
+ * netback does. A GSO super-frame here is one the application takes as
+ * LRO: RTE_MBUF_F_RX_LRO with tso_segsz, its checksum blank (a guest
+ * that sent GSO without NETTXF_csum_blank gets its pseudo-header sum
+ * recomputed, as Linux's netback does).
+ */
+static inline int16_t
+rx_offload(const struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt)
+{
+	struct rte_mbuf *m = pkt->head;
+	struct xnb_hdr h;
+	uint8_t *hdr;
+	uint16_t phdr;
+
+	if (likely((pkt->flags & NETTXF_csum_blank) == 0 &&
+			pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE)) {
+		if (pkt->flags & NETTXF_data_validated)
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		return NETIF_RSP_OKAY;
+	}
+	if (unlikely(xnb_hdr_parse(m, &h) != 0))
+		return NETIF_RSP_ERROR;
+	rx_set_hdr(m, &h);
+	if (pkt->gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+		if (xnb_gso_check(&h, pkt->gso_type, pkt->gso_size, m->pkt_len,
+				RTE_MIN(pkt->first_len, m->data_len)) != 0)
+			return NETIF_RSP_ERROR;
+		m->ol_flags |= RTE_MBUF_F_RX_LRO;
+		m->tso_segsz = pkt->gso_size;
+		if ((pkt->flags & NETTXF_csum_blank) == 0) {
+			/* xnb_gso_check() found the headers in the first mbuf. */
+			hdr = rte_pktmbuf_mtod(m, uint8_t *);
+			phdr = xnb_phdr_sum(hdr, &h);
+			memcpy(hdr + xnb_hdr_csum_off(&h), &phdr, sizeof(phdr));
+		}
+	}
+	return rx_csum_blank(rxq, m, &h);
+}
+
+/* Hand m to the application: into rx_pkts while there is room, then the stash. */
+static inline void
+rx_deliver(struct xnb_rxq *rxq, struct rte_mbuf *m, struct rte_mbuf **rx_pkts,
+		uint16_t *nb_rx, uint16_t nb_pkts)
+{
+	if (likely(*nb_rx < nb_pkts)) {
+		rx_pkts[(*nb_rx)++] = m;
+		return;
+	}
+	/* The gathering loop leaves room for every frame it makes. */
+	RTE_ASSERT(rxq->stash_len < RTE_DIM(rxq->stash));
+	rxq->stash[(rxq->stash_head + rxq->stash_len++) % RTE_DIM(rxq->stash)] = m;
+}
+
+/*
+ * The frames of a segmented GSO packet: each gets its checksum (left
+ * blank, with its pseudo-header sum, or completed) and goes up.
+ */
+static int16_t
+rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, const struct xnb_hdr *h0,
+		struct rte_mbuf **rx_pkts, uint16_t *nb_rx, uint16_t nb_pkts, uint64_t *bytes)
+{
+	struct rte_mbuf **segs = &rxq->seg_out[pkt->first_out];
+	struct xnb_hdr h = *h0;
+	int16_t status = NETIF_RSP_OKAY;
+	uint32_t k;
+
+	for (k = 0; k < pkt->nb_out && status == NETIF_RSP_OKAY; k++) {
+		h.l4_total = segs[k]->pkt_len - h.l2_len - h.l3_len;
+		status = rx_csum_blank(rxq, segs[k], &h);
+	}
+	if (unlikely(status != NETIF_RSP_OKAY)) {
+		rte_pktmbuf_free_bulk(segs, pkt->nb_out);
+		return status;
+	}
+	for (k = 0; k < pkt->nb_out; k++) {
+		*bytes += segs[k]->pkt_len;
+		rx_deliver(rxq, segs[k], rx_pkts, nb_rx, nb_pkts);
+	}
+	return status;
+}
+
+/*
  * The copy call for the gathered packets, then each packet's fate and
- * its responses in slot order. Returns the packets delivered to rx_pkts.
+ * its responses in slot order. Frames go to rx_pkts after the nb_rx
+ * already there, up to nb_pkts, then to the stash. Returns the new nb_rx.
  */
 static uint16_t
 rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
-		struct rte_mbuf **rx_pkts)
+		struct rte_mbuf **rx_pkts, uint16_t nb_rx, uint16_t nb_pkts)
 {
 	struct xnb_queue *q = rxq->q;
 	netif_tx_back_ring_t *ring = &q->guest_tx;
 	const xengnttab_grant_copy_segment_t *seg;
-	uint64_t bytes = 0, errors = 0;
+	uint64_t bytes = 0, errors = 0, packets = 0;
 	struct xnb_rx_pkt *pkt;
-	uint16_t nb_rx = 0, j;
 	RING_IDX first;
 	int16_t status;
 	uint32_t i, k;
+	uint16_t j;
 
 	xnb_copy_flush(q, rxq->copy, nsegs, &rxq->stats.copy_calls, &rxq->stats.copy_segs);
 
@@ -313,16 +438,28 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 					break;
 				}
 			}
-			if (status == NETIF_RSP_OKAY)
-				status = rx_csum(pkt);
 		}
-		if (likely(status == NETIF_RSP_OKAY)) {
-			rx_pkts[nb_rx++] = pkt->head;
-			bytes += pkt->head->pkt_len;
+		if (unlikely(pkt->nb_out != 0)) {
+			if (status == NETIF_RSP_OKAY) {
+				status = rx_gso_finish(rxq, pkt, &rxq->seg_hdr[i], rx_pkts,
+					&nb_rx, nb_pkts, &bytes);
+				packets += status == NETIF_RSP_OKAY ? pkt->nb_out : 0;
+			} else {
+				rte_pktmbuf_free_bulk(&rxq->seg_out[pkt->first_out], pkt->nb_out);
+			}
+			errors += status != NETIF_RSP_OKAY;
 		} else {
-			if (pkt->head != NULL)
-				rte_pktmbuf_free(pkt->head);
-			errors++;
+			if (likely(status == NETIF_RSP_OKAY))
+				status = rx_offload(rxq, pkt);
+			if (likely(status == NETIF_RSP_OKAY)) {
+				bytes += pkt->head->pkt_len;
+				packets++;
+				rx_deliver(rxq, pkt->head, rx_pkts, &nb_rx, nb_pkts);
+			} else {
+				if (pkt->head != NULL)
+					rte_pktmbuf_free(pkt->head);
+				errors++;
+			}
 		}
 		/* First slot, its extra-info slots (NULL), then the others. */
 		first = pkt->first_req;
@@ -334,7 +471,7 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 				rx_respond(ring, rxq->reqs[(first + j) & TX_RING_MASK].id, status);
 		}
 	}
-	rxq->stats.packets += nb_rx;
+	rxq->stats.packets += packets;
 	rxq->stats.bytes += bytes;
 	rxq->stats.errors += errors;
 	return nb_rx;
@@ -342,10 +479,11 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 
 /*
  * The general case of one packet at ring index cons: walk and check it,
- * then give a good one its mbuf chain (rx_build()).
+ * then give a good one its mbuf chain (rx_build()), or its frames
+ * (rx_gso_build()).
  *  - DONE: rxq->pkts[npkts] describes it (nb_reqs: the slots it takes;
  *    status: OKAY to deliver it, else ERROR or DROPPED), its copy
- *    segments are added at *nsegs;
+ *    segments are added at *nsegs, its frames at *nout;
  *  - FLUSH: the batch is full: make the copy call first, then come back;
  *  - STOP: a partial packet, a fatal one (the queue is stopped), or no
  *    mbufs (the packet stays on the ring, copied, for a later burst).
@@ -356,15 +494,112 @@ enum rx_slow {
 	RX_SLOW_FLUSH,
 };
 
-static enum rx_slow
-rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
-		uint32_t npkts, uint32_t *nsegs)
+/*
+ * A GSO super-frame the application does not take as LRO, segmented
+ * while it is copied: its headers are copied first (one small copy call)
+ * and checked, then each MSS-sized frame gets its own mbuf (chain) with
+ * the headers replicated and fixed up for it, and its payload is
+ * grant-copied straight behind them, so segmenting costs no pass over
+ * the data. Returns the verdict; on OK its frames are in
+ * rxq->seg_out[*nout...] and their copy segments at *nsegs. *nombuf is
+ * set when the pool is short (nothing kept).
+ */
+static enum xnb_verdict
+rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pkt,
+		struct xnb_hdr *h, uint32_t room, uint32_t *nsegs, uint32_t *nout, bool *nombuf)
 {
 	struct xnb_queue *q = rxq->q;
-	uint32_t nb_mbufs = 0, worst = 0;
+	uint32_t len = w->data[0]->size, mss = w->ext.gso_size, peek, hlen, payload;
+	uint32_t nseg, k, seg_len, per, from;
+	uint8_t orig[XNB_GSO_HDR_MAX];
+	struct rte_mbuf *m0, *m;
+	uint64_t calls = 0, segs = 0;
+
+	*nombuf = false;
+	m0 = rte_pktmbuf_alloc(rxq->mb_pool);
+	if (unlikely(m0 == NULL)) {
+		*nombuf = true;
+		return XNB_VERDICT_DROP;
+	}
+	peek = RTE_MIN(RTE_MIN((uint32_t)w->first_len, (uint32_t)XNB_GSO_HDR_MAX), room);
+	m0->data_len = (uint16_t)peek;
+	m0->pkt_len = peek;
+	xnb_copy_from_guest(&rxq->copy[*nsegs], q->domid, w->data[0]->gref,
+		w->data[0]->offset, rte_pktmbuf_mtod(m0, void *), (uint16_t)peek);
+	xnb_copy_flush(q, &rxq->copy[*nsegs], 1, &calls, &segs);
+	rxq->stats.copy_calls += calls;
+	rxq->stats.copy_segs += segs;
+	/* The headers within the first slot, then checked as a TCP super-frame. */
+	if (rxq->copy[*nsegs].status != GNTST_okay || xnb_hdr_parse_len(m0, len, h) != 0 ||
+			xnb_gso_check(h, w->ext.gso_type, (uint16_t)mss, len, peek) != 0) {
+		rte_pktmbuf_free(m0);
+		return XNB_VERDICT_ERROR;
+	}
+	hlen = xnb_hdr_len(h);
+	payload = h->l4_total - h->l4_len;
+	nseg = (payload + mss - 1) / mss;
+	per = (hlen + mss + room - 1) / room;
+	if (nseg > RTE_DIM(rxq->seg_out) - *nout) {
+		rte_pktmbuf_free(m0);
+		return XNB_VERDICT_ERROR;
+	}
+	if (per > 1 && !rxq->scatter) {
+		rte_pktmbuf_free(m0);
+		return XNB_VERDICT_DROP;
+	}
+	memcpy(orig, rte_pktmbuf_mtod(m0, void *), hlen);
+	pkt->first_seg = (uint16_t)*nsegs;
+	pkt->first_out = (uint16_t)*nout;
+	for (k = 0; k < nseg; k++) {
+		seg_len = RTE_MIN(mss, payload - k * mss);
+		per = (hlen + seg_len + room - 1) / room;
+		if (k == 0) {
+			m = m0;
+			if (per > 1) {
+				m->next = rx_alloc_chain(rxq->mb_pool, per - 1);
+				if (m->next == NULL)
+					goto nomem;
+				m->nb_segs = (uint16_t)per;
+			}
+		} else {
+			m = rx_alloc_chain(rxq->mb_pool, per);
+			if (m == NULL)
+				goto nomem;
+			memcpy(rte_pktmbuf_mtod(m, void *), orig, hlen);
+		}
+		rxq->seg_out[(*nout)++] = m;
+		rx_set_lengths(m, hlen + seg_len, room);
+		m->port = rxq->port_id;
+		rx_set_hdr(m, h);
+		xnb_gso_seg_header(rte_pktmbuf_mtod(m, uint8_t *), h, k, mss, seg_len,
+			k + 1 == nseg);
+		from = hlen + k * mss;
+		*nsegs = rx_copy_range(rxq, w, from, seg_len, m, hlen, *nsegs);
+	}
+	pkt->nb_out = (uint16_t)nseg;
+	pkt->nb_segs = (uint16_t)(*nsegs - pkt->first_seg);
+	return XNB_VERDICT_OK;
+
+nomem:
+	rte_pktmbuf_free_bulk(&rxq->seg_out[pkt->first_out], *nout - pkt->first_out);
+	if (k == 0)
+		rte_pktmbuf_free(m0);
+	*nout = pkt->first_out;
+	*nsegs = pkt->first_seg;
+	*nombuf = true;
+	return XNB_VERDICT_DROP;
+}
+
+static enum rx_slow
+rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
+		uint32_t npkts, uint32_t *nsegs, uint32_t *nout)
+{
+	struct xnb_queue *q = rxq->q;
+	uint32_t nb_mbufs = 0, worst = 0, nseg_max = 0;
 	struct xnb_rx_pkt *pkt;
 	struct xnb_rx_walk w;
 	enum xnb_verdict v;
+	bool gso_seg = false, nombuf;
 
 	v = xnb_rx_walk(rxq->reqs, TX_RING_MASK, cons, avail, &w);
 	if (v == XNB_VERDICT_PARTIAL)
@@ -373,11 +608,29 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 		xnb_queue_fatal(q, w.why);
 		return RX_SLOW_STOP;
 	}
-	if (likely(v == XNB_VERDICT_OK)) {
+	if (likely(v == XNB_VERDICT_OK) && w.ext.gso_type != XEN_NETIF_GSO_TYPE_NONE &&
+			!rxq->lro) {
+		/*
+		 * Segmented: at most one frame per gso_size bytes beyond the
+		 * smallest TCP headers, each a chain of at most per mbufs.
+		 */
+		gso_seg = true;
+		nseg_max = (w.data[0]->size + w.ext.gso_size - 1) / w.ext.gso_size;
+		worst = nseg_max * ((XNB_GSO_HDR_MAX + w.ext.gso_size + room - 1) / room) +
+			w.nb_data + 1;
+		if (nseg_max > RTE_DIM(rxq->seg_out) || worst > XNB_COPY_BATCH) {
+			XNB_DP_LOG(DEBUG, "dom %u queue %u: GSO frame of %u B at %u B per segment: too many segments",
+				q->domid, q->id, w.data[0]->size, w.ext.gso_size);
+			v = XNB_VERDICT_ERROR;
+			worst = 0;
+			nseg_max = 0;
+		}
+	} else if (likely(v == XNB_VERDICT_OK)) {
 		nb_mbufs = (w.data[0]->size + room - 1) / room;
 		/* Every slot piece, plus one more per mbuf boundary. */
 		worst = w.nb_data + nb_mbufs - 1;
-		if (unlikely(nb_mbufs > 1 && !rxq->scatter)) {
+		if (unlikely(nb_mbufs > 1 && !rxq->scatter &&
+				!(rxq->lro && w.ext.gso_type != XEN_NETIF_GSO_TYPE_NONE))) {
 			/* Larger than one mbuf and the application wants no chains. */
 			XNB_DP_LOG(DEBUG, "dom %u queue %u: %u B frame dropped: rx scatter is off",
 				q->domid, q->id, w.data[0]->size);
@@ -391,7 +644,8 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 			worst = 0;
 		}
 	}
-	if (npkts == XNB_MAX_BURST || *nsegs + worst > XNB_COPY_BATCH)
+	if (npkts == XNB_MAX_BURST || *nsegs + worst > XNB_COPY_BATCH ||
+			*nout + nseg_max > RTE_DIM(rxq->seg_out))
 		return RX_SLOW_FLUSH;
 	pkt = &rxq->pkts[npkts];
 	*pkt = (struct xnb_rx_pkt){
@@ -403,20 +657,56 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 		.gso_size = w.ext.gso_size,
 		.gso_type = w.ext.gso_type,
 		.extra_types = w.ext.types,
+		.first_len = w.first_len,
 	};
-	if (likely(v == XNB_VERDICT_OK)) {
+	if (likely(v == XNB_VERDICT_OK) && gso_seg) {
+		v = rx_gso_build(rxq, &w, pkt, &rxq->seg_hdr[npkts], room, nsegs, nout, &nombuf);
+		if (unlikely(nombuf)) {
+			rxq->stats.nombuf++;
+			return RX_SLOW_STOP;
+		}
+		if (v == XNB_VERDICT_OK) {
+			pkt->status = NETIF_RSP_OKAY;
+			return RX_SLOW_DONE;
+		}
+	} else if (likely(v == XNB_VERDICT_OK)) {
 		if (unlikely(!rx_build(rxq, &w, pkt, room, nb_mbufs, nsegs))) {
 			/* Left on the ring, copied, for a later burst. */
 			rxq->stats.nombuf++;
 			return RX_SLOW_STOP;
 		}
 		pkt->status = NETIF_RSP_OKAY;
-	} else {
-		XNB_DP_LOG(DEBUG, "dom %u queue %u: bad packet at %u (%u slots)",
-			q->domid, q->id, cons, w.nb_reqs);
-		pkt->status = v == XNB_VERDICT_DROP ? NETIF_RSP_DROPPED : NETIF_RSP_ERROR;
+		return RX_SLOW_DONE;
 	}
+	XNB_DP_LOG(DEBUG, "dom %u queue %u: bad packet at %u (%u slots)",
+		q->domid, q->id, cons, w.nb_reqs);
+	pkt->status = v == XNB_VERDICT_DROP ? NETIF_RSP_DROPPED : NETIF_RSP_ERROR;
 	return RX_SLOW_DONE;
+}
+
+/* Frames left from an earlier burst go first. */
+static uint16_t
+rx_unstash(struct xnb_rxq *rxq, struct rte_mbuf **rx_pkts, uint16_t nb_pkts)
+{
+	uint16_t n = 0;
+
+	while (n < nb_pkts && rxq->stash_len > 0) {
+		rx_pkts[n++] = rxq->stash[rxq->stash_head];
+		rxq->stash_head = (uint16_t)((rxq->stash_head + 1) % RTE_DIM(rxq->stash));
+		rxq->stash_len--;
+	}
+	return n;
+}
+
+void
+xnb_rx_release(struct xnb_rxq *rxq)
+{
+	struct rte_mbuf *m[XNB_MAX_BURST];
+	uint16_t n;
+
+	while ((n = rx_unstash(rxq, m, RTE_DIM(m))) > 0)
+		rte_pktmbuf_free_bulk(m, n);
+	rxq->stash_head = 0;
 }
 
 static uint16_t
@@ -424,7 +714,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		uint16_t nb_pkts)
 {
 	netif_tx_back_ring_t *ring = &q->guest_tx;
-	uint32_t room, avail, npkts = 0, ngood = 0, nsegs = 0, nb_fast, used = 0;
+	uint32_t room, avail, npkts = 0, ngood = 0, nsegs = 0, nout = 0, nb_fast, used = 0;
 	struct rte_mbuf *fast[XNB_MAX_BURST];
 	const netif_tx_request_t *req;
 	struct xnb_rx_pkt *pkt;
@@ -435,11 +725,16 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	RING_IDX rsp_old;
 	int notify;
 
+	if (unlikely(rxq->stash_len > 0)) {
+		nb_rx = rx_unstash(rxq, rx_pkts, nb_pkts);
+		if (rxq->stash_len > 0)
+			return nb_rx;
+	}
 	prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
 	cons = ring->req_cons;
 	if (unlikely(prod - cons > RING_SIZE(ring))) {
 		xnb_queue_fatal(q, XNB_FATAL_TX_RING_OVERFLOW);
-		return 0;
+		return nb_rx;
 	}
 	/* Copy each newly posted slot, once. */
 	if (prod - cons > rxq->req_copied - cons) {
@@ -448,19 +743,19 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		rxq->req_copied = prod;
 	}
 	avail = rxq->req_copied - cons;
-	if (avail == 0)
-		return 0;
+	if (avail == 0 || nb_rx == nb_pkts)
+		return nb_rx;
 
 	room = rte_pktmbuf_data_room_size(rxq->mb_pool);
 	if (unlikely(room <= RTE_PKTMBUF_HEADROOM))
-		return 0;  /* rx queue setup refuses such a pool */
+		return nb_rx;  /* rx queue setup refuses such a pool */
 	room -= RTE_PKTMBUF_HEADROOM;
 
 	/*
 	 * One mbuf per packet of the fast case, for as many packets as the
 	 * burst may take, in one allocation; what is left goes back.
 	 */
-	nb_fast = RTE_MIN(RTE_MIN(avail, (uint32_t)nb_pkts), (uint32_t)XNB_MAX_BURST);
+	nb_fast = RTE_MIN(RTE_MIN(avail, (uint32_t)(nb_pkts - nb_rx)), (uint32_t)XNB_MAX_BURST);
 	if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mb_pool, fast, nb_fast) != 0))
 		nb_fast = 0;  /* each packet tries on its own, and counts nombuf */
 
@@ -490,18 +785,20 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			avail--;
 			continue;
 		}
-		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs);
+		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs, &nout);
 		if (slow == RX_SLOW_STOP)
 			break;
 		if (slow == RX_SLOW_FLUSH) {
-			nb_rx += rx_complete(rxq, npkts, nsegs, rx_pkts + nb_rx);
+			nb_rx = rx_complete(rxq, npkts, nsegs, rx_pkts, nb_rx, nb_pkts);
 			npkts = 0;
 			ngood = 0;
 			nsegs = 0;
+			nout = 0;
 			continue;
 		}
 		pkt = &rxq->pkts[npkts++];
-		ngood += pkt->status == NETIF_RSP_OKAY;
+		if (pkt->status == NETIF_RSP_OKAY)
+			ngood += pkt->nb_out != 0 ? pkt->nb_out : 1;
 		cons += pkt->nb_reqs;
 		avail -= pkt->nb_reqs;
 	}
@@ -509,7 +806,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	if (used < nb_fast)
 		rte_pktmbuf_free_bulk(fast + used, nb_fast - used);
 	if (npkts > 0)
-		nb_rx += rx_complete(rxq, npkts, nsegs, rx_pkts + nb_rx);
+		nb_rx = rx_complete(rxq, npkts, nsegs, rx_pkts, nb_rx, nb_pkts);
 
 	if (ring->rsp_prod_pvt != rsp_old) {
 		RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(ring, notify);

@@ -19,13 +19,18 @@
  * notification only when the frontend asked for one (rsp_event).
  */
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
+#include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_net.h>
 
 #include "xnb_logs.h"
 #include "xnb_private.h"
@@ -46,38 +51,63 @@ tx_count_segs(const struct rte_mbuf *m)
 	return n;
 }
 
-/* The copy segments of mbuf m into its posted slots. */
-static uint32_t
-tx_build(struct xnb_txq *txq, struct rte_mbuf *m, RING_IDX first_slot, uint32_t nsegs)
-{
-	struct xnb_queue *q = txq->q;
-	const netif_rx_request_t *req;
-	uint32_t left = m->pkt_len, n, chunk, soff = 0;
-	uint16_t slot = 0;
-	const uint8_t *p;
+/* Where the next bytes of a frame go: its data slots, from ring index first. */
+struct tx_sink {
+	struct xnb_txq *txq;
+	RING_IDX first;
+	bool gap;                  /* a GSO extra slot follows the first data slot */
+	uint16_t slot;             /* data slot being filled */
+	uint32_t soff;             /* bytes in it so far */
+	uint32_t nsegs;            /* copy segments so far in the batch */
+};
 
-	req = &txq->reqs[first_slot & RX_RING_MASK];
-	for (; m != NULL && left > 0; m = m->next) {
-		p = rte_pktmbuf_mtod(m, const uint8_t *);
-		n = RTE_MIN((uint32_t)m->data_len, left);
-		left -= n;
-		while (n > 0) {
-			chunk = RTE_MIN(n, XNB_PAGE_SIZE - soff);
-			xnb_copy_to_guest(&txq->copy[nsegs], p, q->domid, req->gref,
-				(uint16_t)soff, (uint16_t)chunk);
-			txq->seg_slot[nsegs] = slot;
-			nsegs++;
-			p += chunk;
-			n -= chunk;
-			soff += chunk;
-			if (soff == XNB_PAGE_SIZE && (n > 0 || left > 0)) {
-				slot++;
-				req = &txq->reqs[(first_slot + slot) & RX_RING_MASK];
-				soff = 0;
-			}
+/* The ring index of data slot s (after the extra slot, if any). */
+static inline RING_IDX
+tx_slot_idx(RING_IDX first, uint16_t s, bool gap)
+{
+	return first + s + (gap && s > 0);
+}
+
+/* Copy segments for len local bytes at src into the frame's next slots. */
+static void
+tx_put(struct tx_sink *k, const uint8_t *src, uint32_t len)
+{
+	struct xnb_queue *q = k->txq->q;
+	const netif_rx_request_t *req;
+	uint32_t chunk;
+
+	while (len > 0) {
+		if (k->soff == XNB_PAGE_SIZE) {
+			k->slot++;
+			k->soff = 0;
 		}
+		req = &k->txq->reqs[tx_slot_idx(k->first, k->slot, k->gap) & RX_RING_MASK];
+		chunk = RTE_MIN(len, XNB_PAGE_SIZE - k->soff);
+		xnb_copy_to_guest(&k->txq->copy[k->nsegs], src, q->domid, req->gref,
+			(uint16_t)k->soff, (uint16_t)chunk);
+		k->txq->seg_slot[k->nsegs++] = k->slot;
+		src += chunk;
+		len -= chunk;
+		k->soff += chunk;
 	}
-	return nsegs;
+}
+
+/* The same for n bytes of mbuf chain m from offset off. */
+static void
+tx_put_mbuf(struct tx_sink *k, const struct rte_mbuf *m, uint32_t off, uint32_t n)
+{
+	uint32_t chunk;
+
+	for (; m != NULL && n > 0; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		chunk = RTE_MIN((uint32_t)m->data_len - off, n);
+		tx_put(k, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), chunk);
+		n -= chunk;
+		off = 0;
+	}
 }
 
 static inline void
@@ -94,15 +124,31 @@ tx_respond(netif_rx_back_ring_t *ring, uint16_t id, uint16_t flags, int16_t stat
 	ring->rsp_prod_pvt++;
 }
 
-/* The responses of a packet of several slots or copy segments; false if a copy failed. */
+/* The GSO extra-info slot after a frame's first response (netif.h). */
+static inline void
+tx_respond_gso(netif_rx_back_ring_t *ring, uint16_t size, uint8_t type)
+{
+	netif_extra_info_t e;
+
+	RTE_BUILD_BUG_ON(sizeof(e) > sizeof(netif_rx_response_t));
+	memset(&e, 0, sizeof(e));
+	e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+	e.u.gso.size = size;
+	e.u.gso.type = type;
+	memcpy(RING_GET_RESPONSE(ring, ring->rsp_prod_pvt), &e, sizeof(e));
+	ring->rsp_prod_pvt++;
+}
+
+/* The responses of a frame of several slots or copy segments; false if a copy failed. */
 static bool
 tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 		const struct xnb_tx_pkt *pkt)
 {
 	bool bad_slot[TX_MAX_SLOTS];
-	uint32_t k, len, bytes;
+	bool gap = pkt->gso_size != 0;
+	uint32_t k, bytes;
+	uint16_t s, id, flags;
 	bool bad = false;
-	uint16_t s, id;
 
 	memset(bad_slot, 0, sizeof(bad_slot));
 	for (k = pkt->first_seg; k < (uint32_t)pkt->first_seg + pkt->nb_segs; k++) {
@@ -111,19 +157,22 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 			bad = true;
 		}
 	}
-	len = pkt->head->pkt_len;
 	for (s = 0; s < pkt->nb_slots; s++) {
-		id = txq->reqs[(pkt->first_slot + s) & RX_RING_MASK].id;
-		bytes = RTE_MIN(len - (uint32_t)s * XNB_PAGE_SIZE, XNB_PAGE_SIZE);
-		tx_respond(ring, id, s + 1 < pkt->nb_slots ? NETRXF_more_data : 0,
-			bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
+		id = txq->reqs[tx_slot_idx(pkt->first_slot, s, gap) & RX_RING_MASK].id;
+		bytes = RTE_MIN(pkt->len - (uint32_t)s * XNB_PAGE_SIZE, XNB_PAGE_SIZE);
+		flags = s + 1 < pkt->nb_slots ? NETRXF_more_data : 0;
+		if (s == 0)
+			flags |= pkt->flags | (gap ? NETRXF_extra_info : 0);
+		tx_respond(ring, id, flags, bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
+		if (s == 0 && gap)
+			tx_respond_gso(ring, pkt->gso_size, pkt->gso_type);
 	}
 	return !bad;
 }
 
 /*
- * The copy call for the gathered packets, their responses, their mbufs
- * freed. A packet of one slot and one copy segment is answered here
+ * The copy call for the gathered frames, their responses, their mbufs
+ * freed. A frame of one slot and one copy segment is answered here
  * directly; others go through tx_respond_slots().
  */
 static void
@@ -131,10 +180,10 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 {
 	struct xnb_queue *q = txq->q;
 	netif_rx_back_ring_t *ring = &q->guest_rx;
-	struct rte_mbuf *done[XNB_MAX_BURST];
+	struct rte_mbuf *done[XNB_TX_HDRS];
 	uint64_t packets = 0, bytes = 0;
+	uint32_t i, ndone = 0;
 	struct xnb_tx_pkt *pkt;
-	uint32_t i, len;
 	uint16_t id;
 	bool ok;
 
@@ -142,25 +191,196 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 
 	for (i = 0; i < npkts; i++) {
 		pkt = &txq->pkts[i];
-		len = pkt->head->pkt_len;
-		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1)) {
+		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1 && pkt->gso_size == 0)) {
 			id = txq->reqs[pkt->first_slot & RX_RING_MASK].id;
 			ok = txq->copy[pkt->first_seg].status == GNTST_okay;
-			tx_respond(ring, id, 0, likely(ok) ? (int16_t)len : NETIF_RSP_ERROR);
+			tx_respond(ring, id, pkt->flags,
+				likely(ok) ? (int16_t)pkt->len : NETIF_RSP_ERROR);
 		} else {
 			ok = tx_respond_slots(txq, ring, pkt);
 		}
 		if (likely(ok)) {
 			packets++;
-			bytes += len;
+			bytes += pkt->len;
 		} else {
 			txq->stats.errors++;
 		}
-		done[i] = pkt->head;
+		if (pkt->head != NULL)
+			done[ndone++] = pkt->head;
 	}
 	txq->stats.packets += packets;
 	txq->stats.bytes += bytes;
-	rte_pktmbuf_free_bulk(done, npkts);
+	rte_pktmbuf_free_bulk(done, ndone);
+}
+
+/*
+ * Offload requests an mbuf may carry: the application's tx flags, or a
+ * received frame's own flags when an application forwards it untouched
+ * (a checksum left blank, a super-frame kept whole by LRO).
+ */
+#define TX_OL_WORK (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM | \
+	RTE_MBUF_F_RX_LRO)
+
+/* The netif flags of a frame that needs no work of ours. */
+static inline uint16_t
+tx_flags(uint64_t ol)
+{
+	return (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD ?
+		NETRXF_data_validated : 0;
+}
+
+static inline bool
+tx_wants_work(uint64_t ol)
+{
+	return (ol & TX_OL_WORK) != 0 ||
+		(ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+}
+
+/* What to do with an mbuf that asks for offload work (tx_plan()). */
+struct tx_plan {
+	struct xnb_hdr h;
+	uint32_t hlen;             /* header bytes copied and fixed up, 0: none */
+	uint32_t mss;              /* segmented here at this size; 0: one frame */
+	uint32_t nframes;
+	uint32_t slots;            /* ring requests, extra slots included */
+	uint16_t flags;            /* NETRXF_* of each frame */
+	uint16_t gso_size;         /* a GSO extra slot, 0: none */
+	uint8_t gso_type;
+	bool tso;                  /* lengths and TCP fields from the frame */
+	bool csum_sw;              /* fill in the L4 checksum here */
+	bool ip_csum;              /* fill in the IPv4 header checksum here */
+};
+
+/*
+ * Plan the frames of m for this guest. -EINVAL when m cannot go (its
+ * headers do not hold together, or it is larger than any frame).
+ */
+static int
+tx_plan(const struct xnb_queue *q, const struct rte_mbuf *m, struct tx_plan *p)
+{
+	uint64_t ol = m->ol_flags;
+	bool tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0 ||
+		((ol & RTE_MBUF_F_RX_LRO) != 0 && m->tso_segsz != 0);
+	bool l4 = (ol & RTE_MBUF_F_TX_L4_MASK) != 0 ||
+		(ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	bool csum_cap, gso_cap;
+	uint32_t payload, k, seg;
+
+	memset(p, 0, sizeof(*p));
+	p->ip_csum = (ol & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+	p->nframes = 1;
+	/* A blank checksum for a guest that takes both kinds: flags alone. */
+	if (l4 && !tso && !p->ip_csum && q->feat.csum4 && q->feat.csum6) {
+		if (m->pkt_len > XNB_MAX_FRAME || (!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
+			return -EINVAL;
+		p->flags = NETRXF_csum_blank | NETRXF_data_validated;
+		p->slots = RTE_MAX(1u, (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
+		return 0;
+	}
+	if (xnb_hdr_parse(m, &p->h) != 0 || p->h.l3_len == 0 ||
+			((l4 || tso) && !xnb_hdr_l4_csum_ok(&p->h)) ||
+			(tso && p->h.proto != IPPROTO_TCP) || (p->ip_csum && p->h.ipv6) ||
+			xnb_hdr_len(&p->h) > XNB_GSO_HDR_MAX)
+		return -EINVAL;
+	csum_cap = p->h.ipv6 ? q->feat.csum6 : q->feat.csum4;
+	gso_cap = p->h.ipv6 ? q->feat.gso6 : q->feat.gso4;
+	p->hlen = xnb_hdr_len(&p->h);
+	p->tso = tso;
+	p->flags = (l4 || tso) && csum_cap ? NETRXF_csum_blank | NETRXF_data_validated :
+		tx_flags(ol);
+	p->csum_sw = !csum_cap && (l4 || tso);
+	payload = m->pkt_len - p->hlen;
+	if (tso && gso_cap && m->pkt_len <= XNB_MAX_FRAME && payload > m->tso_segsz) {
+		/* The whole super-frame, its lengths those of the frame. */
+		p->gso_size = m->tso_segsz;
+		p->gso_type = p->h.ipv6 ? XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4;
+		p->slots = (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE + 1;
+		return 0;
+	}
+	if (tso && payload > m->tso_segsz) {
+		p->mss = m->tso_segsz;
+		p->nframes = (payload + p->mss - 1) / p->mss;
+		if (p->nframes > XNB_TX_HDRS)
+			return -EINVAL;
+		for (k = 0; k < p->nframes; k++) {
+			seg = p->hlen + RTE_MIN(p->mss, payload - k * p->mss);
+			if (!q->feat.sg && seg > XNB_PAGE_SIZE)
+				return -EINVAL;
+			p->slots += (seg + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+		}
+		return 0;
+	}
+	/* One frame: a TSO request with one segment's worth is just that. */
+	if (m->pkt_len > XNB_MAX_FRAME || (!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
+		return -EINVAL;
+	p->slots = (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+	return 0;
+}
+
+/*
+ * The frames of a planned mbuf: each gets its fixed-up header copy (the
+ * source of its first bytes) and the rest straight from the mbuf, so a
+ * segment costs no pass over the data unless its checksum is ours to
+ * fill in. Returns the copy segments afterwards.
+ */
+static uint32_t
+tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *p,
+		RING_IDX cons, uint32_t *npkts, uint32_t *nhdr, uint32_t nsegs)
+{
+	struct tx_sink sink = { .txq = txq, .gap = p->gso_size != 0, .nsegs = nsegs };
+	uint32_t payload = m->pkt_len - p->hlen, k, off, n, csum_off = 0;
+	const struct xnb_hdr *h = &p->h;
+	struct xnb_tx_pkt *pkt;
+	const void *src;
+	uint8_t *hdr;
+	uint16_t csum;
+
+	if (xnb_hdr_l4_csum_ok(h))
+		csum_off = xnb_hdr_csum_off(h);
+	for (k = 0; k < p->nframes; k++) {
+		off = p->hlen + k * p->mss;
+		n = p->mss != 0 ? RTE_MIN(p->mss, payload - k * p->mss) : payload;
+		hdr = txq->hdr[(*nhdr)++];
+		src = rte_pktmbuf_read(m, 0, p->hlen, hdr);
+		if (src != hdr)
+			rte_memcpy(hdr, src, p->hlen);
+		if (p->tso) {
+			/* Segment k, or the whole super-frame: lengths from the frame. */
+			xnb_gso_seg_header(hdr, h, k, p->mss, n, k + 1 == p->nframes);
+			if (p->csum_sw && xnb_csum_split(hdr, h, m, off, n, &csum) == 0)
+				memcpy(hdr + csum_off, &csum, sizeof(csum));
+		} else {
+			if (csum_off != 0 && (p->flags & NETRXF_csum_blank) != 0) {
+				csum = xnb_phdr_sum(hdr, h);
+				memcpy(hdr + csum_off, &csum, sizeof(csum));
+			} else if (p->csum_sw && xnb_csum_split(hdr, h, m, off,
+					h->l4_total - h->l4_len, &csum) == 0) {
+				/* By the IP length: Ethernet padding is not summed. */
+				memcpy(hdr + csum_off, &csum, sizeof(csum));
+			}
+			if (p->ip_csum)
+				xnb_ipv4_csum_set(hdr, h);
+		}
+		pkt = &txq->pkts[(*npkts)++];
+		*pkt = (struct xnb_tx_pkt){
+			.head = k + 1 == p->nframes ? m : NULL,
+			.len = p->hlen + n,
+			.first_seg = (uint16_t)sink.nsegs,
+			.first_slot = cons,
+			.flags = p->flags,
+			.gso_size = p->gso_size,
+			.gso_type = p->gso_type,
+		};
+		pkt->nb_slots = (uint16_t)((pkt->len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
+		sink.first = cons;
+		sink.slot = 0;
+		sink.soff = 0;
+		tx_put(&sink, hdr, p->hlen);
+		tx_put_mbuf(&sink, m, off, n);
+		pkt->nb_segs = (uint16_t)(sink.nsegs - pkt->first_seg);
+		cons += pkt->nb_slots + (p->gso_size != 0);
+	}
+	return sink.nsegs;
 }
 
 static uint16_t
@@ -168,8 +388,9 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		uint16_t nb_pkts)
 {
 	netif_rx_back_ring_t *ring = &q->guest_rx;
-	uint32_t avail, npkts = 0, nsegs = 0, len, slots, worst, s;
-	struct xnb_tx_pkt *pkt;
+	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s;
+	struct tx_sink sink;
+	struct tx_plan plan;
 	struct rte_mbuf *m;
 	RING_IDX prod, cons;
 	RING_IDX rsp_old;
@@ -191,60 +412,89 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		/* The fast case: one mbuf segment of data into one posted page. */
 		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 &&
 				len <= XNB_PAGE_SIZE && avail > 0 && npkts < XNB_MAX_BURST &&
-				nsegs < XNB_COPY_BATCH)) {
+				nsegs < XNB_COPY_BATCH && !tx_wants_work(m->ol_flags))) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
 				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
 			/* One slot, one segment: tx_complete() needs no seg_slot[] entry. */
 			txq->pkts[npkts++] = (struct xnb_tx_pkt){
 				.head = m,
+				.len = len,
 				.first_slot = cons,
 				.nb_slots = 1,
 				.first_seg = (uint16_t)nsegs++,
 				.nb_segs = 1,
+				.flags = tx_flags(m->ol_flags),
 			};
 			cons++;
 			avail--;
 			continue;
 		}
-		if (unlikely(len > XNB_MAX_FRAME || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
-			XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (sg %d)",
-				q->domid, q->id, len, q->feat.sg);
-			rte_pktmbuf_free(m);
-			txq->stats.errors++;
-			continue;
+		if (unlikely(tx_wants_work(m->ol_flags))) {
+			if (tx_plan(q, m, &plan) != 0) {
+				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame: offload flags 0x%" PRIx64 " do not fit its headers or the guest",
+					q->domid, q->id, len, m->ol_flags);
+				rte_pktmbuf_free(m);
+				txq->stats.errors++;
+				continue;
+			}
+		} else {
+			memset(&plan, 0, sizeof(plan));
+			plan.nframes = 1;
+			plan.flags = tx_flags(m->ol_flags);
+			if (unlikely(len > XNB_MAX_FRAME || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
+				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (sg %d)",
+					q->domid, q->id, len, q->feat.sg);
+				rte_pktmbuf_free(m);
+				txq->stats.errors++;
+				continue;
+			}
+			plan.slots = len == 0 ? 1 : (len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
 		}
-		slots = len == 0 ? 1 : (len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+		slots = plan.slots;
 		if (slots > avail)
 			break;
 		/*
-		 * Every mbuf segment piece, plus one more per page boundary.
-		 * The chain is counted, not taken from nb_segs: the copy array
-		 * must not overflow whatever the mbuf says.
+		 * Every mbuf segment piece, plus one more per page boundary,
+		 * per frame, plus its header. The chain is counted, not taken
+		 * from nb_segs: the copy array must not overflow whatever the
+		 * mbuf says.
 		 */
-		worst = tx_count_segs(m) + slots - 1;
+		worst = plan.nframes * (tx_count_segs(m) + 1) + slots;
 		if (unlikely(worst > XNB_COPY_BATCH)) {
 			XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a frame of %u mbufs",
-				q->domid, q->id, worst + 1 - slots);
+				q->domid, q->id, tx_count_segs(m));
 			rte_pktmbuf_free(m);
 			txq->stats.errors++;
 			continue;
 		}
-		if (npkts == XNB_MAX_BURST || nsegs + worst > XNB_COPY_BATCH) {
+		if (npkts + plan.nframes > XNB_TX_HDRS || nsegs + worst > XNB_COPY_BATCH ||
+				nhdr + (plan.hlen != 0 ? plan.nframes : 0) > XNB_TX_HDRS) {
 			tx_complete(txq, npkts, nsegs);
 			npkts = 0;
 			nsegs = 0;
+			nhdr = 0;
 		}
 		/* The requests it uses, copied once. */
 		for (s = 0; s < slots; s++)
 			RING_COPY_REQUEST(ring, cons + s, &txq->reqs[(cons + s) & RX_RING_MASK]);
-		pkt = &txq->pkts[npkts++];
-		pkt->head = m;
-		pkt->first_slot = cons;
-		pkt->nb_slots = (uint16_t)slots;
-		pkt->first_seg = (uint16_t)nsegs;
-		nsegs = tx_build(txq, m, cons, nsegs);
-		pkt->nb_segs = (uint16_t)(nsegs - pkt->first_seg);
+		if (plan.hlen != 0 || plan.gso_size != 0) {
+			nsegs = tx_build_planned(txq, m, &plan, cons, &npkts, &nhdr, nsegs);
+		} else {
+			txq->pkts[npkts] = (struct xnb_tx_pkt){
+				.head = m,
+				.len = len,
+				.first_seg = (uint16_t)nsegs,
+				.first_slot = cons,
+				.nb_slots = (uint16_t)slots,
+				.flags = plan.flags,
+			};
+			sink = (struct tx_sink){ .txq = txq, .first = cons, .nsegs = nsegs };
+			tx_put_mbuf(&sink, m, 0, len);
+			txq->pkts[npkts].nb_segs = (uint16_t)(sink.nsegs - nsegs);
+			nsegs = sink.nsegs;
+			npkts++;
+		}
 		cons += slots;
 		avail -= slots;
 	}
@@ -256,6 +506,42 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(ring, notify);
 		if (notify)
 			q->ops->evtchn_notify(q->evtchn, (uint32_t)q->evtchn_rx_port);
+	}
+	return i;
+}
+
+/*
+ * tx_pkt_prepare: the checks and the pseudo-header sums DPDK's PMDs ask
+ * of an application's offload requests (rte_net_intel_cksum_prepare()).
+ */
+uint16_t
+xnb_tx_prepare(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
+{
+	const uint64_t supported = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 |
+		RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM |
+		RTE_MBUF_F_TX_TCP_SEG;
+	struct rte_mbuf *m;
+	uint16_t i;
+	int ret;
+
+	RTE_SET_USED(queue);
+	for (i = 0; i < nb_pkts; i++) {
+		m = tx_pkts[i];
+		if ((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK & ~supported) != 0) {
+			rte_errno = ENOTSUP;
+			return i;
+		}
+		if (m->pkt_len > XNB_MAX_FRAME && (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) == 0) {
+			rte_errno = EINVAL;
+			return i;
+		}
+		ret = rte_validate_tx_offload(m);
+		if (ret == 0)
+			ret = rte_net_intel_cksum_prepare(m);
+		if (ret != 0) {
+			rte_errno = -ret;
+			return i;
+		}
 	}
 	return i;
 }

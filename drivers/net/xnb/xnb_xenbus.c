@@ -82,16 +82,17 @@ static int
 advertise(struct xnb_port *port)
 {
 	struct xnb_xenbus *bus = &port->bus;
-	static const struct {
+	uint32_t off = port->args.offloads;
+	const struct {
 		const char *key;
 		int val;
 	} features[] = {
 		{ "feature-sg", 1 },
 		{ "feature-rx-copy", 1 },
 		{ "feature-rx-flip", 0 },   /* obsolete; say so */
-		{ "feature-gso-tcpv4", 0 },
-		{ "feature-gso-tcpv6", 0 },
-		{ "feature-ipv6-csum-offload", 0 },
+		{ "feature-gso-tcpv4", (off & XNB_OFFLOAD_TSO4) != 0 },
+		{ "feature-gso-tcpv6", (off & XNB_OFFLOAD_TSO6) != 0 },
+		{ "feature-ipv6-csum-offload", (off & XNB_OFFLOAD_CSUM) != 0 },
 		{ "feature-split-event-channels", 1 },
 		{ "feature-ctrl-ring", 0 },
 		{ "feature-multicast-control", 0 },
@@ -230,6 +231,9 @@ read_num_queues(struct xnb_port *port, uint16_t *num)
 static int
 read_features(struct xnb_port *port, struct xnb_features *feat)
 {
+	uint32_t off = port->args.offloads;
+	bool no_csum, prefix4, prefix6;
+
 	if (read_frontend_bool(port, "request-rx-copy", &feat->rx_copy) != 0)
 		return -EINVAL;
 	if (!feat->rx_copy) {
@@ -238,8 +242,31 @@ read_features(struct xnb_port *port, struct xnb_features *feat)
 		return -EINVAL;
 	}
 	if (read_frontend_bool(port, "feature-sg", &feat->sg) != 0 ||
-			read_frontend_bool(port, "feature-rx-notify", &feat->rx_notify) != 0)
+			read_frontend_bool(port, "feature-rx-notify", &feat->rx_notify) != 0 ||
+			read_frontend_bool(port, "feature-no-csum-offload", &no_csum) != 0 ||
+			read_frontend_bool(port, "feature-ipv6-csum-offload", &feat->csum6) != 0 ||
+			read_frontend_bool(port, "feature-gso-tcpv4", &feat->gso4) != 0 ||
+			read_frontend_bool(port, "feature-gso-tcpv6", &feat->gso6) != 0 ||
+			read_frontend_bool(port, "feature-gso-tcpv4-prefix", &prefix4) != 0 ||
+			read_frontend_bool(port, "feature-gso-tcpv6-prefix", &prefix6) != 0)
 		return -EINVAL;
+	/*
+	 * What goes on its guest-rx ring: what it takes and we offer. A GSO
+	 * frame spans slots and carries a blank checksum, so GSO needs sg
+	 * and the checksum offload of its IP version, as in Linux.
+	 */
+	feat->csum4 = !no_csum && (off & XNB_OFFLOAD_CSUM) != 0;
+	feat->csum6 = feat->csum6 && (off & XNB_OFFLOAD_CSUM) != 0;
+	feat->gso4 = feat->gso4 && feat->sg && feat->csum4 && (off & XNB_OFFLOAD_TSO4) != 0;
+	feat->gso6 = feat->gso6 && feat->sg && feat->csum6 && (off & XNB_OFFLOAD_TSO6) != 0;
+	if ((prefix4 && !feat->gso4) || (prefix6 && !feat->gso6))
+		XNB_PORT_LOG(INFO, port,
+			"%s offers prefix GSO (feature-gso-tcpv4/6-prefix): not supported, its TCP super-frames are segmented by xnb",
+			port->bus.frontend);
+	XNB_PORT_LOG(INFO, port,
+		"guest-rx offloads: checksum v4 %s v6 %s, GSO v4 %s v6 %s",
+		feat->csum4 ? "on" : "off", feat->csum6 ? "on" : "off",
+		feat->gso4 ? "on" : "off", feat->gso6 ? "on" : "off");
 	return 0;
 }
 
