@@ -5,19 +5,32 @@
  * library, for demos and tests of an xnb port.
  *
  *   xnb-guest --sim-dir DIR --domid N [--handle H] [--type vif] [--mac M]
- *             [--mode reflect|gen|sink] [--frames N]
+ *             [--mode reflect|gen|sink|tap] [--frames N]
  *             [--sizes 60,1514,9000 | --size-range MIN-MAX] [--window W]
+ *             [--proto raw|udp4|udp6|tcp4|tcp6] [--csum-blank] [--gso MSS]
+ *             [--no-csum-offload] [--no-ipv6-csum] [--no-gso]
+ *             [--tap NAME] [--netns NS]
  *             [--dst MAC] [--timeout SEC] [--no-toolstack] [--no-sg]
  *             [--aligned] [--seed S] [--quiet]
  *
  * gen sends N numbered frames with a pattern derived from the number,
  * keeps at most W in flight and checks that every one comes back whole,
- * once. reflect sends back whatever it receives; sink counts and drops.
+ * once; as TCP or UDP over IPv4/IPv6 (--proto) their checksum is sent in
+ * full or blank (--csum-blank: NETTXF_csum_blank, the pseudo-header sum in
+ * the field, as Linux), and TCP frames longer than an MSS as GSO frames
+ * (--gso). reflect sends back whatever it receives, with the metadata it
+ * came with (as a Linux bridge forwards); sink counts and drops. Every
+ * mode checks the checksum of each TCP/UDP frame received: a blank one
+ * must hold the pseudo-header sum, any other must be right. tap bridges
+ * the vif to a TAP device (xnb_guest_tap.c).
  * The last line on stdout is
  *   xnb-guest: sent=N received=N verify_failures=N tx_errors=N rx_errors=N
- *   secs=S mpps=X gbps=Y
- * Exit status: 0 on success, 1 on lost or bad frames, errors, or a failed
- * handshake, 2 on bad usage.
+ *   secs=S mpps=X gbps=Y csum_ok=N csum_bad=N rx_csum_blank=N
+ *   rx_data_validated=N rx_gso=N tx_csum_blank=N tx_gso=N tx_segmented=N
+ *   tx_sw_csum=N tap_in=N tap_out=N tap_dropped=N
+ * Exit status: 0 on success, 1 on lost or bad frames, bad checksums,
+ * errors, or a failed handshake, 2 on bad usage, 3 when gen's --gso or
+ * --csum-blank asks for an offload the backend did not negotiate.
  */
 
 #include <errno.h>
@@ -32,53 +45,17 @@
 #include <time.h>
 
 #include "netfront.h"
+#include "netfront_offload.h"
+#include "xnb_guest.h"
 
 #define GUEST_ETHERTYPE 0x88B5     /* IEEE local experimental */
 #define GUEST_MAGIC 0x474e4258u    /* "XNBG" */
 #define GUEST_HDR_LEN 26           /* Ethernet 14 + magic 4 + seq 4 + len 4 */
-#define GUEST_MAX_SIZES 64
-#define GUEST_BACKLOG 1024
+#define GUEST_ID_LEN 12            /* magic, seq, len */
 #define GUEST_SPIN 256
+#define GUEST_EXIT_NO_OFFLOAD 3
 
-enum guest_mode {
-	MODE_GEN,
-	MODE_REFLECT,
-	MODE_SINK,
-};
-
-struct guest {
-	struct netfront *nf;
-	enum guest_mode mode;
-	bool quiet;
-
-	/* gen */
-	uint64_t frames;
-	uint32_t sizes[GUEST_MAX_SIZES];
-	unsigned int nr_sizes;
-	uint32_t size_min, size_max;   /* range mode when nr_sizes == 0 */
-	uint32_t window;
-	uint8_t dst[6];
-	uint8_t src[6];
-	uint8_t *seen;                 /* bitmap over sequence numbers */
-	uint8_t *base;                 /* the position part of the pattern */
-	uint8_t *scratch;              /* expected frame, for comparison */
-
-	/* counts */
-	uint64_t sent;
-	uint64_t received;
-	uint64_t received_ok;
-	uint64_t rx_bytes;
-	uint64_t verify_failures;
-	uint64_t reflect_dropped;
-	uint64_t last_progress_ms;
-
-	/* reflect: frames waiting for room on the guest-tx ring */
-	uint8_t *backlog[GUEST_BACKLOG];
-	uint32_t backlog_len[GUEST_BACKLOG];
-	unsigned int bl_head, bl_count;
-};
-
-static volatile int stop_flag;
+volatile int stop_flag;
 
 static void
 on_signal(int sig)
@@ -87,13 +64,19 @@ on_signal(int sig)
 	stop_flag = 1;
 }
 
-static uint64_t
-now_ms(void)
+uint64_t
+guest_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return guest_now_ms();
 }
 
 static double
@@ -113,12 +96,23 @@ usage(FILE *f)
 		"  --handle H          vif index (0)\n"
 		"  --type T            backend type in xenstore (vif)\n"
 		"  --mac M             the guest's MAC (00:16:3e:<domid>:<handle>)\n"
-		"  --mode M            gen | reflect | sink (gen)\n"
+		"  --mode M            gen | reflect | sink | tap (gen)\n"
 		"  --frames N          gen: frames to send (100000); reflect/sink: stop after N\n"
 		"  --sizes L           gen: frame sizes to cycle through, comma separated\n"
 		"  --size-range A-B    gen: pseudo-random sizes from A to B\n"
 		"  --window W          gen: frames in flight at most (fits the 256 rx buffers)\n"
 		"  --dst MAC           gen: destination MAC (broadcast)\n"
+		"  --proto P           gen: raw (own Ethernet type), udp4, udp6, tcp4, tcp6 (raw)\n"
+		"  --csum-blank        gen: TCP/UDP sent with NETTXF_csum_blank, the\n"
+		"                      pseudo-header sum in the field (as Linux)\n"
+		"  --gso MSS           gen: TCP frames longer than one MSS sent as GSO\n"
+		"                      frames (implies --csum-blank)\n"
+		"  --no-csum-offload   neither send nor take blank checksums\n"
+		"                      (feature-no-csum-offload=1)\n"
+		"  --no-ipv6-csum      do not take blank IPv6 checksums\n"
+		"  --no-gso            neither send nor take GSO frames\n"
+		"  --tap NAME          tap: the TAP device to create and bridge to\n"
+		"  --netns NS          tap: create it in network namespace NS (ip netns)\n"
 		"  --timeout SEC       gen: bound of the handshake, and give up SEC after\n"
 		"                      the last progress (10); reflect/sink: run at most\n"
 		"                      SEC (the handshake is bounded by 10 s)\n"
@@ -198,12 +192,41 @@ mix32(uint64_t x)
 	return (uint32_t)x;
 }
 
+/* Bytes before gen's frame number: Ethernet, IP and TCP/UDP headers. */
+static uint32_t
+proto_hlen(enum guest_proto p)
+{
+	switch (p) {
+	case PROTO_UDP4:
+		return 14 + 20 + 8;
+	case PROTO_UDP6:
+		return 14 + 40 + 8;
+	case PROTO_TCP4:
+		return 14 + 20 + 20;
+	case PROTO_TCP6:
+		return 14 + 40 + 20;
+	default:
+		return 14;
+	}
+}
+
 static uint32_t
 frame_len(const struct guest *g, uint64_t seq)
 {
+	uint32_t len, min = proto_hlen(g->proto) + GUEST_ID_LEN;
+
 	if (g->nr_sizes != 0)
-		return g->sizes[seq % g->nr_sizes];
-	return g->size_min + mix32(seq) % (g->size_max - g->size_min + 1);
+		len = g->sizes[seq % g->nr_sizes];
+	else
+		len = g->size_min + mix32(seq) % (g->size_max - g->size_min + 1);
+	return len < min ? min : len;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
 }
 
 static void
@@ -240,13 +263,87 @@ pattern_base(void)
 	return b;
 }
 
-/* The frame numbered seq: header, number, length, then its pattern. */
+/*
+ * IP and TCP/UDP headers for gen's frame seq: link-local addresses
+ * (169.254.0.0/16, fe80::/64) made from the MACs, IPv4 id and TCP
+ * sequence from the number. The checksum field is left 0.
+ */
+static void
+l4_headers(const struct guest *g, uint64_t seq, uint32_t len, uint8_t *f)
+{
+	bool v6 = g->proto == PROTO_UDP6 || g->proto == PROTO_TCP6;
+	bool tcp = g->proto == PROTO_TCP4 || g->proto == PROTO_TCP6;
+	uint8_t *ip = f + 14, *l4;
+	uint32_t l4len;
+
+	if (v6) {
+		put16(f + 12, 0x86dd);
+		memset(ip, 0, 40);
+		ip[0] = 0x60;
+		put16(ip + 4, (uint16_t)(len - 54));
+		ip[6] = tcp ? 6 : 17;
+		ip[7] = 64;
+		ip[8] = 0xfe;
+		ip[9] = 0x80;
+		memcpy(ip + 18, g->src, 6);
+		ip[24] = 0xfe;
+		ip[25] = 0x80;
+		memcpy(ip + 34, g->dst, 6);
+		l4 = ip + 40;
+	} else {
+		put16(f + 12, 0x0800);
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		put16(ip + 2, (uint16_t)(len - 14));
+		put16(ip + 4, (uint16_t)seq);
+		put16(ip + 6, 0x4000);   /* DF */
+		ip[8] = 64;
+		ip[9] = tcp ? 6 : 17;
+		ip[12] = 169;
+		ip[13] = 254;
+		ip[14] = g->src[4];
+		ip[15] = g->src[5];
+		ip[16] = 169;
+		ip[17] = 254;
+		ip[18] = g->dst[4];
+		ip[19] = g->dst[5];
+		{
+			uint32_t sum = 0, i;
+
+			for (i = 0; i < 20; i += 2)
+				sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			put16(ip + 10, (uint16_t)~sum);
+		}
+		l4 = ip + 20;
+	}
+	l4len = len - (uint32_t)(l4 - f);
+	put16(l4, 40000);
+	put16(l4 + 2, 5201);
+	if (tcp) {
+		memset(l4 + 4, 0, 16);
+		put32(l4 + 4, (uint32_t)seq * 65536u);
+		put32(l4 + 8, 1);
+		l4[12] = 5 << 4;
+		l4[13] = 0x18;              /* PSH ACK */
+		put16(l4 + 14, 65535);
+	} else {
+		put16(l4 + 4, (uint16_t)l4len);
+		put16(l4 + 6, 0);
+	}
+}
+
+/*
+ * The frame numbered seq: header, number, length, then its pattern; as
+ * TCP/UDP its checksum is full (what must come back).
+ */
 static void
 frame_build(const struct guest *g, uint64_t seq, uint32_t len, uint8_t *f)
 {
 	uint32_t x = mix32(seq + 1);
 	uint64_t x64 = (uint64_t)x << 32 | x, w;
-	uint32_t i;
+	uint32_t i, h = proto_hlen(g->proto);
 
 	/* Whole words from 24 on (8-aligned, so word byte k is at i % 8 == k). */
 	for (i = 24; i + 8 <= len; i += 8) {
@@ -260,9 +357,13 @@ frame_build(const struct guest *g, uint64_t seq, uint32_t len, uint8_t *f)
 	memcpy(f + 6, g->src, 6);
 	f[12] = GUEST_ETHERTYPE >> 8;
 	f[13] = GUEST_ETHERTYPE & 0xff;
-	put32(f + 14, GUEST_MAGIC);
-	put32(f + 18, (uint32_t)seq);
-	put32(f + 22, len);
+	if (g->proto != PROTO_RAW)
+		l4_headers(g, seq, len, f);
+	put32(f + h, GUEST_MAGIC);
+	put32(f + h + 4, (uint32_t)seq);
+	put32(f + h + 8, len);
+	if (g->proto != PROTO_RAW)
+		netfront_csum_fill(f, len);
 }
 
 static void
@@ -274,22 +375,68 @@ verify_fail(struct guest *g, const char *why, uint64_t seq, uint32_t len)
 	g->verify_failures++;
 }
 
+int
+guest_rx_csum(struct guest *g, const struct netfront_rx_meta *meta, const uint8_t *f,
+		uint32_t len)
+{
+	int ret;
+
+	if (meta->flags & NETRXF_csum_blank)
+		g->rx_csum_blank++;
+	if (meta->flags & NETRXF_data_validated)
+		g->rx_validated++;
+	if (meta->gso_type != XEN_NETIF_GSO_TYPE_NONE)
+		g->rx_gso++;
+	if (meta->flags & NETRXF_csum_blank)
+		ret = netfront_csum_check_partial(f, len);
+	else
+		ret = netfront_csum_check(f, len);
+	if (ret == -ENOENT && !(meta->flags & NETRXF_csum_blank) &&
+			meta->gso_type == XEN_NETIF_GSO_TYPE_NONE)
+		return -1;             /* not TCP/UDP: nothing to check */
+	if (ret == 1) {
+		g->csum_ok++;
+		return 1;
+	}
+	/* Wrong, or a blank checksum / GSO frame that is not TCP/UDP. */
+	if (g->csum_bad < 10)
+		fprintf(stderr, "xnb-guest: bad checksum (%s, flags 0x%x, gso %u): %u bytes\n",
+			ret == 0 ? "wrong" : strerror(-ret), meta->flags, meta->gso_type, len);
+	g->csum_bad++;
+	return 0;
+}
+
 static void
 gen_rx(void *arg, struct netfront_queue *q, const uint8_t *f, uint32_t len)
 {
 	struct guest *g = arg;
-	uint32_t seq, want;
+	uint32_t seq, want, h = proto_hlen(g->proto);
 
-	(void)q;
 	g->received++;
 	g->rx_bytes += len;
 	g->last_progress_ms = now_ms();
-	if (len < GUEST_HDR_LEN || f[12] != (GUEST_ETHERTYPE >> 8) ||
-			f[13] != (GUEST_ETHERTYPE & 0xff) || get32(f + 14) != GUEST_MAGIC) {
+	if (guest_rx_csum(g, &q->rx_meta, f, len) == 0) {
+		verify_fail(g, "checksum", UINT64_MAX, len);
+		return;
+	}
+	if (g->proto != PROTO_RAW) {
+		/* Compare with the full checksum, as it must come out. */
+		if (len > NETFRONT_MAX_FRAME) {
+			verify_fail(g, "too long", UINT64_MAX, len);
+			return;
+		}
+		memcpy(g->scratch2, f, len);
+		if (q->rx_meta.flags & NETRXF_csum_blank)
+			netfront_csum_fill(g->scratch2, len);
+		f = g->scratch2;
+	}
+	if (len < h + GUEST_ID_LEN || get32(f + h) != GUEST_MAGIC ||
+			(g->proto == PROTO_RAW && (f[12] != (GUEST_ETHERTYPE >> 8) ||
+			f[13] != (GUEST_ETHERTYPE & 0xff)))) {
 		verify_fail(g, "not one of ours", UINT64_MAX, len);
 		return;
 	}
-	seq = get32(f + 18);
+	seq = get32(f + h + 4);
 	if (seq >= g->sent) {
 		verify_fail(g, "sequence number never sent", seq, len);
 		return;
@@ -299,8 +446,15 @@ gen_rx(void *arg, struct netfront_queue *q, const uint8_t *f, uint32_t len)
 		return;
 	}
 	want = frame_len(g, seq);
-	if (len != want || get32(f + 22) != want) {
+	if (len != want || get32(f + h + 8) != want) {
 		verify_fail(g, "wrong length", seq, len);
+		return;
+	}
+	if (q->rx_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE &&
+			(q->rx_meta.gso_size != g->gso_mss ||
+			q->rx_meta.gso_type != (g->proto == PROTO_TCP6 ?
+				XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4))) {
+		verify_fail(g, "GSO type or size not as sent", seq, len);
 		return;
 	}
 	frame_build(g, seq, want, g->scratch);
@@ -324,55 +478,55 @@ sink_rx(void *arg, struct netfront_queue *q, const uint8_t *f, uint32_t len)
 {
 	struct guest *g = arg;
 
-	(void)q;
-	(void)f;
 	g->received++;
 	g->rx_bytes += len;
 	g->last_progress_ms = now_ms();
+	guest_rx_csum(g, &q->rx_meta, f, len);
 }
 
-static void
-reflect_rx(void *arg, struct netfront_queue *q, const uint8_t *f, uint32_t len)
+/* --- Sending as a stack over netfront does --- */
+
+unsigned int
+guest_backlog_room(const struct guest *g)
 {
-	struct guest *g = arg;
-	unsigned int slot;
+	return GUEST_BACKLOG - g->bl_count;
+}
+
+/* Send now, or queue behind what waits already. */
+static int
+xmit_one(struct guest *g, const uint8_t *f, uint32_t len, const struct netfront_tx_meta *meta)
+{
+	struct guest_pending *p;
 	int ret;
 
-	g->received++;
-	g->rx_bytes += len;
-	g->last_progress_ms = now_ms();
 	if (g->bl_count == 0) {
-		ret = netfront_queue_send(q, f, len);
+		ret = netfront_send_meta(g->nf, f, len, meta);
 		if (ret == 0) {
 			g->sent++;
-			return;
+			return 0;
 		}
-		if (ret != -EAGAIN) {
-			g->reflect_dropped++;
-			return;
-		}
+		if (ret != -EAGAIN)
+			return ret;
 	}
-	if (g->bl_count == GUEST_BACKLOG) {
-		g->reflect_dropped++;
-		return;
-	}
-	slot = (g->bl_head + g->bl_count) % GUEST_BACKLOG;
-	if (g->backlog[slot] == NULL)
-		g->backlog[slot] = malloc(NETFRONT_MAX_FRAME);
-	if (g->backlog[slot] == NULL) {
-		g->reflect_dropped++;
-		return;
-	}
-	memcpy(g->backlog[slot], f, len);
-	g->backlog_len[slot] = len;
+	if (g->bl_count == GUEST_BACKLOG)
+		return -ENOBUFS;
+	p = &g->backlog[(g->bl_head + g->bl_count) % GUEST_BACKLOG];
+	p->buf = malloc(len);
+	if (p->buf == NULL)
+		return -ENOMEM;
+	memcpy(p->buf, f, len);
+	p->len = len;
+	p->meta = *meta;
 	g->bl_count++;
+	return 0;
 }
 
-static void
-reflect_flush(struct guest *g)
+void
+guest_flush(struct guest *g)
 {
 	while (g->bl_count > 0) {
-		int ret = netfront_send(g->nf, g->backlog[g->bl_head], g->backlog_len[g->bl_head]);
+		struct guest_pending *p = &g->backlog[g->bl_head];
+		int ret = netfront_send_meta(g->nf, p->buf, p->len, &p->meta);
 
 		if (ret == -EAGAIN)
 			return;
@@ -380,9 +534,91 @@ reflect_flush(struct guest *g)
 			g->sent++;
 		else
 			g->reflect_dropped++;
+		free(p->buf);
+		p->buf = NULL;
 		g->bl_head = (g->bl_head + 1) % GUEST_BACKLOG;
 		g->bl_count--;
 	}
+}
+
+struct seg_ctx {
+	struct guest *g;
+	struct netfront_tx_meta meta;
+	int err;
+};
+
+static int
+seg_send(void *arg, const uint8_t *seg, uint32_t len)
+{
+	struct seg_ctx *c = arg;
+	int ret = xmit_one(c->g, seg, len, &c->meta);
+
+	if (ret != 0)
+		c->err = ret;
+	return 0;                  /* the other segments still go, as a NIC's queue */
+}
+
+int
+guest_xmit(struct guest *g, const uint8_t *f, uint32_t len, const struct netfront_tx_meta *meta)
+{
+	struct netfront *nf = g->nf;
+	struct netfront_tx_meta m = *meta;
+	int v = netfront_ip_version(f, len);
+	bool csum_ok = nf->tx_csum && (v != 6 || nf->tx_csum_ipv6);
+	bool gso_ok = (m.gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && nf->tx_gso_tcpv4) ||
+		(m.gso_type == XEN_NETIF_GSO_TYPE_TCPV6 && nf->tx_gso_tcpv6);
+
+	if (m.gso_type != XEN_NETIF_GSO_TYPE_NONE && (!gso_ok || len > NETFRONT_MAX_FRAME)) {
+		/* Software GSO: blank checksums where they are allowed. */
+		struct seg_ctx c = { .g = g, .err = 0 };
+		int n;
+
+		c.meta.flags = csum_ok ? NETTXF_csum_blank | NETTXF_data_validated : 0;
+		n = netfront_tcp_segment(f, len, m.gso_size, csum_ok, seg_send, &c);
+		if (n < 0)
+			return n;
+		g->tx_segmented++;
+		return c.err;
+	}
+	if ((m.flags & NETTXF_csum_blank) && !csum_ok) {
+		/* Completed here, as Linux's skb_checksum_help. */
+		uint8_t *copy = malloc(len);
+		int ret;
+
+		if (copy == NULL)
+			return -ENOMEM;
+		memcpy(copy, f, len);
+		ret = netfront_csum_fill(copy, len);
+		if (ret == 0) {
+			g->tx_sw_csum++;
+			m.flags = 0;
+			ret = xmit_one(g, copy, len, &m);
+		}
+		free(copy);
+		return ret;
+	}
+	return xmit_one(g, f, len, &m);
+}
+
+static void
+reflect_rx(void *arg, struct netfront_queue *q, const uint8_t *f, uint32_t len)
+{
+	struct guest *g = arg;
+	struct netfront_tx_meta m = { .flags = 0 };
+
+	g->received++;
+	g->rx_bytes += len;
+	g->last_progress_ms = now_ms();
+	guest_rx_csum(g, &q->rx_meta, f, len);
+	/* What a bridge forwards: CHECKSUM_PARTIAL, UNNECESSARY, GSO. */
+	if (q->rx_meta.flags & NETRXF_csum_blank)
+		m.flags = NETTXF_csum_blank | NETTXF_data_validated;
+	else if (q->rx_meta.flags & NETRXF_data_validated)
+		m.flags = NETTXF_data_validated;
+	m.gso_type = q->rx_meta.gso_type;
+	m.gso_size = q->rx_meta.gso_size;
+	if (guest_xmit(g, f, len, &m) != 0)
+		g->reflect_dropped++;
 }
 
 /* Sleep briefly unless there was work; returns a negative errno on disconnect. */
@@ -416,9 +652,20 @@ run_gen(struct guest *g, unsigned int timeout_s)
 
 		while (g->sent < g->frames && g->sent - g->received < g->window) {
 			uint32_t len = frame_len(g, g->sent);
+			struct netfront_tx_meta meta = { .flags = 0 };
 
 			frame_build(g, g->sent, len, buf);
-			ret = netfront_send(g->nf, buf, len);
+			if (g->csum_blank && g->proto != PROTO_RAW) {
+				/* As Linux sends CHECKSUM_PARTIAL. */
+				netfront_csum_partial(buf, len);
+				meta.flags = NETTXF_csum_blank | NETTXF_data_validated;
+			}
+			if (g->gso_mss != 0 && len - proto_hlen(g->proto) > g->gso_mss) {
+				meta.gso_type = g->proto == PROTO_TCP6 ?
+					XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4;
+				meta.gso_size = g->gso_mss;
+			}
+			ret = netfront_send_meta(g->nf, buf, len, &meta);
 			if (ret == -EAGAIN) {
 				ret = 0;
 				break;
@@ -486,7 +733,7 @@ run_rs(struct guest *g, unsigned int timeout_s, bool timeout_given)
 
 	while (!stop_flag) {
 		if (g->bl_count > 0)
-			reflect_flush(g);
+			guest_flush(g);
 		n = netfront_poll(g->nf, cb, g);
 		if (n < 0) {
 			fprintf(stderr, "xnb-guest: %s\n", n == -ENOTCONN ?
@@ -538,6 +785,14 @@ main(int argc, char **argv)
 		{ "aligned", no_argument, NULL, 'A' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "proto", required_argument, NULL, 'P' },
+		{ "csum-blank", no_argument, NULL, 'C' },
+		{ "gso", required_argument, NULL, 'g' },
+		{ "no-csum-offload", no_argument, NULL, 'c' },
+		{ "no-ipv6-csum", no_argument, NULL, '6' },
+		{ "no-gso", no_argument, NULL, 'o' },
+		{ "tap", required_argument, NULL, 'a' },
+		{ "netns", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -595,6 +850,8 @@ main(int argc, char **argv)
 				g->mode = MODE_REFLECT;
 			else if (strcmp(optarg, "sink") == 0)
 				g->mode = MODE_SINK;
+			else if (strcmp(optarg, "tap") == 0)
+				g->mode = MODE_TAP;
 			else
 				goto bad;
 			break;
@@ -652,6 +909,44 @@ main(int argc, char **argv)
 		case 'q':
 			g->quiet = true;
 			break;
+		case 'P':
+			if (strcmp(optarg, "raw") == 0)
+				g->proto = PROTO_RAW;
+			else if (strcmp(optarg, "udp4") == 0)
+				g->proto = PROTO_UDP4;
+			else if (strcmp(optarg, "udp6") == 0)
+				g->proto = PROTO_UDP6;
+			else if (strcmp(optarg, "tcp4") == 0)
+				g->proto = PROTO_TCP4;
+			else if (strcmp(optarg, "tcp6") == 0)
+				g->proto = PROTO_TCP6;
+			else
+				goto bad;
+			break;
+		case 'C':
+			g->csum_blank = true;
+			break;
+		case 'g':
+			if (parse_u64(optarg, 64, 65535, &v) != 0)
+				goto bad;
+			g->gso_mss = (uint16_t)v;
+			g->csum_blank = true;
+			break;
+		case 'c':
+			conf.csum = false;
+			break;
+		case '6':
+			conf.ipv6_csum = false;
+			break;
+		case 'o':
+			conf.gso = false;
+			break;
+		case 'a':
+			g->tap_name = optarg;
+			break;
+		case 'e':
+			g->netns = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -667,6 +962,25 @@ main(int argc, char **argv)
 	}
 	if (g->mode != MODE_GEN && !have_frames)
 		g->frames = 0;
+	if ((g->mode == MODE_TAP) != (g->tap_name != NULL) ||
+			(g->netns != NULL && g->mode != MODE_TAP)) {
+		fprintf(stderr, "xnb-guest: --tap NAME goes with --mode tap (and --netns only "
+			"with them)\n");
+		return 2;
+	}
+	if (g->gso_mss != 0 && g->proto != PROTO_TCP4 && g->proto != PROTO_TCP6) {
+		fprintf(stderr, "xnb-guest: --gso needs --proto tcp4 or tcp6\n");
+		return 2;
+	}
+	if ((g->csum_blank || g->gso_mss != 0) && !conf.csum) {
+		fprintf(stderr, "xnb-guest: --csum-blank and --gso need checksum offload "
+			"(no --no-csum-offload)\n");
+		return 2;
+	}
+	if (g->gso_mss != 0 && !conf.gso) {
+		fprintf(stderr, "xnb-guest: --gso and --no-gso together\n");
+		return 2;
+	}
 
 	/* The sizes, and a window that the 256 posted rx buffers can hold. */
 	if (g->nr_sizes == 0 && g->size_max == 0) {
@@ -712,7 +1026,9 @@ main(int argc, char **argv)
 	if (g->nf == NULL) {
 		fprintf(stderr, "xnb-guest: cannot set up the guest (%s)\n", strerror(errno));
 		printf("xnb-guest: sent=0 received=0 verify_failures=0 tx_errors=0 rx_errors=0 "
-			"secs=0.000 mpps=0.000 gbps=0.000\n");
+			"secs=0.000 mpps=0.000 gbps=0.000 csum_ok=0 csum_bad=0 rx_csum_blank=0 "
+			"rx_data_validated=0 rx_gso=0 tx_csum_blank=0 tx_gso=0 tx_segmented=0 "
+			"tx_sw_csum=0 tap_in=0 tap_out=0 tap_dropped=0\n");
 		return 1;
 	}
 	memcpy(g->src, g->nf->conf.mac, 6);
@@ -728,9 +1044,13 @@ main(int argc, char **argv)
 		goto done;
 	}
 	if (!g->quiet)
-		fprintf(stderr, "xnb-guest: connected (sg %s, %u queue(s)); mode %s\n",
+		fprintf(stderr, "xnb-guest: connected (sg %s, %u queue(s); may send csum_blank "
+			"%s, ipv6 csum_blank %s, gso tcpv4 %s, tcpv6 %s); mode %s\n",
 			g->nf->sg ? "on" : "off", g->nf->nr_queues,
-			g->mode == MODE_GEN ? "gen" : g->mode == MODE_REFLECT ? "reflect" : "sink");
+			g->nf->tx_csum ? "yes" : "no", g->nf->tx_csum_ipv6 ? "yes" : "no",
+			g->nf->tx_gso_tcpv4 ? "yes" : "no", g->nf->tx_gso_tcpv6 ? "yes" : "no",
+			g->mode == MODE_GEN ? "gen" : g->mode == MODE_REFLECT ? "reflect" :
+			g->mode == MODE_SINK ? "sink" : "tap");
 
 	t0 = now_s();
 	if (g->mode == MODE_GEN) {
@@ -745,15 +1065,31 @@ main(int argc, char **argv)
 			status = 1;
 			goto done;
 		}
+		if ((g->csum_blank && (g->proto == PROTO_UDP6 || g->proto == PROTO_TCP6) &&
+				!g->nf->tx_csum_ipv6) ||
+				(g->gso_mss != 0 && ((g->proto == PROTO_TCP4 && !g->nf->tx_gso_tcpv4) ||
+				(g->proto == PROTO_TCP6 && !g->nf->tx_gso_tcpv6)))) {
+			fprintf(stderr, "xnb-guest: offload not negotiated: the backend %s does not "
+				"offer %s\n", g->nf->be_path, g->gso_mss != 0 ?
+				(g->proto == PROTO_TCP6 ? "feature-gso-tcpv6 (with sg and "
+				"feature-ipv6-csum-offload)" : "feature-gso-tcpv4 (with sg)") :
+				"feature-ipv6-csum-offload");
+			status = GUEST_EXIT_NO_OFFLOAD;
+			goto done;
+		}
 		g->seen = calloc(g->frames / 8 + 1, 1);
 		g->scratch = malloc(NETFRONT_MAX_FRAME);
+		g->scratch2 = malloc(NETFRONT_MAX_FRAME);
 		g->base = pattern_base();
-		if (g->seen == NULL || g->scratch == NULL || g->base == NULL) {
+		if (g->seen == NULL || g->scratch == NULL || g->scratch2 == NULL ||
+				g->base == NULL) {
 			fprintf(stderr, "xnb-guest: out of memory\n");
 			status = 1;
 			goto done;
 		}
 		ret = run_gen(g, timeout_s);
+	} else if (g->mode == MODE_TAP) {
+		ret = guest_run_tap(g, timeout_s, timeout_given);
 	} else {
 		ret = run_rs(g, timeout_s, timeout_given);
 	}
@@ -766,15 +1102,15 @@ done:
 
 	if (g->mode == MODE_GEN) {
 		lost = g->sent - g->received_ok;
-		if (g->sent != g->frames || lost != 0 || g->verify_failures != 0)
+		if (status == 0 && (g->sent != g->frames || lost != 0 || g->verify_failures != 0))
 			status = 1;
 		if (stop_flag)
 			fprintf(stderr, "xnb-guest: interrupted\n");
 		if (lost != 0)
 			fprintf(stderr, "xnb-guest: %" PRIu64 " frame(s) lost\n", lost);
 	}
-	if (st.tx_errors != 0 || st.rx_errors != 0 || st.proto_errors != 0)
-		status = 1;
+	if (st.tx_errors != 0 || st.rx_errors != 0 || st.proto_errors != 0 || g->csum_bad != 0)
+		status = status != 0 ? status : 1;
 	if (g->reflect_dropped != 0) {
 		fprintf(stderr, "xnb-guest: %" PRIu64 " frame(s) not reflected\n",
 			g->reflect_dropped);
@@ -786,14 +1122,22 @@ done:
 	if (secs <= 0)
 		secs = 1e-9;
 	printf("xnb-guest: sent=%" PRIu64 " received=%" PRIu64 " verify_failures=%" PRIu64
-		" tx_errors=%" PRIu64 " rx_errors=%" PRIu64 " secs=%.3f mpps=%.3f gbps=%.3f\n",
+		" tx_errors=%" PRIu64 " rx_errors=%" PRIu64 " secs=%.3f mpps=%.3f gbps=%.3f",
 		g->sent, g->received, g->verify_failures, st.tx_errors, st.rx_errors, secs,
 		(double)g->received / secs / 1e6, (double)g->rx_bytes * 8 / secs / 1e9);
+	printf(" csum_ok=%" PRIu64 " csum_bad=%" PRIu64 " rx_csum_blank=%" PRIu64
+		" rx_data_validated=%" PRIu64 " rx_gso=%" PRIu64 " tx_csum_blank=%" PRIu64
+		" tx_gso=%" PRIu64 " tx_segmented=%" PRIu64 " tx_sw_csum=%" PRIu64
+		" tap_in=%" PRIu64 " tap_out=%" PRIu64 " tap_dropped=%" PRIu64 "\n",
+		g->csum_ok, g->csum_bad, g->rx_csum_blank, g->rx_validated, g->rx_gso,
+		st.tx_csum_blank, st.tx_gso, g->tx_segmented, g->tx_sw_csum, g->tap_in,
+		g->tap_out, g->tap_dropped);
 	fflush(stdout);
 	for (i = 0; i < GUEST_BACKLOG; i++)
-		free(g->backlog[i]);
+		free(g->backlog[i].buf);
 	free(g->seen);
 	free(g->scratch);
+	free(g->scratch2);
 	free(g->base);
 	free(g);
 	return status;

@@ -90,3 +90,53 @@ show_logs() {
 		tail -n 30 "$_l"
 	done
 }
+
+# Offloads and testpmd (the offload and tap tests):
+#
+#   testpmd_offloads SIMDIR PREFIX
+#                               "RXMASK TXMASK": of the offloads that matter
+#                               here (rx: IPv4/UDP/TCP checksum, TCP LRO,
+#                               scatter; tx: IPv4/UDP/TCP checksum, TCP TSO,
+#                               multi-segment), those an xnb port reports,
+#                               as testpmd's --rx-offloads/--tx-offloads
+#                               masks (a short interactive testpmd run)
+#   start_testpmd LOG PREFIX SIMDIR DOMID_A DOMID_B
+#                               dpdk-testpmd in io forward mode, two xnb
+#                               ports paired, rx scatter, those offloads
+#                               enabled; runs in the foreground (start it
+#                               with &), its output in LOG
+
+testpmd_offloads() {
+	_caps=$(printf 'show port 0 rx_offload capabilities\nshow port 0 tx_offload capabilities\nquit\n' |
+		timeout 60 dpdk-testpmd -l 0,1 --no-huge --no-pci -m 512 --file-prefix="$2" \
+		-d "$pmd" --vdev="net_xnb0,domid=32000,platform=sim,sim_dir=$1" -- -i \
+		--total-num-mbufs=4096 2>&1 | sed -n '/Offloading Capabilities/,/^$/p') || :
+	_rx=$(printf '%s\n' "$_caps" | sed -n '/^Rx/,/^Tx/p' | tr ' ' '\n')
+	_tx=$(printf '%s\n' "$_caps" | sed -n '/^Tx/,$p' | tr ' ' '\n')
+	_rxm=0
+	_txm=0
+	# RTE_ETH_RX_OFFLOAD_* and RTE_ETH_TX_OFFLOAD_* bits (DPDK 22.11).
+	for _o in IPV4_CKSUM:1 UDP_CKSUM:2 TCP_CKSUM:3 TCP_LRO:4 SCATTER:13; do
+		printf '%s\n' "$_rx" | grep -qx "${_o%:*}" && _rxm=$((_rxm | (1 << ${_o#*:})))
+	done
+	for _o in IPV4_CKSUM:1 UDP_CKSUM:2 TCP_CKSUM:3 TCP_TSO:5 MULTI_SEGS:15; do
+		printf '%s\n' "$_tx" | grep -qx "${_o%:*}" && _txm=$((_txm | (1 << ${_o#*:})))
+	done
+	printf '0x%x 0x%x\n' "$_rxm" "$_txm"
+}
+
+start_testpmd() {
+	_masks=$(testpmd_offloads "$3" "$2cap")
+	_lro=
+	[ $(( ${_masks% *} & 16 )) -eq 0 ] || _lro=--max-lro-pkt-size=65535
+	echo "$name: testpmd rx offloads ${_masks% *}, tx offloads ${_masks#* }" \
+		"(of checksums, LRO/TSO, scatter, multi-segment)" >&2
+	exec stdbuf -oL -eL dpdk-testpmd -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="$2" \
+		-d "$pmd" \
+		--vdev="net_xnb0,domid=$4,platform=sim,sim_dir=$3" \
+		--vdev="net_xnb1,domid=$5,platform=sim,sim_dir=$3" -- \
+		--forward-mode=io --port-topology=paired --nb-cores=1 \
+		--enable-scatter --max-pkt-len=9018 $_lro \
+		--rx-offloads="${_masks% *}" --tx-offloads="${_masks#* }" \
+		--total-num-mbufs=32768 --disable-link-check >"$1" 2>&1
+}
