@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -496,61 +497,73 @@ test_rx_fragments(void)
 /* --- GSO super-frames from the guest --- */
 
 /*
- * Check the frames a super-frame (frame, b, headers of hlen bytes at l3
- * offset l3off) was cut into at mss: lengths, IP ids, sequence numbers,
- * flags, payload, and each checksum: complete, or blank with the
- * segment's pseudo-header sum when blank.
+ * Check frame k of n (seg, len bytes) that a super-frame (frame, b,
+ * headers of hlen bytes at l3 offset l3off) was cut into at mss:
+ * lengths, IP id, sequence number, flags, payload, and the checksum:
+ * complete, or blank with the segment's pseudo-header sum when blank.
  */
+static int
+check_segment(const uint8_t *seg, int len, unsigned int k, unsigned int n,
+		const struct built *b, int ipv6, size_t l3off, size_t hlen, uint32_t mss, bool blank)
+{
+	size_t payload = b->len - hlen, l4off = hlen - 20, plen, want;
+	uint32_t seq0 = (uint32_t)frame[l4off + 4] << 24 | frame[l4off + 5] << 16 |
+		frame[l4off + 6] << 8 | frame[l4off + 7];
+	uint32_t seq, phdr;
+
+	TEST_ASSERT_EQUAL(n, (payload + mss - 1) / mss, "frames");
+	plen = RTE_MIN((size_t)mss, payload - k * mss);
+	TEST_ASSERT_EQUAL(len, (int)(hlen + plen), "frame %u length", k);
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(seg + hlen, frame + hlen + k * mss, plen,
+		"frame %u payload", k);
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(seg, frame, l3off, "frame %u L2", k);
+	if (!ipv6) {
+		TEST_ASSERT_EQUAL(seg[l3off + 2] << 8 | seg[l3off + 3],
+			(int)(hlen - l3off + plen), "frame %u total length", k);
+		TEST_ASSERT_EQUAL(seg[l3off + 4] << 8 | seg[l3off + 5], (int)k,
+			"frame %u IP id", k);
+		TEST_ASSERT_EQUAL(ref_fold(ref_sum(seg + l3off, 20, 0)), 0,
+			"frame %u IPv4 header checksum", k);
+	} else {
+		TEST_ASSERT_EQUAL(seg[l3off + 4] << 8 | seg[l3off + 5],
+			(int)(hlen - l3off - 40 + plen), "frame %u payload length", k);
+	}
+	seq = (uint32_t)seg[l4off + 4] << 24 | seg[l4off + 5] << 16 |
+		seg[l4off + 6] << 8 | seg[l4off + 7];
+	TEST_ASSERT_EQUAL(seq, seq0 + k * mss, "frame %u sequence", k);
+	want = k + 1 == n ? frame[l4off + 13] :
+		(frame[l4off + 13] & ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG));
+	TEST_ASSERT_EQUAL(seg[l4off + 13], want, "frame %u TCP flags", k);
+	phdr = ref_phdr(seg, l3off, ipv6, IPPROTO_TCP, (uint32_t)(20 + plen));
+	if (blank)
+		TEST_ASSERT_EQUAL(csum_at(seg, l4off + 16), (uint16_t)~ref_fold(phdr),
+			"frame %u blank with its pseudo-header sum", k);
+	else
+		TEST_ASSERT_EQUAL(ref_fold(ref_sum(seg + l4off, 20 + plen, phdr)), 0,
+			"frame %u TCP checksum", k);
+	return TEST_SUCCESS;
+}
+
+/* The same over mbufs, with their flags and header lengths. */
 static int
 check_segments(struct rte_mbuf **m, unsigned int n, const struct built *b, int ipv6,
 		size_t l3off, size_t hlen, uint32_t mss, bool blank)
 {
-	size_t payload = b->len - hlen, l4off = hlen - 20, seg, want;
-	uint32_t seq0 = (uint32_t)frame[l4off + 4] << 24 | frame[l4off + 5] << 16 |
-		frame[l4off + 6] << 8 | frame[l4off + 7];
-	uint32_t seq, phdr;
 	unsigned int k;
 	int len;
 
-	TEST_ASSERT_EQUAL(n, (payload + mss - 1) / mss, "frames");
 	for (k = 0; k < n; k++) {
-		seg = RTE_MIN((size_t)mss, payload - k * mss);
 		len = tg_mbuf_read(m[k], out, sizeof(out));
-		TEST_ASSERT_EQUAL(len, (int)(hlen + seg), "frame %u length", k);
-		TEST_ASSERT_BUFFERS_ARE_EQUAL(out + hlen, frame + hlen + k * mss, seg,
-			"frame %u payload", k);
-		TEST_ASSERT_BUFFERS_ARE_EQUAL(out, frame, l3off, "frame %u L2", k);
-		if (!ipv6) {
-			TEST_ASSERT_EQUAL(out[l3off + 2] << 8 | out[l3off + 3],
-				(int)(hlen - l3off + seg), "frame %u total length", k);
-			TEST_ASSERT_EQUAL(out[l3off + 4] << 8 | out[l3off + 5], (int)k,
-				"frame %u IP id", k);
-			TEST_ASSERT_EQUAL(ref_fold(ref_sum(out + l3off, 20, 0)), 0,
-				"frame %u IPv4 header checksum", k);
-		} else {
-			TEST_ASSERT_EQUAL(out[l3off + 4] << 8 | out[l3off + 5],
-				(int)(hlen - l3off - 40 + seg), "frame %u payload length", k);
-		}
-		seq = (uint32_t)out[l4off + 4] << 24 | out[l4off + 5] << 16 |
-			out[l4off + 6] << 8 | out[l4off + 7];
-		TEST_ASSERT_EQUAL(seq, seq0 + k * mss, "frame %u sequence", k);
-		want = k + 1 == n ? frame[l4off + 13] :
-			(frame[l4off + 13] & ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG));
-		TEST_ASSERT_EQUAL(out[l4off + 13], want, "frame %u TCP flags", k);
-		phdr = ref_phdr(out, l3off, ipv6, IPPROTO_TCP, (uint32_t)(20 + seg));
-		if (blank)
-			TEST_ASSERT_EQUAL(csum_at(out, l4off + 16), (uint16_t)~ref_fold(phdr),
-				"frame %u blank with its pseudo-header sum", k);
-		else
-			TEST_ASSERT_EQUAL(ref_fold(ref_sum(out + l4off, 20 + seg, phdr)), 0,
-				"frame %u TCP checksum", k);
+		if (check_segment(out, len, k, n, b, ipv6, l3off, hlen, mss, blank) != 0)
+			return TEST_FAILED;
 		TEST_ASSERT((m[k]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 			(blank ? RTE_MBUF_F_RX_L4_CKSUM_NONE : RTE_MBUF_F_RX_L4_CKSUM_GOOD),
 			"frame %u flags", k);
-		TEST_ASSERT(m[k]->l4_len == 20 && (size_t)m[k]->l2_len + m[k]->l3_len == hlen - 20,
+		TEST_ASSERT(m[k]->l4_len == 20 &&
+			(size_t)m[k]->l2_len + m[k]->l3_len == hlen - 20,
 			"frame %u header lengths", k);
 	}
-	return TEST_SUCCESS;
+	return n > 0 ? TEST_SUCCESS : TEST_FAILED;
 }
 
 /* All a queue has ready, over as many bursts of burst as it takes. */
@@ -703,6 +716,332 @@ test_rx_gso_hostile(void)
 	return TEST_SUCCESS;
 }
 
+/* --- towards the guest: mbufs with offload requests --- */
+
+/* What the guest got: one frame's bytes, its first flags, its GSO extra. */
+struct got {
+	int len;                   /* -1: a slot failed */
+	uint16_t flags;
+	netif_extra_info_t gso;    /* type NONE without */
+};
+
+/* Take the guest-rx responses of up to max frames. */
+static unsigned int
+guest_frames(struct got *got, uint8_t (*bufs)[XNB_MAX_FRAME + 1], unsigned int max)
+{
+	static netif_rx_response_t rsp[256];
+	unsigned int n, i = 0, f = 0;
+	netif_rx_response_t cur;
+	size_t len;
+
+	n = tg_rx_rsps(&g, rsp, RTE_DIM(rsp));
+	while (i < n && f < max) {
+		memset(&got[f], 0, sizeof(got[f]));
+		got[f].flags = rsp[i].flags;
+		len = 0;
+		do {
+			cur = rsp[i++];
+			if (cur.status < 0 || cur.id >= TG_NR_RX_BUFS ||
+					len + cur.status > XNB_MAX_FRAME) {
+				got[f].len = -1;
+			} else if (got[f].len >= 0) {
+				memcpy(bufs[f] + len, tg_rx_buf(&g, cur.id) + cur.offset, cur.status);
+				len += cur.status;
+			}
+			/* After the first response, its extra-info slot. */
+			if (len == (size_t)cur.status && (cur.flags & NETRXF_extra_info) && i < n)
+				memcpy(&got[f].gso, &rsp[i++], sizeof(got[f].gso));
+		} while ((cur.flags & NETRXF_more_data) && i < n);
+		if (got[f].len == 0)
+			got[f].len = (int)len;
+		f++;
+	}
+	return f;
+}
+
+static uint8_t gbuf[64][XNB_MAX_FRAME + 1];
+
+/* An mbuf (chain, small mbufs if small) of frame[0..len) with offload requests. */
+static struct rte_mbuf *
+tx_mbuf(size_t len, uint64_t ol, uint16_t l2, uint16_t l3, uint16_t l4, uint16_t mss, bool small)
+{
+	struct rte_mbuf *m = tg_mbuf(small ? tg_small_pool() : tg_pool(), frame, len);
+
+	if (m == NULL)
+		return NULL;
+	m->ol_flags = ol;
+	m->l2_len = l2;
+	m->l3_len = l3;
+	m->l4_len = l4;
+	m->tso_segsz = mss;
+	return m;
+}
+
+static void
+guest_offloads(bool csum4, bool csum6, bool gso4, bool gso6)
+{
+	g.q->feat.csum4 = csum4;
+	g.q->feat.csum6 = csum6;
+	g.q->feat.gso4 = gso4;
+	g.q->feat.gso6 = gso6;
+}
+
+/*
+ * Checksum requests towards a guest that takes blank checksums become
+ * NETRXF_csum_blank|data_validated with the pseudo-header sum in the
+ * field; the IPv4 header checksum is filled in; a received checksum that
+ * was good stays known good (data_validated); a checksum left blank by
+ * an xnb rx port (L4_CKSUM_NONE) goes on blank.
+ */
+static int
+test_tx_csum_flags(void)
+{
+	struct rte_mbuf *m[4];
+	struct got got[4];
+	struct built b[4];
+	uint8_t sent[4][2000];
+	unsigned int i;
+
+	guest_offloads(true, false, false, false);
+	tg_rx_post(&g, 8);
+	build(&b[0], 0, IPPROTO_TCP, 0, 0, 1000);
+	memcpy(sent[0], frame, b[0].len);
+	frame[14 + 10] = frame[14 + 11] = 0;   /* IP checksum to fill in */
+	m[0] = tx_mbuf(b[0].len, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+		RTE_MBUF_F_TX_TCP_CKSUM, 14, 20, 20, 0, false);
+	build(&b[1], 0, IPPROTO_UDP, 1, 0, 700);
+	frame[b[1].csum_off] = b[1].expect >> 8;
+	frame[b[1].csum_off + 1] = b[1].expect & 0xff;
+	memcpy(sent[1], frame, b[1].len);
+	m[1] = tx_mbuf(b[1].len, RTE_MBUF_F_RX_L4_CKSUM_GOOD, 0, 0, 0, 0, false);
+	build(&b[2], 0, IPPROTO_UDP, 0, 0, 1200);
+	memcpy(sent[2], frame, b[2].len);
+	m[2] = tx_mbuf(b[2].len, RTE_MBUF_F_RX_L4_CKSUM_NONE, 0, 0, 0, 0, true);
+	for (i = 0; i < 3; i++)
+		TEST_ASSERT_NOT_NULL(m[i], "mbuf %u", i);
+	/* The IPv4 checksum of frame 0 as it must arrive. */
+	sent[0][14 + 10] = sent[0][14 + 11] = 0;
+	i = ref_fold(ref_sum(sent[0] + 14, 20, 0));
+	sent[0][14 + 10] = i >> 8;
+	sent[0][14 + 11] = i & 0xff;
+
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 3), 3, "taken");
+	TEST_ASSERT_EQUAL(guest_frames(got, gbuf, 4), 3, "three frames");
+	for (i = 0; i < 3; i++) {
+		TEST_ASSERT_EQUAL(got[i].len, (int)b[i].len, "frame %u length", i);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(gbuf[i], sent[i], b[i].len, "frame %u bytes", i);
+	}
+	TEST_ASSERT_EQUAL(got[0].flags, NETRXF_csum_blank | NETRXF_data_validated, "TX_TCP_CKSUM");
+	TEST_ASSERT_EQUAL(got[1].flags, NETRXF_data_validated, "RX_L4_CKSUM_GOOD");
+	TEST_ASSERT_EQUAL(got[2].flags & ~NETRXF_more_data,
+		NETRXF_csum_blank | NETRXF_data_validated, "RX_L4_CKSUM_NONE");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()) + tg_in_use(tg_small_pool()), 0, "mbufs freed");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A guest that did not negotiate checksum offload (for that IP version)
+ * never gets a blank checksum: xnb completes it, over chains and slots,
+ * IPv6 and UDP included (FreeBSD xnb(4)'s BUGS and CAVEATS).
+ */
+static int
+test_tx_csum_software(void)
+{
+	static const struct {
+		int ipv6, proto, vlans, ext;
+		size_t payload;
+		uint64_t ol;
+	} cases[] = {
+		{ 1, IPPROTO_UDP, 0, 1, 9000 - 100, RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM },
+		{ 0, IPPROTO_UDP, 1, 0, 5000, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM },
+		{ 1, IPPROTO_TCP, 2, 0, 1400, RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_TCP, 0, 0, 33, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM },
+	};
+	struct rte_mbuf *m[RTE_DIM(cases)];
+	struct got got[RTE_DIM(cases)];
+	struct built b[RTE_DIM(cases)];
+	unsigned int i, csum6;
+
+	for (csum6 = 0; csum6 < 2; csum6++) {
+		/* csum6: IPv6 blank is fine, IPv4 is not. */
+		guest_offloads(false, csum6 == 1, false, false);
+		tg_rx_post(&g, 16);
+		for (i = 0; i < RTE_DIM(cases); i++) {
+			build(&b[i], cases[i].ipv6, cases[i].proto, cases[i].vlans, cases[i].ext,
+				cases[i].payload);
+			m[i] = tx_mbuf(b[i].len, cases[i].ol, 0, 0, 0, 0, true);
+			TEST_ASSERT_NOT_NULL(m[i], "mbuf");
+		}
+		TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, RTE_DIM(cases)), RTE_DIM(cases), "taken");
+		TEST_ASSERT_EQUAL(guest_frames(got, gbuf, RTE_DIM(cases)), RTE_DIM(cases), "frames");
+		for (i = 0; i < RTE_DIM(cases); i++) {
+			build(&b[i], cases[i].ipv6, cases[i].proto, cases[i].vlans, cases[i].ext,
+				cases[i].payload);
+			TEST_ASSERT_EQUAL(got[i].len, (int)b[i].len, "frame %u length", i);
+			if (cases[i].ipv6 && csum6) {
+				TEST_ASSERT_EQUAL(got[i].flags & NETRXF_csum_blank, NETRXF_csum_blank,
+					"frame %u blank for a guest that takes IPv6's", i);
+				continue;
+			}
+			TEST_ASSERT_EQUAL(got[i].flags & (NETRXF_csum_blank | NETRXF_data_validated),
+				0, "frame %u: no flags", i);
+			TEST_ASSERT_EQUAL(csum_at(gbuf[i], b[i].csum_off), b[i].expect,
+				"frame %u checksum completed", i);
+			memcpy(frame + b[i].csum_off, gbuf[i] + b[i].csum_off, 2);
+			TEST_ASSERT_BUFFERS_ARE_EQUAL(gbuf[i], frame, b[i].len, "frame %u bytes", i);
+		}
+	}
+	return TEST_SUCCESS;
+}
+
+/* TSO to a guest that negotiated GSO: one super-frame with the GSO extra slot. */
+static int
+test_tx_tso_gso(void)
+{
+	struct rte_mbuf *m[2];
+	struct got got[2];
+	struct built b;
+	uint32_t phdr;
+	unsigned int ipv6;
+
+	for (ipv6 = 0; ipv6 < 2; ipv6++) {
+		guest_offloads(true, true, true, true);
+		tg_rx_post(&g, 32);
+		build(&b, ipv6, IPPROTO_TCP, 0, 0, 40000);
+		m[0] = tx_mbuf(b.len, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+			(ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM),
+			14, ipv6 ? 40 : 20, 20, 1448, false);
+		TEST_ASSERT_NOT_NULL(m[0], "mbuf");
+		TEST_ASSERT_EQUAL(xnb_tx_prepare(&g.q->tx, m, 1), 1, "prepared");
+		TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 1), 1, "taken");
+		TEST_ASSERT_EQUAL(guest_frames(got, gbuf, 2), 1, "one frame");
+		TEST_ASSERT_EQUAL(got[0].len, (int)b.len, "whole");
+		TEST_ASSERT((got[0].flags & (NETRXF_csum_blank | NETRXF_data_validated |
+			NETRXF_extra_info)) == (NETRXF_csum_blank | NETRXF_data_validated |
+			NETRXF_extra_info), "flags 0x%x", got[0].flags);
+		TEST_ASSERT_EQUAL(got[0].gso.type, XEN_NETIF_EXTRA_TYPE_GSO, "GSO extra");
+		TEST_ASSERT_EQUAL(got[0].gso.u.gso.size, 1448, "gso size");
+		TEST_ASSERT_EQUAL(got[0].gso.u.gso.type,
+			ipv6 ? XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4, "gso type");
+		/* Linux's partial sum of a GSO frame: its whole L4 length. */
+		phdr = ref_phdr(gbuf[0], 14, ipv6, IPPROTO_TCP, (uint32_t)(b.len - 14 -
+			(ipv6 ? 40 : 20)));
+		TEST_ASSERT_EQUAL(csum_at(gbuf[0], b.csum_off), (uint16_t)~ref_fold(phdr),
+			"pseudo-header sum");
+		memcpy(frame + b.csum_off, gbuf[0] + b.csum_off, 2);
+		if (!ipv6)
+			memcpy(frame + 14 + 10, gbuf[0] + 14 + 10, 2);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(gbuf[0], frame, b.len, "bytes");
+		if (!ipv6)
+			TEST_ASSERT_EQUAL(ref_fold(ref_sum(gbuf[0] + 14, 20, 0)), 0, "IP checksum");
+	}
+	return TEST_SUCCESS;
+}
+
+/* TSO to a guest without GSO: MSS-sized frames made here, checksums blank or done. */
+static int
+test_tx_tso_software(void)
+{
+	struct rte_mbuf *m[2];
+	struct got got[40];
+	struct built b;
+	unsigned int n, k, csum, ipv6;
+	size_t hlen;
+
+	for (ipv6 = 0; ipv6 < 2; ipv6++) {
+		for (csum = 0; csum < 2; csum++) {
+			guest_offloads(csum, csum, false, false);
+			tg_rx_post(&g, 40);
+			build(&b, ipv6, IPPROTO_TCP, 1, 0, 20000);
+			frame[18 + (ipv6 ? 40 : 20) + 13] = 0x19;   /* FIN|PSH|ACK */
+			hlen = 18 + (ipv6 ? 40 : 20) + 20;
+			m[0] = tx_mbuf(b.len, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+				(ipv6 ? RTE_MBUF_F_TX_IPV6 :
+				 RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM),
+				18, ipv6 ? 40 : 20, 20, 1000, true);
+			TEST_ASSERT_NOT_NULL(m[0], "mbuf");
+			TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 1), 1, "taken");
+			n = guest_frames(got, gbuf, RTE_DIM(got));
+			TEST_ASSERT_EQUAL(n, 20, "frames (v6 %u csum %u)", ipv6, csum);
+			for (k = 0; k < n; k++) {
+				TEST_ASSERT_EQUAL(got[k].gso.type, XEN_NETIF_EXTRA_TYPE_NONE, "no GSO");
+				TEST_ASSERT_EQUAL(got[k].flags & NETRXF_csum_blank,
+					csum ? NETRXF_csum_blank : 0, "frame %u flags", k);
+				if (check_segment(gbuf[k], got[k].len, k, n, &b, ipv6, 18, hlen, 1000,
+						csum) != TEST_SUCCESS)
+					return TEST_FAILED;
+			}
+		}
+	}
+	TEST_ASSERT_EQUAL(tg_in_use(tg_small_pool()), 0, "mbufs freed");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Guest to guest through an application that forwards untouched: a GSO
+ * super-frame taken as LRO goes back out as the same GSO super-frame,
+ * never segmented, its checksum still blank.
+ */
+static int
+test_gso_forwarded(void)
+{
+	struct rte_mbuf *m[4];
+	struct got got[2];
+	struct built b;
+	uint8_t *sent;
+	unsigned int i;
+
+	rx_config(true, true, true);
+	guest_offloads(true, true, true, true);
+	build(&b, 0, IPPROTO_TCP, 0, 0, 64000);
+	i = ref_fold(ref_sum(frame + 14, 20, 0));   /* as a guest sends it */
+	frame[14 + 10] = i >> 8;
+	frame[14 + 11] = i & 0xff;
+	sent = malloc(b.len);
+	TEST_ASSERT_NOT_NULL(sent, "malloc");
+	memcpy(sent, frame, b.len);
+	send_frame(b.len, NETTXF_csum_blank | NETTXF_data_validated, XEN_NETIF_GSO_TYPE_TCPV4,
+		1448, 2048);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 1, "one LRO frame");
+	tg_rx_post(&g, 32);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 1), 1, "forwarded");
+	TEST_ASSERT_EQUAL(guest_frames(got, gbuf, 2), 1, "one frame");
+	TEST_ASSERT_EQUAL(got[0].len, (int)b.len, "whole");
+	TEST_ASSERT_EQUAL(got[0].gso.u.gso.size, 1448, "GSO kept");
+	TEST_ASSERT(got[0].flags & NETRXF_csum_blank, "checksum still blank");
+	TEST_ASSERT(memcmp(gbuf[0], sent, b.len) == 0, "byte for byte");
+	free(sent);
+	return TEST_SUCCESS;
+}
+
+/* tx_pkt_prepare refuses what xnb cannot do, and prepares the rest. */
+static int
+test_tx_prepare(void)
+{
+	struct rte_mbuf *m[3];
+	struct built b;
+	uint16_t n;
+
+	build(&b, 0, IPPROTO_TCP, 0, 0, 100);
+	frame[b.csum_off] = frame[b.csum_off + 1] = 0;
+	m[0] = tx_mbuf(b.len, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM, 14, 20, 20, 0, false);
+	m[1] = tx_mbuf(b.len, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_SCTP_CKSUM, 14, 20, 20, 0, false);
+	m[2] = tx_mbuf(b.len, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG,
+		14, 20, 20, 0, false);
+	TEST_ASSERT(m[0] != NULL && m[1] != NULL && m[2] != NULL, "mbufs");
+	n = xnb_tx_prepare(&g.q->tx, m, 2);
+	TEST_ASSERT_EQUAL(n, 1, "stops at SCTP");
+	TEST_ASSERT_EQUAL(rte_errno, ENOTSUP, "ENOTSUP");
+	TEST_ASSERT_EQUAL(csum_at(rte_pktmbuf_mtod(m[0], uint8_t *), b.csum_off),
+		(uint16_t)~ref_fold(ref_phdr(frame, 14, 0, IPPROTO_TCP, b.len - 34)),
+		"pseudo-header sum prepared");
+	n = xnb_tx_prepare(&g.q->tx, &m[2], 1);
+	TEST_ASSERT_EQUAL(n, 0, "TSO without tso_segsz");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "EINVAL");
+	rte_pktmbuf_free_bulk(m, 3);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite offload_suite = {
 	.suite_name = "offload",
 	.unit_test_cases = {
@@ -715,6 +1054,12 @@ static struct unit_test_suite offload_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_gso_segmented),
 		TEST_CASE_ST(setup, teardown, test_rx_gso_lro),
 		TEST_CASE_ST(setup, teardown, test_rx_gso_hostile),
+		TEST_CASE_ST(setup, teardown, test_tx_csum_flags),
+		TEST_CASE_ST(setup, teardown, test_tx_csum_software),
+		TEST_CASE_ST(setup, teardown, test_tx_tso_gso),
+		TEST_CASE_ST(setup, teardown, test_tx_tso_software),
+		TEST_CASE_ST(setup, teardown, test_gso_forwarded),
+		TEST_CASE_ST(setup, teardown, test_tx_prepare),
 		TEST_CASES_END()
 	}
 };

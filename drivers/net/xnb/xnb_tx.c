@@ -455,12 +455,12 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		if (slots > avail)
 			break;
 		/*
-		 * Every mbuf segment piece, plus one more per page boundary,
-		 * per frame, plus its header. The chain is counted, not taken
-		 * from nb_segs: the copy array must not overflow whatever the
-		 * mbuf says.
+		 * Every mbuf segment piece, plus per frame its header and the
+		 * piece where it starts, plus one more per page boundary. The
+		 * chain is counted, not taken from nb_segs: the copy array must
+		 * not overflow whatever the mbuf says.
 		 */
-		worst = plan.nframes * (tx_count_segs(m) + 1) + slots;
+		worst = tx_count_segs(m) + 2 * plan.nframes + slots;
 		if (unlikely(worst > XNB_COPY_BATCH)) {
 			XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a frame of %u mbufs",
 				q->domid, q->id, tx_count_segs(m));
@@ -527,7 +527,8 @@ xnb_tx_prepare(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	RTE_SET_USED(queue);
 	for (i = 0; i < nb_pkts; i++) {
 		m = tx_pkts[i];
-		if ((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK & ~supported) != 0) {
+		if ((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK & ~supported) != 0 ||
+				(m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_SCTP_CKSUM) {
 			rte_errno = ENOTSUP;
 			return i;
 		}
