@@ -22,10 +22,12 @@
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <ethdev_driver.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "netfront.h"
+#include "xnb_port.h"
 #include "test.h"
 #include "test_xenbus_env.h"
 
@@ -59,15 +61,15 @@ lsc_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
  * queues, with app_queues queue pairs configured; its port id or -1.
  */
 static int
-port_create_queues(uint16_t domid, uint16_t queues, uint16_t app_queues, char *name,
-		size_t size)
+port_create_args(uint16_t domid, uint16_t queues, uint16_t app_queues, const char *extra,
+		char *name, size_t size)
 {
 	char args[256];
 	uint16_t port_id;
 
 	snprintf(name, size, "net_xnb_hs%u", port_seq++);
-	snprintf(args, sizeof(args), "domid=%u,queues=%u,platform=sim,sim_dir=%s", domid,
-		queues, env_sim_dir());
+	snprintf(args, sizeof(args), "domid=%u,queues=%u,platform=sim,sim_dir=%s%s", domid,
+		queues, env_sim_dir(), extra);
 	if (rte_vdev_init(name, args) != 0)
 		return -1;
 	if (rte_eth_dev_get_port_by_name(name, &port_id) != 0)
@@ -75,6 +77,13 @@ port_create_queues(uint16_t domid, uint16_t queues, uint16_t app_queues, char *n
 	lsc_events[port_id] = 0;
 	rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL);
 	return env_port_setup_queues(port_id, app_queues) == 0 ? port_id : -1;
+}
+
+static int
+port_create_queues(uint16_t domid, uint16_t queues, uint16_t app_queues, char *name,
+		size_t size)
+{
+	return port_create_args(domid, queues, app_queues, "", name, size);
 }
 
 /* The same with one queue. */
@@ -697,6 +706,8 @@ test_bad_devargs(void)
 		"domid=3,domain=web", "domain=web,domain=web", "discover=2",
 		"discover=1,domid=3", "discover=1,domain=web", "discover=1,handle=0",
 		"discover=1,mac=02:00:00:00:00:01", "discover=1,queues=1",
+		"domid=3,offloads=", "domid=3,offloads=tso", "domid=3,offloads=tso4",
+		"domid=3,offloads=csum:bogus", "domid=3,offloads=all,offloads=none",
 	};
 	char args[256];
 	unsigned int i;
@@ -712,6 +723,98 @@ test_bad_devargs(void)
 	/* Without xenstore the probe fails with a message, not a crash. */
 	TEST_ASSERT(rte_vdev_init("net_xnb_bad", "domid=3,platform=sim,sim_dir=/nonexistent") != 0,
 		"no xenstored: probe refused");
+	return TEST_SUCCESS;
+}
+
+/* A backend key's value as a number, -1 when absent. */
+static int
+backend_key(struct netfront *nf, const char *key)
+{
+	char path[256];
+	char *v;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", nf->be_path, key);
+	v = xs_read(nf->xs, XBT_NULL, path, NULL);
+	n = v != NULL ? atoi(v) : -1;
+	free(v);
+	return n;
+}
+
+/*
+ * Offload negotiation: what the port offers (offloads=) against what the
+ * frontend takes, re-read on every connect. Each case: the devarg, the
+ * frontend's settings, and what must come out on the guest-rx ring
+ * (checksum v4/v6, GSO v4/v6) and in the keys each side sees.
+ */
+static int
+test_offload_negotiation(void)
+{
+	static const struct {
+		const char *args;
+		bool csum, ipv6_csum, gso;
+		bool csum4, csum6, gso4, gso6;   /* the backend's guest-rx ring */
+		bool tx_gso;                     /* the guest may send GSO */
+	} cases[] = {
+		{ "", true, true, true, true, true, true, true, true },
+		{ ",offloads=csum", true, true, true, true, true, false, false, false },
+		{ ",offloads=csum:tso6", true, true, true, true, true, false, true, false },
+		{ ",offloads=none", true, true, true, false, false, false, false, false },
+		{ "", false, true, true, false, true, false, true, false },
+		{ "", true, false, true, true, false, true, false, true },
+		{ "", true, true, false, true, true, false, false, false },
+	};
+	const struct xnb_features *f;
+	struct netfront_conf c;
+	struct xnb_port *port;
+	struct netfront *nf;
+	char name[32];
+	unsigned int i;
+	int port_id;
+
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		port_id = port_create_args(40, 1, 1, cases[i].args, name, sizeof(name));
+		TEST_ASSERT(port_id >= 0, "case %u: port", i);
+		port = rte_eth_devices[port_id].data->dev_private;
+		/* Twice on one port: the second connect reads the keys anew. */
+		netfront_conf_init(&c);
+		c.sim_dir = env_sim_dir();
+		c.domid = 40;
+		c.timeout_ms = ENV_WAIT_MS;
+		c.mac[0] = 0x02;
+		c.csum = !cases[i].csum;
+		c.ipv6_csum = !cases[i].ipv6_csum;
+		c.gso = !cases[i].gso;
+		nf = netfront_open(&c);
+		TEST_ASSERT(nf != NULL && netfront_connect(nf) == 0, "case %u: first guest", i);
+		netfront_close(nf);
+		c.csum = cases[i].csum;
+		c.ipv6_csum = cases[i].ipv6_csum;
+		c.gso = cases[i].gso;
+		nf = netfront_open(&c);
+		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0) {
+			netfront_close(nf);
+			port_destroy(port_id, name);
+			TEST_ASSERT(0, "case %u: second guest connects", i);
+		}
+		f = &port->queues[0]->feat;
+		if (f->csum4 != cases[i].csum4 || f->csum6 != cases[i].csum6 ||
+				f->gso4 != cases[i].gso4 || f->gso6 != cases[i].gso6 ||
+				nf->tx_gso_tcpv4 != cases[i].tx_gso ||
+				backend_key(nf, "feature-gso-tcpv4") !=
+				(strstr(cases[i].args, "offloads") == NULL) ||
+				backend_key(nf, "feature-ipv6-csum-offload") !=
+				(strstr(cases[i].args, "none") == NULL)) {
+			fprintf(stderr, "    case %u (%s): csum %d/%d gso %d/%d, guest tx gso %d\n",
+				i, cases[i].args, f->csum4, f->csum6, f->gso4, f->gso6,
+				nf->tx_gso_tcpv4);
+			netfront_close(nf);
+			port_destroy(port_id, name);
+			return TEST_FAILED;
+		}
+		netfront_close(nf);
+		port_destroy(port_id, name);
+	}
 	return TEST_SUCCESS;
 }
 
@@ -732,6 +835,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_priv_dump),
 		TEST_CASE(test_multi_queue),
 		TEST_CASE(test_split_event_channels),
+		TEST_CASE(test_offload_negotiation),
 		TEST_CASES_END()
 	}
 };
