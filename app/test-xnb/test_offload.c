@@ -609,6 +609,8 @@ test_rx_gso_segmented(void)
 		TEST_ASSERT_EQUAL(rsp[k].status, k == 1 ? NETIF_RSP_NULL : NETIF_RSP_OKAY,
 			"response %u", k);
 	TEST_ASSERT_EQUAL(g.q->rx.stash_len, 0, "nothing left over");
+	TEST_ASSERT(g.q->rx.stats.gso == 1 && g.q->rx.stats.gso_segments == 42 &&
+		g.q->rx.stats.csum_blank == 1 && g.q->rx.stats.packets == 42, "counters");
 
 	rx_config(true, true, false);
 	build(&b, 1, IPPROTO_TCP, 1, 1, 30000);
@@ -920,6 +922,7 @@ test_tx_tso_gso(void)
 			NETRXF_extra_info)) == (NETRXF_csum_blank | NETRXF_data_validated |
 			NETRXF_extra_info), "flags 0x%x", got[0].flags);
 		TEST_ASSERT_EQUAL(got[0].gso.type, XEN_NETIF_EXTRA_TYPE_GSO, "GSO extra");
+		TEST_ASSERT_EQUAL(g.q->tx.stats.gso, ipv6 + 1, "counted");
 		TEST_ASSERT_EQUAL(got[0].gso.u.gso.size, 1448, "gso size");
 		TEST_ASSERT_EQUAL(got[0].gso.u.gso.type,
 			ipv6 ? XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4, "gso type");
@@ -974,6 +977,8 @@ test_tx_tso_software(void)
 		}
 	}
 	TEST_ASSERT_EQUAL(tg_in_use(tg_small_pool()), 0, "mbufs freed");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.tso_segments, 4 * 20, "counted");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.gso, 0, "no GSO slot");
 	return TEST_SUCCESS;
 }
 

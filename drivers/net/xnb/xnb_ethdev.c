@@ -339,12 +339,18 @@ static const struct xnb_xstat xnb_rx_xstats[] = {
 	{ "nombuf", offsetof(struct xnb_rx_stats, nombuf) },
 	{ "copy_calls", offsetof(struct xnb_rx_stats, copy_calls) },
 	{ "copy_segs", offsetof(struct xnb_rx_stats, copy_segs) },
+	{ "csum_blank", offsetof(struct xnb_rx_stats, csum_blank) },
+	{ "gso", offsetof(struct xnb_rx_stats, gso) },
+	{ "gso_segments", offsetof(struct xnb_rx_stats, gso_segments) },
 };
 
 static const struct xnb_xstat xnb_tx_xstats[] = {
 	{ "errors", offsetof(struct xnb_tx_stats, errors) },
 	{ "copy_calls", offsetof(struct xnb_tx_stats, copy_calls) },
 	{ "copy_segs", offsetof(struct xnb_tx_stats, copy_segs) },
+	{ "csum_blank", offsetof(struct xnb_tx_stats, csum_blank) },
+	{ "gso", offsetof(struct xnb_tx_stats, gso) },
+	{ "tso_segments", offsetof(struct xnb_tx_stats, tso_segments) },
 };
 
 #define XNB_NB_XSTATS_PER_QUEUE (RTE_DIM(xnb_rx_xstats) + RTE_DIM(xnb_tx_xstats))

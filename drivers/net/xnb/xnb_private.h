@@ -112,6 +112,9 @@ struct xnb_rx_stats {
 	uint64_t nombuf;           /* mbuf allocation failures */
 	uint64_t copy_calls;
 	uint64_t copy_segs;
+	uint64_t csum_blank;       /* frames the guest sent with a blank checksum */
+	uint64_t gso;              /* GSO super-frames the guest sent */
+	uint64_t gso_segments;     /* frames xnb cut them into (no LRO) */
 };
 
 struct xnb_tx_stats {
@@ -120,6 +123,9 @@ struct xnb_tx_stats {
 	uint64_t errors;           /* dropped: too large, failed copies */
 	uint64_t copy_calls;
 	uint64_t copy_segs;
+	uint64_t csum_blank;       /* frames sent with NETRXF_csum_blank */
+	uint64_t gso;              /* super-frames sent with a GSO slot */
+	uint64_t tso_segments;     /* frames xnb cut TSO requests into */
 };
 
 /* Per guest-tx packet bookkeeping between gathering and the copy call. */

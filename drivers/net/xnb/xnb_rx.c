@@ -332,7 +332,7 @@ rx_csum_blank(const struct xnb_rxq *rxq, struct rte_mbuf *m, const struct xnb_hd
  * recomputed, as Linux's netback does).
  */
 static inline int16_t
-rx_offload(const struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt)
+rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt)
 {
 	struct rte_mbuf *m = pkt->head;
 	struct xnb_hdr h;
@@ -348,10 +348,12 @@ rx_offload(const struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt)
 	if (unlikely(xnb_hdr_parse(m, &h) != 0))
 		return NETIF_RSP_ERROR;
 	rx_set_hdr(m, &h);
+	rxq->stats.csum_blank += (pkt->flags & NETTXF_csum_blank) != 0;
 	if (pkt->gso_type != XEN_NETIF_GSO_TYPE_NONE) {
 		if (xnb_gso_check(&h, pkt->gso_type, pkt->gso_size, m->pkt_len,
 				RTE_MIN(pkt->first_len, m->data_len)) != 0)
 			return NETIF_RSP_ERROR;
+		rxq->stats.gso++;
 		m->ol_flags |= RTE_MBUF_F_RX_LRO;
 		m->tso_segsz = pkt->gso_size;
 		if ((pkt->flags & NETTXF_csum_blank) == 0) {
@@ -443,7 +445,13 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 			if (status == NETIF_RSP_OKAY) {
 				status = rx_gso_finish(rxq, pkt, &rxq->seg_hdr[i], rx_pkts,
 					&nb_rx, nb_pkts, &bytes);
-				packets += status == NETIF_RSP_OKAY ? pkt->nb_out : 0;
+				if (status == NETIF_RSP_OKAY) {
+					packets += pkt->nb_out;
+					rxq->stats.gso++;
+					rxq->stats.gso_segments += pkt->nb_out;
+					rxq->stats.csum_blank +=
+						(pkt->flags & NETTXF_csum_blank) != 0;
+				}
 			} else {
 				rte_pktmbuf_free_bulk(&rxq->seg_out[pkt->first_out], pkt->nb_out);
 			}

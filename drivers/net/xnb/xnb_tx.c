@@ -202,6 +202,8 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 		if (likely(ok)) {
 			packets++;
 			bytes += pkt->len;
+			txq->stats.csum_blank += (pkt->flags & NETRXF_csum_blank) != 0;
+			txq->stats.gso += pkt->gso_size != 0;
 		} else {
 			txq->stats.errors++;
 		}
@@ -337,6 +339,8 @@ tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *
 
 	if (xnb_hdr_l4_csum_ok(h))
 		csum_off = xnb_hdr_csum_off(h);
+	if (p->mss != 0)
+		txq->stats.tso_segments += p->nframes;
 	for (k = 0; k < p->nframes; k++) {
 		off = p->hlen + k * p->mss;
 		n = p->mss != 0 ? RTE_MIN(p->mss, payload - k * p->mss) : payload;
