@@ -142,10 +142,18 @@ struct xnb_rx_pkt {
 	uint16_t gso_size;
 	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_*, NONE without */
 	uint8_t extra_types;       /* bit (1 << type) per extra type seen */
-	uint16_t first_len;        /* bytes in its first slot (general path) */
-	/* A GSO super-frame segmented: its frames in rxq->seg_out. */
+};
+
+/*
+ * What the general path knows of a packet beyond its record, kept apart
+ * so the fast case's record stays small: a GSO super-frame segmented
+ * has no head, its frames are in rxq->seg_out.
+ */
+struct xnb_rx_pkt_ext {
+	struct xnb_hdr hdr;        /* its headers, when segmented */
+	uint16_t first_len;        /* bytes in its first slot */
 	uint16_t first_out;
-	uint16_t nb_out;           /* 0: head is the packet */
+	uint16_t nb_out;
 };
 
 /* DPDK rx queue: the guest-tx ring into mbufs (xnb_rx.c). */
@@ -183,7 +191,7 @@ struct xnb_rxq {
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];
 	/* The frames of the segmented GSO packets of one copy batch. */
 	struct rte_mbuf *seg_out[XNB_RX_GSO_MAX_SEGS];
-	struct xnb_hdr seg_hdr[XNB_MAX_BURST];   /* their headers, by packet */
+	struct xnb_rx_pkt_ext pkt_ext[XNB_MAX_BURST];   /* by packet, general path */
 	/*
 	 * Frames made ready beyond what a burst asked for (a super-frame
 	 * segmented into more frames than were left), handed out first by
@@ -199,13 +207,18 @@ struct xnb_tx_pkt {
 	struct rte_mbuf *head;     /* freed after the copy; NULL on all but the
 				    * last frame of an mbuf segmented here */
 	uint32_t len;              /* bytes to the guest */
+	RING_IDX first_slot;       /* its first guest-rx request */
 	uint16_t first_seg;
 	uint16_t nb_segs;
-	RING_IDX first_slot;       /* its first guest-rx request */
 	uint16_t nb_slots;         /* data slots; a GSO extra slot is not counted */
-	uint16_t flags;            /* NETRXF_* of its first slot */
-	uint16_t gso_size;         /* a GSO extra slot after the first, 0 without */
-	uint8_t gso_type;
+	/* NETRXF_* of its first slot; with NETRXF_extra_info, txq->gso[] says more. */
+	uint16_t flags;
+};
+
+/* The GSO extra slot of a frame to the guest (NETRXF_extra_info). */
+struct xnb_tx_gso {
+	uint16_t size;
+	uint8_t type;
 };
 
 /* Frames, and fixed-up header copies, a tx copy batch may hold. */
@@ -225,6 +238,7 @@ struct xnb_txq {
 	netif_rx_request_t reqs[XNB_RX_RING_SIZE];
 	/* Frames of a copy batch: an mbuf segmented here is several. */
 	struct xnb_tx_pkt pkts[XNB_TX_HDRS];
+	struct xnb_tx_gso gso[XNB_TX_HDRS];      /* by frame, with NETRXF_extra_info */
 	/* Which slot of its packet each copy segment fills, for its status. */
 	uint16_t seg_slot[XNB_COPY_BATCH];
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];

@@ -332,7 +332,7 @@ rx_csum_blank(const struct xnb_rxq *rxq, struct rte_mbuf *m, const struct xnb_hd
  * recomputed, as Linux's netback does).
  */
 static inline int16_t
-rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt)
+rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 {
 	struct rte_mbuf *m = pkt->head;
 	struct xnb_hdr h;
@@ -351,7 +351,7 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt)
 	rxq->stats.csum_blank += (pkt->flags & NETTXF_csum_blank) != 0;
 	if (pkt->gso_type != XEN_NETIF_GSO_TYPE_NONE) {
 		if (xnb_gso_check(&h, pkt->gso_type, pkt->gso_size, m->pkt_len,
-				RTE_MIN(pkt->first_len, m->data_len)) != 0)
+				RTE_MIN(rxq->pkt_ext[i].first_len, m->data_len)) != 0)
 			return NETIF_RSP_ERROR;
 		rxq->stats.gso++;
 		m->ol_flags |= RTE_MBUF_F_RX_LRO;
@@ -385,11 +385,11 @@ rx_deliver(struct xnb_rxq *rxq, struct rte_mbuf *m, struct rte_mbuf **rx_pkts,
  * blank, with its pseudo-header sum, or completed) and goes up.
  */
 static int16_t
-rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, const struct xnb_hdr *h0,
+rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt_ext *pkt,
 		struct rte_mbuf **rx_pkts, uint16_t *nb_rx, uint16_t nb_pkts, uint64_t *bytes)
 {
 	struct rte_mbuf **segs = &rxq->seg_out[pkt->first_out];
-	struct xnb_hdr h = *h0;
+	struct xnb_hdr h = pkt->hdr;
 	int16_t status = NETIF_RSP_OKAY;
 	uint32_t k;
 
@@ -421,6 +421,7 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 	netif_tx_back_ring_t *ring = &q->guest_tx;
 	const xengnttab_grant_copy_segment_t *seg;
 	uint64_t bytes = 0, errors = 0, packets = 0;
+	const struct xnb_rx_pkt_ext *ext;
 	struct xnb_rx_pkt *pkt;
 	RING_IDX first;
 	int16_t status;
@@ -441,24 +442,25 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 				}
 			}
 		}
-		if (unlikely(pkt->nb_out != 0)) {
+		if (unlikely(pkt->head == NULL && pkt->status == NETIF_RSP_OKAY)) {
+			/* A super-frame segmented: its frames, not a head. */
+			ext = &rxq->pkt_ext[i];
 			if (status == NETIF_RSP_OKAY) {
-				status = rx_gso_finish(rxq, pkt, &rxq->seg_hdr[i], rx_pkts,
-					&nb_rx, nb_pkts, &bytes);
+				status = rx_gso_finish(rxq, ext, rx_pkts, &nb_rx, nb_pkts, &bytes);
 				if (status == NETIF_RSP_OKAY) {
-					packets += pkt->nb_out;
+					packets += ext->nb_out;
 					rxq->stats.gso++;
-					rxq->stats.gso_segments += pkt->nb_out;
+					rxq->stats.gso_segments += ext->nb_out;
 					rxq->stats.csum_blank +=
 						(pkt->flags & NETTXF_csum_blank) != 0;
 				}
 			} else {
-				rte_pktmbuf_free_bulk(&rxq->seg_out[pkt->first_out], pkt->nb_out);
+				rte_pktmbuf_free_bulk(&rxq->seg_out[ext->first_out], ext->nb_out);
 			}
 			errors += status != NETIF_RSP_OKAY;
 		} else {
 			if (likely(status == NETIF_RSP_OKAY))
-				status = rx_offload(rxq, pkt);
+				status = rx_offload(rxq, pkt, i);
 			if (likely(status == NETIF_RSP_OKAY)) {
 				bytes += pkt->head->pkt_len;
 				packets++;
@@ -514,8 +516,10 @@ enum rx_slow {
  */
 static enum xnb_verdict
 rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pkt,
-		struct xnb_hdr *h, uint32_t room, uint32_t *nsegs, uint32_t *nout, bool *nombuf)
+		struct xnb_rx_pkt_ext *ext, uint32_t room, uint32_t *nsegs, uint32_t *nout,
+		bool *nombuf)
 {
+	struct xnb_hdr *h = &ext->hdr;
 	struct xnb_queue *q = rxq->q;
 	uint32_t len = w->data[0]->size, mss = w->ext.gso_size, peek, hlen, payload;
 	uint32_t nseg, k, seg_len, per, from;
@@ -557,7 +561,7 @@ rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt
 	}
 	memcpy(orig, rte_pktmbuf_mtod(m0, void *), hlen);
 	pkt->first_seg = (uint16_t)*nsegs;
-	pkt->first_out = (uint16_t)*nout;
+	ext->first_out = (uint16_t)*nout;
 	for (k = 0; k < nseg; k++) {
 		seg_len = RTE_MIN(mss, payload - k * mss);
 		per = (hlen + seg_len + room - 1) / room;
@@ -584,15 +588,15 @@ rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt
 		from = hlen + k * mss;
 		*nsegs = rx_copy_range(rxq, w, from, seg_len, m, hlen, *nsegs);
 	}
-	pkt->nb_out = (uint16_t)nseg;
+	ext->nb_out = (uint16_t)nseg;
 	pkt->nb_segs = (uint16_t)(*nsegs - pkt->first_seg);
 	return XNB_VERDICT_OK;
 
 nomem:
-	rte_pktmbuf_free_bulk(&rxq->seg_out[pkt->first_out], *nout - pkt->first_out);
+	rte_pktmbuf_free_bulk(&rxq->seg_out[ext->first_out], *nout - ext->first_out);
 	if (k == 0)
 		rte_pktmbuf_free(m0);
-	*nout = pkt->first_out;
+	*nout = ext->first_out;
 	*nsegs = pkt->first_seg;
 	*nombuf = true;
 	return XNB_VERDICT_DROP;
@@ -604,6 +608,7 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 {
 	struct xnb_queue *q = rxq->q;
 	uint32_t nb_mbufs = 0, worst = 0, nseg_max = 0;
+	struct xnb_rx_pkt_ext *ext;
 	struct xnb_rx_pkt *pkt;
 	struct xnb_rx_walk w;
 	enum xnb_verdict v;
@@ -665,10 +670,12 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 		.gso_size = w.ext.gso_size,
 		.gso_type = w.ext.gso_type,
 		.extra_types = w.ext.types,
-		.first_len = w.first_len,
 	};
+	ext = &rxq->pkt_ext[npkts];
+	ext->first_len = w.first_len;
+	ext->nb_out = 0;
 	if (likely(v == XNB_VERDICT_OK) && gso_seg) {
-		v = rx_gso_build(rxq, &w, pkt, &rxq->seg_hdr[npkts], room, nsegs, nout, &nombuf);
+		v = rx_gso_build(rxq, &w, pkt, ext, room, nsegs, nout, &nombuf);
 		if (unlikely(nombuf)) {
 			rxq->stats.nombuf++;
 			return RX_SLOW_STOP;
@@ -804,9 +811,10 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			nout = 0;
 			continue;
 		}
-		pkt = &rxq->pkts[npkts++];
+		pkt = &rxq->pkts[npkts];
 		if (pkt->status == NETIF_RSP_OKAY)
-			ngood += pkt->nb_out != 0 ? pkt->nb_out : 1;
+			ngood += pkt->head == NULL ? rxq->pkt_ext[npkts].nb_out : 1;
+		npkts++;
 		cons += pkt->nb_reqs;
 		avail -= pkt->nb_reqs;
 	}

@@ -142,10 +142,10 @@ tx_respond_gso(netif_rx_back_ring_t *ring, uint16_t size, uint8_t type)
 /* The responses of a frame of several slots or copy segments; false if a copy failed. */
 static bool
 tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
-		const struct xnb_tx_pkt *pkt)
+		const struct xnb_tx_pkt *pkt, const struct xnb_tx_gso *gso)
 {
 	bool bad_slot[TX_MAX_SLOTS];
-	bool gap = pkt->gso_size != 0;
+	bool gap = (pkt->flags & NETRXF_extra_info) != 0;
 	uint32_t k, bytes;
 	uint16_t s, id, flags;
 	bool bad = false;
@@ -162,10 +162,10 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 		bytes = RTE_MIN(pkt->len - (uint32_t)s * XNB_PAGE_SIZE, XNB_PAGE_SIZE);
 		flags = s + 1 < pkt->nb_slots ? NETRXF_more_data : 0;
 		if (s == 0)
-			flags |= pkt->flags | (gap ? NETRXF_extra_info : 0);
+			flags |= pkt->flags;
 		tx_respond(ring, id, flags, bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
 		if (s == 0 && gap)
-			tx_respond_gso(ring, pkt->gso_size, pkt->gso_type);
+			tx_respond_gso(ring, gso->size, gso->type);
 	}
 	return !bad;
 }
@@ -191,19 +191,18 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 
 	for (i = 0; i < npkts; i++) {
 		pkt = &txq->pkts[i];
-		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1 && pkt->gso_size == 0)) {
+		/* A GSO frame has two copy segments at least: header copy and payload. */
+		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1)) {
 			id = txq->reqs[pkt->first_slot & RX_RING_MASK].id;
 			ok = txq->copy[pkt->first_seg].status == GNTST_okay;
 			tx_respond(ring, id, pkt->flags,
 				likely(ok) ? (int16_t)pkt->len : NETIF_RSP_ERROR);
 		} else {
-			ok = tx_respond_slots(txq, ring, pkt);
+			ok = tx_respond_slots(txq, ring, pkt, &txq->gso[i]);
 		}
 		if (likely(ok)) {
 			packets++;
 			bytes += pkt->len;
-			txq->stats.csum_blank += (pkt->flags & NETRXF_csum_blank) != 0;
-			txq->stats.gso += pkt->gso_size != 0;
 		} else {
 			txq->stats.errors++;
 		}
@@ -223,19 +222,24 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 #define TX_OL_WORK (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM | \
 	RTE_MBUF_F_RX_LRO)
 
-/* The netif flags of a frame that needs no work of ours. */
+/* Flags tx looks at: those above, and a received frame's checksum state. */
+#define TX_OL_LOOK (TX_OL_WORK | RTE_MBUF_F_RX_L4_CKSUM_MASK)
+
+/*
+ * The netif flags of a frame that needs no work of ours, from its
+ * ol_flags & TX_OL_LOOK: 0, or a checksum known good.
+ */
+static inline bool
+tx_no_work(uint64_t ol)
+{
+	return ol == 0 || ol == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+}
+
 static inline uint16_t
 tx_flags(uint64_t ol)
 {
 	return (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD ?
 		NETRXF_data_validated : 0;
-}
-
-static inline bool
-tx_wants_work(uint64_t ol)
-{
-	return (ol & TX_OL_WORK) != 0 ||
-		(ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
 }
 
 /* What to do with an mbuf that asks for offload work (tx_plan()). */
@@ -339,8 +343,6 @@ tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *
 
 	if (xnb_hdr_l4_csum_ok(h))
 		csum_off = xnb_hdr_csum_off(h);
-	if (p->mss != 0)
-		txq->stats.tso_segments += p->nframes;
 	for (k = 0; k < p->nframes; k++) {
 		off = p->hlen + k * p->mss;
 		n = p->mss != 0 ? RTE_MIN(p->mss, payload - k * p->mss) : payload;
@@ -371,10 +373,9 @@ tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *
 			.len = p->hlen + n,
 			.first_seg = (uint16_t)sink.nsegs,
 			.first_slot = cons,
-			.flags = p->flags,
-			.gso_size = p->gso_size,
-			.gso_type = p->gso_type,
+			.flags = p->flags | (p->gso_size != 0 ? NETRXF_extra_info : 0),
 		};
+		txq->gso[*npkts - 1] = (struct xnb_tx_gso){ p->gso_size, p->gso_type };
 		pkt->nb_slots = (uint16_t)((pkt->len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
 		sink.first = cons;
 		sink.slot = 0;
@@ -394,6 +395,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	netif_rx_back_ring_t *ring = &q->guest_rx;
 	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s;
 	struct tx_sink sink;
+	uint64_t ol;
 	struct tx_plan plan;
 	struct rte_mbuf *m;
 	RING_IDX prod, cons;
@@ -413,10 +415,11 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	for (i = 0; i < nb_pkts; i++) {
 		m = tx_pkts[i];
 		len = m->pkt_len;
+		ol = m->ol_flags & TX_OL_LOOK;
 		/* The fast case: one mbuf segment of data into one posted page. */
 		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 &&
 				len <= XNB_PAGE_SIZE && avail > 0 && npkts < XNB_MAX_BURST &&
-				nsegs < XNB_COPY_BATCH && !tx_wants_work(m->ol_flags))) {
+				nsegs < XNB_COPY_BATCH && tx_no_work(ol))) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
 				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
@@ -428,13 +431,13 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 				.nb_slots = 1,
 				.first_seg = (uint16_t)nsegs++,
 				.nb_segs = 1,
-				.flags = tx_flags(m->ol_flags),
+				.flags = ol != 0 ? NETRXF_data_validated : 0,
 			};
 			cons++;
 			avail--;
 			continue;
 		}
-		if (unlikely(tx_wants_work(m->ol_flags))) {
+		if (unlikely(!tx_no_work(ol))) {
 			if (tx_plan(q, m, &plan) != 0) {
 				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame: offload flags 0x%" PRIx64 " do not fit its headers or the guest",
 					q->domid, q->id, len, m->ol_flags);
@@ -478,6 +481,12 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			npkts = 0;
 			nsegs = 0;
 			nhdr = 0;
+		}
+		if (unlikely(plan.flags & NETRXF_csum_blank || plan.nframes > 1 || plan.gso_size)) {
+			/* Counted as sent: a failed copy counts in errors too. */
+			txq->stats.csum_blank += (plan.flags & NETRXF_csum_blank) ? plan.nframes : 0;
+			txq->stats.gso += plan.gso_size != 0;
+			txq->stats.tso_segments += plan.mss != 0 ? plan.nframes : 0;
 		}
 		/* The requests it uses, copied once. */
 		for (s = 0; s < slots; s++)
