@@ -22,12 +22,13 @@
  * came with (as a Linux bridge forwards); sink counts and drops. Every
  * mode checks the checksum of each TCP/UDP frame received: a blank one
  * must hold the pseudo-header sum, any other must be right. tap bridges
- * the vif to a TAP device (xnb_guest_tap.c).
+ * the vif to a TAP device (xnb_guest_tap.c) until SIGINT/SIGTERM; SIGUSR1
+ * makes it print the summary line with its counters so far.
  * The last line on stdout is
  *   xnb-guest: sent=N received=N verify_failures=N tx_errors=N rx_errors=N
  *   secs=S mpps=X gbps=Y csum_ok=N csum_bad=N rx_csum_blank=N
  *   rx_data_validated=N rx_gso=N tx_csum_blank=N tx_gso=N tx_segmented=N
- *   tx_sw_csum=N tap_in=N tap_out=N tap_dropped=N
+ *   tx_sw_csum=N tap_in=N tap_out=N tap_dropped=N tap_down=N
  * Exit status: 0 on success, 1 on lost or bad frames, bad checksums,
  * errors, or a failed handshake, 2 on bad usage, 3 when gen's --gso or
  * --csum-blank asks for an offload the backend did not negotiate.
@@ -56,12 +57,15 @@
 #define GUEST_EXIT_NO_OFFLOAD 3
 
 volatile int stop_flag;
+volatile int report_flag;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGUSR1)
+		report_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 uint64_t
@@ -364,6 +368,26 @@ frame_build(const struct guest *g, uint64_t seq, uint32_t len, uint8_t *f)
 	put32(f + h + 8, len);
 	if (g->proto != PROTO_RAW)
 		netfront_csum_fill(f, len);
+}
+
+void
+guest_report(const struct guest *g, const struct netfront_stats *st, double secs)
+{
+	if (secs <= 0)
+		secs = 1e-9;
+	printf("xnb-guest: sent=%" PRIu64 " received=%" PRIu64 " verify_failures=%" PRIu64
+		" tx_errors=%" PRIu64 " rx_errors=%" PRIu64 " secs=%.3f mpps=%.3f gbps=%.3f",
+		g->sent, g->received, g->verify_failures, st->tx_errors, st->rx_errors, secs,
+		(double)g->received / secs / 1e6, (double)g->rx_bytes * 8 / secs / 1e9);
+	printf(" csum_ok=%" PRIu64 " csum_bad=%" PRIu64 " rx_csum_blank=%" PRIu64
+		" rx_data_validated=%" PRIu64 " rx_gso=%" PRIu64 " tx_csum_blank=%" PRIu64
+		" tx_gso=%" PRIu64 " tx_segmented=%" PRIu64 " tx_sw_csum=%" PRIu64
+		" tap_in=%" PRIu64 " tap_out=%" PRIu64 " tap_dropped=%" PRIu64
+		" tap_down=%" PRIu64 "\n",
+		g->csum_ok, g->csum_bad, g->rx_csum_blank, g->rx_validated, g->rx_gso,
+		st->tx_csum_blank, st->tx_gso, g->tx_segmented, g->tx_sw_csum, g->tap_in,
+		g->tap_out, g->tap_dropped, g->tap_down);
+	fflush(stdout);
 }
 
 static void
@@ -1019,6 +1043,7 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	conf.cancel = &stop_flag;
 	conf.timeout_ms = g->mode == MODE_GEN ? timeout_s * 1000 : NETFRONT_DEFAULT_TIMEOUT_MS;
 
@@ -1028,7 +1053,7 @@ main(int argc, char **argv)
 		printf("xnb-guest: sent=0 received=0 verify_failures=0 tx_errors=0 rx_errors=0 "
 			"secs=0.000 mpps=0.000 gbps=0.000 csum_ok=0 csum_bad=0 rx_csum_blank=0 "
 			"rx_data_validated=0 rx_gso=0 tx_csum_blank=0 tx_gso=0 tx_segmented=0 "
-			"tx_sw_csum=0 tap_in=0 tap_out=0 tap_dropped=0\n");
+			"tx_sw_csum=0 tap_in=0 tap_out=0 tap_dropped=0 tap_down=0\n");
 		return 1;
 	}
 	memcpy(g->src, g->nf->conf.mac, 6);
@@ -1119,20 +1144,7 @@ done:
 	if (st.proto_errors != 0)
 		fprintf(stderr, "xnb-guest: %" PRIu64 " backend protocol error(s)\n",
 			st.proto_errors);
-	if (secs <= 0)
-		secs = 1e-9;
-	printf("xnb-guest: sent=%" PRIu64 " received=%" PRIu64 " verify_failures=%" PRIu64
-		" tx_errors=%" PRIu64 " rx_errors=%" PRIu64 " secs=%.3f mpps=%.3f gbps=%.3f",
-		g->sent, g->received, g->verify_failures, st.tx_errors, st.rx_errors, secs,
-		(double)g->received / secs / 1e6, (double)g->rx_bytes * 8 / secs / 1e9);
-	printf(" csum_ok=%" PRIu64 " csum_bad=%" PRIu64 " rx_csum_blank=%" PRIu64
-		" rx_data_validated=%" PRIu64 " rx_gso=%" PRIu64 " tx_csum_blank=%" PRIu64
-		" tx_gso=%" PRIu64 " tx_segmented=%" PRIu64 " tx_sw_csum=%" PRIu64
-		" tap_in=%" PRIu64 " tap_out=%" PRIu64 " tap_dropped=%" PRIu64 "\n",
-		g->csum_ok, g->csum_bad, g->rx_csum_blank, g->rx_validated, g->rx_gso,
-		st.tx_csum_blank, st.tx_gso, g->tx_segmented, g->tx_sw_csum, g->tap_in,
-		g->tap_out, g->tap_dropped);
-	fflush(stdout);
+	guest_report(g, &st, secs);
 	for (i = 0; i < GUEST_BACKLOG; i++)
 		free(g->backlog[i].buf);
 	free(g->seen);

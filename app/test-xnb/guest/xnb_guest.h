@@ -85,6 +85,7 @@ struct guest {
 	uint64_t tap_in;               /* frames read from the TAP */
 	uint64_t tap_out;              /* frames written to it */
 	uint64_t tap_dropped;          /* frames dropped on the way (either side) */
+	uint64_t tap_down;             /* frames from the vif while the TAP was down */
 
 	/* frames waiting for room on the guest-tx ring */
 	struct guest_pending backlog[GUEST_BACKLOG];
@@ -92,6 +93,11 @@ struct guest {
 };
 
 extern volatile int stop_flag;
+/* SIGUSR1 sets it: the tap mode prints its counters (guest_report). */
+extern volatile int report_flag;
+
+/* The summary line, with the netfront's counters st, on stdout. */
+void guest_report(const struct guest *g, const struct netfront_stats *st, double secs);
 
 uint64_t guest_now_ms(void);
 

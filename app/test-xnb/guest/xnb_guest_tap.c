@@ -294,6 +294,11 @@ tap_rx(void *arg, struct netfront_queue *q, const uint8_t *f, uint32_t len)
 	iov[1].iov_base = (void *)(uintptr_t)out;
 	iov[1].iov_len = len;
 	if (writev(t->fd, iov, 2) < 0) {
+		if (errno == EIO) {
+			/* The TAP is down: dropped, as by a stack whose link is down. */
+			g->tap_down++;
+			return;
+		}
 		if (g->tap_dropped < 10)
 			fprintf(stderr, "xnb-guest: tap: write: %s\n", strerror(errno));
 		g->tap_dropped++;
@@ -369,6 +374,13 @@ guest_run_tap(struct guest *g, unsigned int timeout_s, bool timeout_given)
 		}
 		if (timeout_given && guest_now_ms() - start >= (uint64_t)timeout_s * 1000)
 			break;
+		if (report_flag) {
+			struct netfront_stats st;
+
+			report_flag = 0;
+			netfront_get_stats(g->nf, &st);
+			guest_report(g, &st, (double)(guest_now_ms() - start) / 1000);
+		}
 		if (work)
 			continue;
 		/* Nothing to do: sleep on the TAP (when there is room) and the vif. */
