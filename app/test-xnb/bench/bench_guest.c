@@ -38,6 +38,23 @@
  * this core, and the backend would pay to take it back for its next
  * copy, a cost the testpmd guests of the other systems never cause.
  *
+ * Frames (--proto): "raw" (default) is a local experimental ethertype
+ * with a pattern; "tcp" and "udp" are valid Ethernet/IPv4/TCP or UDP
+ * frames, as a Linux guest sends them, with a full checksum or, with
+ * --csum-blank, NETTXF_csum_blank | NETTXF_data_validated and the
+ * pseudo-header sum in the checksum field (Linux's CHECKSUM_PARTIAL).
+ * --gso MSS sends TCP super-frames of --size bytes (up to 65535) as
+ * Linux's netfront sends a TSO skb: blank checksum, the first request,
+ * a XEN_NETIF_EXTRA_TYPE_GSO extra-info slot, then the data slots. All
+ * of it is written once, before the run: the flags and the extra slot
+ * cost a sending frame one more request write, no byte of data. The
+ * frontend keys feature-gso-tcpv4 (and the checksum offload keys) are
+ * written by netfront as Linux writes them, so the backend may send GSO
+ * super-frames to us: the guest-rx ring's GSO extra slots are read (and
+ * counted), and in fwd a frame that came with one goes back with one,
+ * and with the checksum flags it came with (or, with --csum-blank,
+ * always blank: a forwarding guest's stack would leave it so).
+ *
  * Control: "ready" on stdout once connected; nothing is sent before SIGUSR2
  * ("go": the backend forwards by then; testpmd drops what waits in its rx
  * queues when forwarding starts). Each SIGUSR1 marks a window
@@ -61,14 +78,19 @@
 
 #include "bench_clock.h"
 #include "netfront.h"
+#include "netfront_offload.h"
 
 #define PROG "xnb-bench-guest: "
 #define PAGE XENSIM_PAGE_SIZE
 #define TX_SIZE NETFRONT_TX_RING_SIZE
 #define RX_SIZE NETFRONT_RX_RING_SIZE
-/* Where the sequence number sits in a frame: right after the MAC header. */
+/* Where the sequence number sits in a raw frame: right after the MAC header. */
 #define SEQ_OFF NETFRONT_ETH_HLEN
 #define MIN_FRAME (SEQ_OFF + 4)
+/* TCP and UDP frames: Ethernet, IPv4 without options, TCP without options. */
+#define IP4_HLEN 20
+#define TCP_HLEN 20
+#define UDP_HLEN 8
 /* Frames sent per loop iteration at most. */
 #define TX_BATCH 64
 /* fwd: one frame in this many has its sequence number checked. */
@@ -80,6 +102,9 @@
 
 enum mode { MODE_G2B, MODE_B2G, MODE_FWD };
 static const char *const mode_names[] = { "g2b", "b2g", "fwd" };
+
+enum proto { PROTO_RAW, PROTO_TCP, PROTO_UDP };
+static const char *const proto_names[] = { "raw", "tcp", "udp" };
 
 static volatile sig_atomic_t stop_flag;
 static volatile int cancel_flag;
@@ -99,6 +124,8 @@ struct counters {
 	uint64_t len_errors;       /* frames not of the expected length */
 	uint64_t seq_errors;       /* fwd: sampled frames not in sequence */
 	uint64_t proto_errors;     /* responses that break the protocol */
+	uint64_t rx_gso;           /* frames received with a GSO extra slot */
+	uint64_t rx_csum_blank;    /* frames received with NETRXF_csum_blank */
 	uint64_t notifies;
 	uint64_t polls;
 	uint64_t idle_polls;       /* polls that found nothing to do */
@@ -113,6 +140,12 @@ struct bench {
 	uint32_t nslots;           /* guest-tx slots per frame */
 	uint32_t nframes;          /* frames that fit in the transmit pages */
 	uint32_t inflight;         /* fwd: frames circulating */
+	enum proto proto;
+	uint32_t seq_off;          /* where the sequence number sits */
+	bool csum_blank;           /* --csum-blank */
+	uint16_t gso_size;         /* --gso: the MSS; 0: none */
+	uint16_t tx_flags;         /* first request's flags but more_data */
+	uint32_t tx_reqs;          /* guest-tx requests per frame (slots and extra) */
 
 	/* Transmit: frame f uses ids f * nslots ... f * nslots + nslots - 1. */
 	int32_t gref[TX_SIZE];
@@ -131,6 +164,9 @@ struct bench {
 	bool rx_more;
 	bool rx_bad;
 	bool rx_has_seq;
+	uint16_t rx_flags;         /* the frame's first response's flags */
+	uint8_t rx_gso_type;       /* from its GSO extra slot, or NONE */
+	uint16_t rx_gso_size;
 	uint32_t rx_len;
 	uint32_t rx_seq;
 	/* fwd: the receive buffers of the frame being gathered. */
@@ -200,6 +236,65 @@ buf_gref(const struct bench *b, uint16_t id)
 	return (grant_ref_t)(id < RX_SIZE ? b->q->rx_buf[id].gref : b->gref[id - RX_SIZE]);
 }
 
+static void
+put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/*
+ * Make frame an Ethernet/IPv4/TCP or UDP frame of b->size bytes, from
+ * 10.0.0.2 to 10.0.0.1, the pattern as its payload: the IPv4 header
+ * checksum, and the TCP/UDP checksum in full or (--csum-blank, --gso)
+ * the pseudo-header sum.
+ */
+static int
+ip_frame(const struct bench *b, uint8_t *frame)
+{
+	static const uint8_t src[4] = { 10, 0, 0, 2 }, dst[4] = { 10, 0, 0, 1 };
+	uint8_t *ip = frame + NETFRONT_ETH_HLEN, *l4 = ip + IP4_HLEN;
+	uint32_t sum = 0, i;
+	int ret;
+
+	frame[12] = 0x08;
+	frame[13] = 0x00;
+	memset(ip, 0, IP4_HLEN);
+	ip[0] = 0x45;
+	put16(ip + 2, b->size - NETFRONT_ETH_HLEN);
+	put16(ip + 6, 0x4000);             /* don't fragment */
+	ip[8] = 64;
+	ip[9] = b->proto == PROTO_TCP ? 6 : 17;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	for (i = 0; i < IP4_HLEN; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(ip + 10, ~sum & 0xffff);
+	if (b->proto == PROTO_TCP) {
+		memset(l4, 0, TCP_HLEN);
+		put16(l4, 40000);
+		put16(l4 + 2, 5001);
+		put16(l4 + 4, 0x1000);     /* sequence number */
+		put16(l4 + 8, 0x2000);     /* acknowledgement */
+		l4[12] = (TCP_HLEN / 4) << 4;
+		l4[13] = 0x18;             /* ACK, PSH */
+		put16(l4 + 14, 65535);
+	} else {
+		memset(l4, 0, UDP_HLEN);
+		put16(l4, 40000);
+		put16(l4 + 2, 5001);
+		put16(l4 + 4, b->size - NETFRONT_ETH_HLEN - IP4_HLEN);
+	}
+	ret = b->csum_blank ? netfront_csum_partial(frame, b->size) :
+		netfront_csum_fill(frame, b->size);
+	if (ret < 0)
+		fprintf(stderr, PROG "cannot checksum the %s frame: %s\n",
+			proto_names[b->proto], strerror(-ret));
+	return ret;
+}
+
 /* Grant every transmit page once, with its piece of the prebuilt frame. */
 static int
 tx_prepare(struct bench *b, const uint8_t *mac)
@@ -215,6 +310,8 @@ tx_prepare(struct bench *b, const uint8_t *mac)
 	frame[13] = 0xb5;
 	for (i = NETFRONT_ETH_HLEN; i < b->size; i++)
 		frame[i] = (uint8_t)(i * 7 + 1);
+	if (b->proto != PROTO_RAW && ip_frame(b, frame) < 0)
+		return -EINVAL;
 
 	/* netfront's own transmit path is not used: take all its ids. */
 	q->tx_nr_free = 0;
@@ -268,6 +365,20 @@ tx_push(struct bench *b)
 		b->c.notifies++;
 }
 
+/* The GSO extra-info slot, right after a frame's first request. */
+static inline void
+put_gso(struct netfront_queue *q, uint8_t type, uint16_t size)
+{
+	netif_extra_info_t *gso = (netif_extra_info_t *)
+		RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+
+	memset(gso, 0, sizeof(netif_tx_request_t));
+	gso->type = XEN_NETIF_EXTRA_TYPE_GSO;
+	gso->u.gso.size = size;
+	gso->u.gso.type = type;
+	q->tx.req_prod_pvt++;
+}
+
 /* Post up to n frames. Returns the number posted. */
 static uint32_t
 tx_send(struct bench *b, uint32_t n)
@@ -287,7 +398,7 @@ tx_send(struct bench *b, uint32_t n)
 
 		/* Only fwd reads it back; elsewhere the page stays untouched. */
 		if (b->mode == MODE_FWD)
-			memcpy(b->page[id0] + SEQ_OFF, &b->tx_seq, sizeof(b->tx_seq));
+			memcpy(b->page[id0] + b->seq_off, &b->tx_seq, sizeof(b->tx_seq));
 		b->tx_seq++;
 		for (j = 0; j < b->nslots; j++) {
 			netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
@@ -299,6 +410,11 @@ tx_send(struct bench *b, uint32_t n)
 			req->id = (uint16_t)id;
 			req->size = j == 0 ? (uint16_t)b->size : b->slot_size[id];
 			q->tx.req_prod_pvt++;
+			if (j == 0 && b->tx_flags != 0) {
+				req->flags |= b->tx_flags;
+				if (b->gso_size != 0)
+					put_gso(q, XEN_NETIF_GSO_TYPE_TCPV4, b->gso_size);
+			}
 		}
 		b->pending[f] = (uint16_t)b->nslots;
 	}
@@ -388,10 +504,13 @@ rx_reflect(struct bench *b)
 	 * The slots of frames that came back since the last reap may still
 	 * hold their responses: take them first when the ring looks short.
 	 */
-	if (RING_FREE_REQUESTS(&q->tx) < n && tx_reap(b) < 0)
+	uint32_t need = n + (b->rx_gso_type != XEN_NETIF_GSO_TYPE_NONE);
+	uint16_t flags = 0;
+
+	if (RING_FREE_REQUESTS(&q->tx) < need && tx_reap(b) < 0)
 		b->rx_bad = true;
 	if (b->rx_bad || b->rx_len != b->size || n == 0 ||
-			RING_FREE_REQUESTS(&q->tx) < n) {
+			RING_FREE_REQUESTS(&q->tx) < need) {
 		/* Counted as an error already, or as blocked here. */
 		if (!b->rx_bad && b->rx_len == b->size && n > 0)
 			b->c.tx_blocked++;
@@ -400,6 +519,11 @@ rx_reflect(struct bench *b)
 		b->rx_nids = 0;
 		return;
 	}
+	/* As it came (the two flags swap bits between the rings), or blank. */
+	if (b->csum_blank || (b->rx_flags & NETRXF_csum_blank))
+		flags = NETTXF_csum_blank | NETTXF_data_validated;
+	else if (b->rx_flags & NETRXF_data_validated)
+		flags = NETTXF_data_validated;
 	for (j = 0; j < n; j++) {
 		req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
 		req->gref = buf_gref(b, b->rx_ids[j]);
@@ -408,6 +532,13 @@ rx_reflect(struct bench *b)
 		req->id = (uint16_t)(REFLECT | b->rx_ids[j]);
 		req->size = j == 0 ? (uint16_t)b->rx_len : b->rx_sizes[j];
 		q->tx.req_prod_pvt++;
+		if (j == 0) {
+			req->flags |= flags;
+			if (need > n) {
+				req->flags |= NETTXF_extra_info;
+				put_gso(q, b->rx_gso_type, b->rx_gso_size);
+			}
+		}
 		b->rx_lent[b->rx_ids[j]] = j + 1 < n ? 1 : 2;
 	}
 	b->rx_nids = 0;
@@ -433,6 +564,9 @@ tx_reap(struct bench *b)
 		uint32_t f, j;
 
 		RING_COPY_RESPONSE(&q->tx, i, &rsp);
+		/* The answer to a GSO extra-info slot. */
+		if (rsp.status == NETIF_RSP_NULL)
+			continue;
 		if (rsp.id & REFLECT) {
 			if (rx_returned(b, (uint16_t)(rsp.id & ~REFLECT), rsp.status) < 0)
 				return -EPROTO;
@@ -470,6 +604,8 @@ rx_frame_done(struct bench *b)
 {
 	b->c.rx_frames++;
 	b->c.rx_bytes += b->rx_len;
+	b->c.rx_gso += b->rx_gso_type != XEN_NETIF_GSO_TYPE_NONE;
+	b->c.rx_csum_blank += (b->rx_flags & NETRXF_csum_blank) != 0;
 	if (b->rx_bad) {
 		b->c.rx_errors++;
 	} else if (b->rx_len != b->size) {
@@ -510,6 +646,10 @@ rx_poll(struct bench *b)
 
 			memcpy(&ex, &rsp, sizeof(ex));
 			b->rx_extra = (ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
+			if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+				b->rx_gso_type = ex.u.gso.type;
+				b->rx_gso_size = ex.u.gso.size;
+			}
 			more = b->rx_more;
 		} else {
 			if (rsp.id != id) {
@@ -522,11 +662,13 @@ rx_poll(struct bench *b)
 				b->rx_bad = rsp.id != id;
 				b->rx_len = 0;
 				b->rx_has_seq = false;
+				b->rx_flags = rsp.flags;
+				b->rx_gso_type = XEN_NETIF_GSO_TYPE_NONE;
 				b->rx_extra = (rsp.flags & NETRXF_extra_info) != 0;
 				if (b->mode == MODE_FWD && b->c.rx_frames % SEQ_SAMPLE == 0 &&
-						rsp.status >= (int16_t)MIN_FRAME &&
-						(uint32_t)rsp.offset + MIN_FRAME <= PAGE) {
-					memcpy(&b->rx_seq, buf_page(b, id) + rsp.offset + SEQ_OFF,
+						rsp.status >= (int16_t)(b->seq_off + 4) &&
+						(uint32_t)rsp.offset + b->seq_off + 4 <= PAGE) {
+					memcpy(&b->rx_seq, buf_page(b, id) + rsp.offset + b->seq_off,
 						sizeof(b->rx_seq));
 					b->rx_has_seq = true;
 				}
@@ -577,7 +719,7 @@ print_counters(const char *tag, const struct counters *c, const struct counters 
 		" tx_blocked=%" PRIu64 " rx_per_poll=%.3f tx_errors=%" PRIu64
 		" rx_errors=%" PRIu64 " len_errors=%" PRIu64 " seq_errors=%" PRIu64
 		" proto_errors=%" PRIu64 " notifies=%" PRIu64 " busy_tsc=%" PRIu64
-		" tsc=%" PRIu64 "\n",
+		" tsc=%" PRIu64 " rx_gso=%" PRIu64 " rx_csum_blank=%" PRIu64 "\n",
 		tag, seconds, tx, rx,
 		seconds > 0 ? (double)tx / seconds : 0.0,
 		seconds > 0 ? (double)rx / seconds : 0.0,
@@ -589,7 +731,8 @@ print_counters(const char *tag, const struct counters *c, const struct counters 
 		c->tx_errors - c0->tx_errors, c->rx_errors - c0->rx_errors,
 		c->len_errors - c0->len_errors, c->seq_errors - c0->seq_errors,
 		c->proto_errors - c0->proto_errors, c->notifies - c0->notifies,
-		c->busy_tsc - c0->busy_tsc, tsc_ticks);
+		c->busy_tsc - c0->busy_tsc, tsc_ticks, c->rx_gso - c0->rx_gso,
+		c->rx_csum_blank - c0->rx_csum_blank);
 	fflush(stdout);
 }
 
@@ -599,7 +742,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: xnb-bench-guest --sim-dir DIR --domid N --mode g2b|b2g|fwd\n"
 		"       --size BYTES [--handle N] [--inflight K] [--cpu N]\n"
-		"       [--timeout-ms MS] [--max-seconds S]\n");
+		"       [--timeout-ms MS] [--max-seconds S]\n"
+		"       [--proto raw|tcp|udp] [--csum-blank] [--gso MSS]\n");
 	exit(2);
 }
 
@@ -632,6 +776,9 @@ main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "max-seconds", required_argument, NULL, 'x' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "csum-blank", no_argument, NULL, 'b' },
+		{ "gso", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bench bench;
@@ -644,7 +791,7 @@ main(int argc, char **argv)
 	unsigned long max_seconds = 600;
 	uint64_t start_ns, next_check_ns, win_ns = 0, win_tsc = 0, t0, t1;
 	int cpu = -1, opt, ret, seen_marks = 0, status = 0;
-	bool has_mode = false;
+	bool has_mode = false, has_proto = false;
 
 	memset(b, 0, sizeof(*b));
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -684,6 +831,23 @@ main(int argc, char **argv)
 		case 'x':
 			max_seconds = num_arg("max-seconds", optarg, 1, 86400);
 			break;
+		case 'p':
+			for (b->proto = PROTO_RAW; b->proto <= PROTO_UDP; b->proto++)
+				if (strcmp(optarg, proto_names[b->proto]) == 0)
+					break;
+			if (b->proto > PROTO_UDP) {
+				fprintf(stderr, PROG "--proto %s: expected raw, tcp or udp\n",
+					optarg);
+				return 2;
+			}
+			has_proto = true;
+			break;
+		case 'b':
+			b->csum_blank = true;
+			break;
+		case 'g':
+			b->gso_size = (uint16_t)num_arg("gso", optarg, 1, 65535);
+			break;
 		default:
 			usage();
 		}
@@ -691,19 +855,47 @@ main(int argc, char **argv)
 	if (sim_dir == NULL || domid == 0 || !has_mode || b->size == 0 || optind != argc)
 		usage();
 
+	if (b->gso_size != 0) {
+		/* Linux's TSO: TCP, checksum left blank. */
+		if (has_proto && b->proto != PROTO_TCP) {
+			fprintf(stderr, PROG "--gso needs --proto tcp\n");
+			return 2;
+		}
+		b->proto = PROTO_TCP;
+		b->csum_blank = true;
+	} else if (b->csum_blank && !has_proto) {
+		b->proto = PROTO_TCP;
+	}
+	if (b->csum_blank && b->proto == PROTO_RAW) {
+		fprintf(stderr, PROG "--csum-blank needs --proto tcp or udp\n");
+		return 2;
+	}
+	b->seq_off = b->proto == PROTO_RAW ? SEQ_OFF : NETFRONT_ETH_HLEN + IP4_HLEN +
+		(b->proto == PROTO_TCP ? TCP_HLEN : UDP_HLEN);
+	if (b->size < b->seq_off + 4) {
+		fprintf(stderr, PROG "--size %u: %s frames take at least %u bytes\n",
+			b->size, proto_names[b->proto], b->seq_off + 4);
+		return 2;
+	}
+	if (b->csum_blank)
+		b->tx_flags = NETTXF_csum_blank | NETTXF_data_validated;
+	if (b->gso_size != 0)
+		b->tx_flags |= NETTXF_extra_info;
 	b->nslots = (b->size + PAGE - 1) / PAGE;
 	if (b->nslots > NETFRONT_MAX_TX_SLOTS) {
 		fprintf(stderr, PROG "a %u-byte frame needs %u slots; at most %u\n",
 			b->size, b->nslots, NETFRONT_MAX_TX_SLOTS);
 		return 2;
 	}
-	b->nframes = TX_SIZE / b->nslots;
+	b->tx_reqs = b->nslots + (b->gso_size != 0);
+	b->nframes = TX_SIZE / b->tx_reqs;
 	/* fwd: what both rings hold (a frame takes as many receive buffers). */
 	b->inflight = (uint32_t)inflight;
 	if (b->inflight > b->nframes)
 		b->inflight = b->nframes;
-	if (b->inflight > RX_SIZE / b->nslots)
-		b->inflight = RX_SIZE / b->nslots;
+	/* A GSO frame coming back takes a guest-rx slot more, its extra. */
+	if (b->inflight > RX_SIZE / b->tx_reqs)
+		b->inflight = RX_SIZE / b->tx_reqs;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -753,6 +945,12 @@ main(int argc, char **argv)
 		netfront_close(b->nf);
 		return 1;
 	}
+	if ((b->csum_blank && !b->nf->tx_csum) || (b->gso_size != 0 && !b->nf->tx_gso_tcpv4)) {
+		fprintf(stderr, PROG "the backend did not offer %s\n",
+			b->gso_size != 0 ? "feature-gso-tcpv4" : "checksum offload");
+		netfront_close(b->nf);
+		return 1;
+	}
 	ret = tx_prepare(b, b->nf->conf.mac);
 	if (ret < 0) {
 		netfront_close(b->nf);
@@ -767,9 +965,10 @@ main(int argc, char **argv)
 		for (id = b->inflight * b->nslots; id < b->nframes * b->nslots; id++)
 			b->spare[b->nb_spare++] = (uint16_t)(RX_SIZE + id);
 	}
-	printf("ready mode=%s size=%u slots=%u frames=%u inflight=%u\n",
-		mode_names[b->mode], b->size, b->nslots, b->nframes,
-		b->mode == MODE_FWD ? b->inflight : 0);
+	printf("ready mode=%s size=%u slots=%u frames=%u inflight=%u proto=%s csum_blank=%d "
+		"gso=%u\n", mode_names[b->mode], b->size, b->nslots, b->nframes,
+		b->mode == MODE_FWD ? b->inflight : 0, proto_names[b->proto], b->csum_blank,
+		b->gso_size);
 	fflush(stdout);
 
 	start_ns = now_ns();
