@@ -291,6 +291,21 @@ xr_guest_wait() {
 	done
 }
 
+# xr_guest_tell NAME WORD: type WORD and a newline on the guest's console,
+# as `xl console` would: xenconsoled's pty (its path in the domain's
+# console/tty key) carries it into the console ring, and the guest reads
+# it with xg_wait_word. This is how dom0 paces a guest (e.g. between
+# phases, so that the counters of each phase can be read alone).
+xr_guest_tell() {
+	_d=$("$XR_XEN_BIN/xl" domid "$1" 2>/dev/null)
+	[ -n "$_d" ] || xr_fail "xr_guest_tell: no domain $1"
+	_tty=$(xr_xs_read "/local/domain/$_d/console/tty")
+	[ -n "$_tty" ] && [ -c "$_tty" ] ||
+		xr_fail "xr_guest_tell: guest $1 (dom $_d) has no console pty ('$_tty')"
+	printf '%s\n' "$2" >"$_tty" || xr_fail "xr_guest_tell: cannot write to $_tty"
+	xr_mark "told $1: $2"
+}
+
 # --- dpdk-testpmd -----------------------------------------------------------
 # Interactive testpmd fed through a FIFO, its output in $XR_LOGS/testpmd.log.
 # xr_testpmd_start EAL_ARGS...; testpmd's own extra arguments (after --)
@@ -364,6 +379,30 @@ xr_testpmd_log_has() {
 xr_testpmd_link() {
 	xr_testpmd_cmd "show port info $1"
 	XR_LINK=$(sed -n 's/^Link status: *//p' "$XR_STATE/testpmd.answer" | tail -n 1)
+}
+
+# xr_testpmd_xstats PORT FILE: `show port xstats PORT`, stored in FILE as
+# "name value" lines (testpmd's answer also in FILE.answer).
+xr_testpmd_xstats() {
+	xr_testpmd_cmd "show port xstats $1"
+	cp "$XR_STATE/testpmd.answer" "$2.answer"
+	sed -n 's/^ *\([A-Za-z0-9_]*\): *\([0-9][0-9]*\) *$/\1 \2/p' "$XR_STATE/testpmd.answer" >"$2"
+	[ -s "$2" ] || xr_fail "show port xstats $1: no counters in testpmd's answer: $(tr '\n' '|' <"$2.answer" | cut -c1-300)"
+}
+
+# xr_xstat FILE NAME: XR_VAL = the counter NAME in FILE (of
+# xr_testpmd_xstats); fails when testpmd did not list it.
+xr_xstat() {
+	XR_VAL=$(awk -v n="$2" '$1 == n { print $2; exit }' "$1")
+	[ -n "$XR_VAL" ] || xr_fail "testpmd's xstats ($1) have no counter $2"
+}
+
+# xr_xstat_delta BEFORE AFTER NAME: XR_VAL = how much NAME grew.
+xr_xstat_delta() {
+	xr_xstat "$1" "$3"
+	_b=$XR_VAL
+	xr_xstat "$2" "$3"
+	XR_VAL=$((XR_VAL - _b))
 }
 
 xr_testpmd_stop() {

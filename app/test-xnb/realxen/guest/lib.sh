@@ -61,8 +61,26 @@ xg_offloads() {
 		-e 's/^rx-checksumming: *\([a-z]*\).*/rx-csum=\1/p' \
 		-e 's/^scatter-gather: *\([a-z]*\).*/sg=\1/p' \
 		-e 's/^tcp-segmentation-offload: *\([a-z]*\).*/tso=\1/p' \
+		-e 's/^[[:space:]]*tx-tcp-segmentation: *\([a-z]*\).*/tso4=\1/p' \
+		-e 's/^[[:space:]]*tx-tcp6-segmentation: *\([a-z]*\).*/tso6=\1/p' \
 		-e 's/^generic-segmentation-offload: *\([a-z]*\).*/gso=\1/p' |
 		tr '\n' ' '
+}
+
+# xg_wait_word WORD [TIMEOUT]: wait until dom0 types WORD on our console
+# (xr_guest_tell). The console tty stays open (our stdout), so a line
+# typed before we read is kept for us.
+xg_wait_word() {
+	[ -c /dev/hvc0 ] || xg_fail "no /dev/hvc0 to read dom0's '$1' from"
+	_end=$(( ${2:-600} / 5 ))
+	_i=0
+	while [ $_i -lt $_end ]; do
+		if read -r -t 5 _line </dev/hvc0; then
+			[ "$(echo "$_line" | tr -d '\r')" = "$1" ] && return 0
+		fi
+		_i=$((_i + 1))
+	done
+	xg_fail "dom0 did not say '$1' within ${2:-600} s"
 }
 
 # xg_ping FAMILY ADDR: a few pings must be answered.
@@ -105,6 +123,46 @@ xg_recv() {
 		return 1
 	fi
 	xg_say RECEIVED "$2 $(xg_elapsed "$_t0") s"
+}
+
+# Between two guests: each listens (xg_listen) and sends to the other
+# (xg_send_peer), both at once.
+# xg_listen PORT FILE [6]: accept one TCP connection in the background and
+# store what it sends in FILE; xg_listen_wait waits for it (XG_ERR set and
+# nonzero returned when it failed).
+xg_listen() {
+	XG_LISTEN_T0=$(xg_now)
+	XG_LISTEN_PORT=$1
+	timeout 300 nc.openbsd -l -d -"${3:-4}" "$1" >"$2" 2>/tmp/ncl-err &
+	XG_LISTEN_PID=$!
+}
+
+xg_listen_wait() {
+	XG_ERR=
+	if ! wait "$XG_LISTEN_PID"; then
+		XG_ERR="receiving on port $XG_LISTEN_PORT failed after $(xg_elapsed "$XG_LISTEN_T0") s: $(cat /tmp/ncl-err)"
+		echo "$XG_ERR"
+		return 1
+	fi
+	xg_say RECEIVED "$XG_LISTEN_PORT $(xg_elapsed "$XG_LISTEN_T0") s"
+}
+
+# xg_send_peer HOST PORT FILE: xg_send, retried for up to 60 s while the
+# peer is not listening yet (connection refused).
+xg_send_peer() {
+	_t0=$(xg_now)
+	XG_ERR=
+	_n=0
+	until nc.openbsd -N -w 30 "$1" "$2" <"$3" >/dev/null 2>/tmp/nc-err; do
+		_n=$((_n + 1))
+		if [ $_n -ge 120 ] || ! grep -q -i refused /tmp/nc-err; then
+			XG_ERR="sending $3 to $1 port $2 failed after $(xg_elapsed "$_t0") s ($_n tries): $(cat /tmp/nc-err)"
+			echo "$XG_ERR"
+			return 1
+		fi
+		sleep 0.5
+	done
+	xg_say SENT "$2 $(xg_elapsed "$_t0") s"
 }
 
 xg_elapsed() {

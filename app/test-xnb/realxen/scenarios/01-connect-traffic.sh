@@ -2,11 +2,16 @@
 # 01-connect-traffic: xnb in dpdk-testpmd (forwarding to a tap in dom0)
 # serves a Linux netfront guest: the vif connects within libxl's 10 s, the
 # guest pings dom0 over IPv4 and IPv6 and moves 4 MiB each way over TCP,
-# byte-exact: phase 1 over IPv4 with netfront's default offloads (blank
-# checksums, multi-slot frames), phase 2 over IPv6 with the offloads off
-# (full checksums, one slot per frame; see the guest part for why IPv6).
-# Both phases always run; every failure is reported. Netfront must take the
-# split event channels xnb offers.
+# byte-exact, in three phases: 1 over IPv4 and 2 over IPv6 with netfront's
+# default offloads (blank checksums, multi-slot frames, TSO super-frames:
+# `ethtool -k` must show them on), 3 over IPv6 with the offloads off (full
+# checksums, one slot per frame; see the guest part for why IPv6). dom0
+# starts each phase (xr_guest_tell) and reads xnb's xstats before and
+# after it: in phases 1 and 2 the guest's super-frames (rx_q0_gso) and
+# blank checksums (rx_q0_csum_blank) must have reached xnb, in phase 3 no
+# super-frame. testpmd enables no LRO, so xnb segments them for the tap.
+# All phases always run; every failure is reported. Netfront must take
+# the split event channels xnb offers.
 # realxen: needs-pmd
 
 # The guest does not exist yet: xnb is started for the domid Xen gives the
@@ -14,7 +19,7 @@
 domid=$(xr_next_domid)
 be=$(xr_vif_backend "$domid" 0)
 size=4194304
-for ph in 1 2; do
+for ph in 1 2 3; do
 	head -c $size /dev/urandom >"/run/xr/dom0-tx-$ph"
 done
 
@@ -26,6 +31,8 @@ xr_listen_recv 5001 /run/xr/dom0-rx-1
 xr_listen_send 5002 /run/xr/dom0-tx-1
 xr_listen_recv 5003 /run/xr/dom0-rx-2 6
 xr_listen_send 5004 /run/xr/dom0-tx-2 6
+xr_listen_recv 5005 /run/xr/dom0-rx-3 6
+xr_listen_send 5006 /run/xr/dom0-tx-3 6
 
 xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
@@ -54,23 +61,41 @@ xr_info ping4 "$(echo "$XR_VAL" | tr ' ' '_')"
 xr_guest_wait xnbguest PING6 90
 xr_info ping6 "$(echo "$XR_VAL" | tr ' ' '_')"
 
-# What the backend offered decides what netfront may use by default.
+# What the backend offered decides what netfront may use by default; xnb
+# offers all of it (offloads=all).
 be_sg=$(xr_xs_read "$be/feature-sg")
-be_gso4=$(xr_xs_read "$be/feature-gso-tcpv4")
+for k in feature-gso-tcpv4 feature-gso-tcpv6 feature-ipv6-csum-offload; do
+	[ "$(xr_xs_read "$be/$k")" = 1 ] || xr_fail "the backend does not offer $k (offloads=all)"
+done
 errors=
-for ph in 1 2; do
+err() {
+	errors="$errors${errors:+; }$*"
+	xr_mark "ERROR: $*"
+}
+for ph in 1 2 3; do
+	v=$((ph == 1 ? 4 : 6))
+	xr_testpmd_xstats 0 "/run/xr/xstats-before-$ph"
+	xr_guest_tell xnbguest "go$ph"
 	xr_guest_wait xnbguest "OFFLOADS$ph" 240
 	off=$XR_VAL
 	xr_info "offloads_phase$ph" "$(echo "$off" | tr ' ' ',')"
-	if [ $ph = 1 ]; then
+	case $ph in
+	1)
 		xr_require_word "$off" tx-csum-ip4=on "phase 1 (netfront defaults): IPv4 checksum offload"
 		[ "$be_sg" = 1 ] && xr_require_word "$off" sg=on "phase 1: the backend offers feature-sg"
-		[ "$be_gso4" = 1 ] && xr_require_word "$off" tso=on "phase 1: the backend offers feature-gso-tcpv4"
-	else
+		xr_require_word "$off" tso=on "phase 1: tcp-segmentation-offload (the backend offers feature-gso-tcpv4)"
+		xr_require_word "$off" tso4=on "phase 1: tx-tcp-segmentation (feature-gso-tcpv4)"
+		;;
+	2)
+		xr_require_word "$off" tx-csum-ip6=on "phase 2: IPv6 checksum offload (the backend offers feature-ipv6-csum-offload)"
+		xr_require_word "$off" tso6=on "phase 2: tx-tcp6-segmentation (feature-gso-tcpv6)"
+		;;
+	3)
 		for w in tx-csum-ip6=off sg=off tso=off gso=off; do
-			xr_require_word "$off" $w "phase 2 (offloads off)"
+			xr_require_word "$off" $w "phase 3 (offloads off)"
 		done
-	fi
+		;;
+	esac
 	xr_guest_wait xnbguest "XFER$ph" 700
 	res=$XR_VAL
 	g_tx=$(echo "$res" | sed -n 's/^tx=\([0-9a-f]*\) .*/\1/p')
@@ -83,14 +108,34 @@ for ph in 1 2; do
 	ok=yes
 	if [ "$g_tx" != "$d_rx" ]; then
 		ok=no
-		errors="$errors${errors:+; }phase $ph guest->dom0 (port $port): guest sent $size B md5 $g_tx, dom0 got $d_rx_bytes B md5 ${d_rx:-none}"
+		err "phase $ph guest->dom0 (port $port): guest sent $size B md5 $g_tx, dom0 got $d_rx_bytes B md5 ${d_rx:-none}"
 	fi
 	if [ "$g_rx" != "$d_tx" ]; then
 		ok=no
-		errors="$errors${errors:+; }phase $ph dom0->guest (port $((port + 1))): dom0 sent md5 $d_tx, guest got md5 $g_rx"
+		err "phase $ph dom0->guest (port $((port + 1))): dom0 sent md5 $d_tx, guest got md5 $g_rx"
+	fi
+	# xnb's counters of this phase alone (the guest waits for the next go).
+	xr_testpmd_xstats 0 "/run/xr/xstats-after-$ph"
+	cp "/run/xr/xstats-after-$ph.answer" "$XR_LOGS/testpmd-xstats-phase$ph.log"
+	facts=
+	for c in rx_q0_gso rx_q0_gso_segments rx_q0_csum_blank tx_q0_gso tx_q0_csum_blank \
+			rx_q0_errors tx_q0_errors; do
+		xr_xstat_delta "/run/xr/xstats-before-$ph" "/run/xr/xstats-after-$ph" $c
+		eval "d_$c=$XR_VAL"
+		facts="$facts${facts:+,}${c%%_q0_*}_${c#*_q0_}=$XR_VAL"
+	done
+	xr_info "xnb_xstats_phase$ph" "$facts"
+	if [ $ph -lt 3 ]; then
+		[ "$d_rx_q0_gso" -gt 0 ] ||
+			err "phase $ph (IPv$v, TSO on): no GSO super-frame reached xnb (rx_q0_gso +0)"
+		[ "$d_rx_q0_csum_blank" -gt 0 ] ||
+			err "phase $ph (IPv$v, checksum offload on): no blank checksum reached xnb (rx_q0_csum_blank +0)"
+	else
+		[ "$d_rx_q0_gso" -eq 0 ] ||
+			err "phase 3 (offloads off): $d_rx_q0_gso GSO super-frames reached xnb"
 	fi
 	if [ $ok = yes ]; then
-		xr_mark "phase $ph: 4 MiB each way byte-exact over IPv$((ph == 1 ? 4 : 6)) (offloads: $off)"
+		xr_mark "phase $ph: 4 MiB each way byte-exact over IPv$v (offloads: $off; xnb: $facts)"
 	else
 		xr_mark "phase $ph FAILED (offloads: $off); guest said: ${g_err:-nothing}"
 		[ "$g_err" != none ] && errors="$errors (guest: $g_err)"
