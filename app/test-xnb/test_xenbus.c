@@ -174,7 +174,7 @@ test_connect_guest_first(void)
 		fprintf(stderr, "    port %d, frontend connect %d\n", port_id, a.ret);
 		goto out;
 	}
-	if (env_wait_link(port_id, 1) != 0 || env_check_traffic(a.nf, port_id, 1999) != 0)
+	if (env_wait_link(port_id, 1) != 0 || env_check_traffic(a.nf, port_id, 1514) != 0)
 		goto out;
 	ret = TEST_SUCCESS;
 out:
@@ -818,6 +818,94 @@ test_offload_negotiation(void)
 	return TEST_SUCCESS;
 }
 
+/* The guest's tx errors now (frames answered ERROR or DROPPED). */
+static uint64_t
+guest_tx_errors(struct netfront *nf)
+{
+	struct netfront_stats st;
+
+	netfront_get_stats(nf, &st);
+	return st.tx_errors;
+}
+
+/*
+ * The MTU holds both ways and dev_infos tell it: a guest frame longer
+ * than MTU + 18 is answered DROPPED, an mbuf longer than that is not sent
+ * (oerrors); raising the MTU lets both through. A multicast MAC is refused.
+ */
+static int
+test_mtu_and_mac(void)
+{
+	struct rte_ether_addr mc = { .addr_bytes = { 0x01, 0, 0x5e, 0, 0, 1 } };
+	struct rte_eth_dev_info info;
+	struct rte_eth_stats st;
+	struct rte_mbuf *m;
+	struct netfront *nf;
+	uint8_t frame[1100];
+	char name[32];
+	int port_id, ret = TEST_FAILED;
+	uint64_t end, err0;
+	uint16_t mtu;
+
+	port_id = port_create(41, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open(41);
+	if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0)
+		goto out;
+	if (rte_eth_dev_info_get(port_id, &info) != 0 || info.max_rx_pktlen != 65535 ||
+			info.max_mtu != 65535 - 18 || info.min_mtu != 68) {
+		fprintf(stderr, "    dev_infos: max_rx_pktlen %u, mtu %u-%u\n",
+			info.max_rx_pktlen, info.min_mtu, info.max_mtu);
+		goto out;
+	}
+	if (rte_eth_dev_set_mtu(port_id, 1000) != 0 || rte_eth_dev_get_mtu(port_id, &mtu) != 0 ||
+			mtu != 1000)
+		goto out;
+	/* 1018 B goes both ways; 1019 B does not. */
+	if (env_check_traffic(nf, port_id, 1018) != TEST_SUCCESS)
+		goto out;
+	memset(frame, 0x5a, sizeof(frame));
+	err0 = guest_tx_errors(nf);
+	if (netfront_send(nf, frame, 1019) != 0)
+		goto out;
+	end = env_deadline(ENV_WAIT_MS);
+	while (guest_tx_errors(nf) == err0 && !env_waited(end)) {
+		if (rte_eth_rx_burst(port_id, 0, &m, 1) != 0) {
+			rte_pktmbuf_free(m);
+			fprintf(stderr, "    a 1019 B guest frame at MTU 1000 went up\n");
+			goto out;
+		}
+		netfront_poll(nf, NULL, NULL);
+	}
+	if (guest_tx_errors(nf) != err0 + 1) {
+		fprintf(stderr, "    a 1019 B guest frame at MTU 1000 was not answered DROPPED\n");
+		goto out;
+	}
+	rte_eth_stats_reset(port_id);
+	m = rte_pktmbuf_alloc(env_pool());
+	if (m == NULL || rte_pktmbuf_append(m, 1019) == NULL)
+		goto out;
+	memcpy(rte_pktmbuf_mtod(m, void *), frame, 1019);
+	if (rte_eth_tx_burst(port_id, 0, &m, 1) != 1 || rte_eth_stats_get(port_id, &st) != 0 ||
+			st.oerrors != 1 || st.opackets != 0) {
+		fprintf(stderr, "    a 1019 B mbuf at MTU 1000 was not dropped (oerrors %" PRIu64 ")\n",
+			st.oerrors);
+		goto out;
+	}
+	if (rte_eth_dev_set_mtu(port_id, 1001) != 0 ||
+			env_check_traffic(nf, port_id, 1019) != TEST_SUCCESS)
+		goto out;
+	if (rte_eth_dev_default_mac_addr_set(port_id, &mc) == 0) {
+		fprintf(stderr, "    a multicast MAC was taken\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
 static struct unit_test_suite xenbus_suite = {
 	.suite_name = "xenbus",
 	.setup = suite_setup,
@@ -836,6 +924,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_multi_queue),
 		TEST_CASE(test_split_event_channels),
 		TEST_CASE(test_offload_negotiation),
+		TEST_CASE(test_mtu_and_mac),
 		TEST_CASES_END()
 	}
 };

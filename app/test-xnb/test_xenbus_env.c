@@ -68,6 +68,12 @@ env_sim_dir(void)
 	return sim_dir;
 }
 
+struct rte_mempool *
+env_pool(void)
+{
+	return pool;
+}
+
 int
 env_port_setup(uint16_t port_id)
 {

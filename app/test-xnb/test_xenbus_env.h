@@ -25,6 +25,8 @@ int env_start(const char *prefix);
 /* Stop xenstored, free the pool, remove the sim dir. */
 void env_stop(void);
 const char *env_sim_dir(void);
+/* The suite's mbuf pool (the ports' rx queues take from it). */
+struct rte_mempool *env_pool(void);
 
 /* Configure one queue pair with LSC interrupts and start the port. */
 int env_port_setup(uint16_t port_id);

@@ -1091,9 +1091,13 @@ struct nf_chunk {
 	uint16_t size;
 };
 
-/* Lay len bytes out in slots; the number of slots, or -EMSGSIZE. */
+/*
+ * Lay len bytes out in slots, the first holding at least first_min bytes
+ * (the Ethernet header; a GSO frame's headers, which Linux keeps in the
+ * skb's linear part); the number of slots, or -EMSGSIZE.
+ */
 static int
-nf_tx_layout(struct netfront_queue *q, uint32_t len, struct nf_chunk *c)
+nf_tx_layout(struct netfront_queue *q, uint32_t len, uint32_t first_min, struct nf_chunk *c)
 {
 	const uint32_t page = XENSIM_PAGE_SIZE;
 	bool varied = q->nf->conf.tx_layout == NETFRONT_TX_VARIED;
@@ -1117,9 +1121,9 @@ nf_tx_layout(struct netfront_queue *q, uint32_t len, struct nf_chunk *c)
 			off = page - (NETFRONT_ETH_HLEN + (r >> 8) % 115);
 			break;
 		}
-		/* The first slot holds the Ethernet header, as Linux ensures. */
-		if (page - off < NETFRONT_ETH_HLEN)
-			off = page - NETFRONT_ETH_HLEN;
+		/* The first slot holds the headers, as Linux ensures. */
+		if (page - off < first_min)
+			off = page - first_min;
 		if (!q->nf->sg && off + len > page)
 			off = 0;
 	}
@@ -1181,8 +1185,9 @@ netfront_queue_send_meta(struct netfront_queue *q, const void *frame, uint32_t l
 	uint16_t ids[NETFRONT_MAX_TX_SLOTS];
 	int32_t refs[NETFRONT_MAX_TX_SLOTS];
 	const uint8_t *data = frame;
-	uint32_t done = 0;
+	uint32_t done = 0, first_min;
 	unsigned int extras = 0;
+	struct netfront_l4 l4;
 	int n, i, notify;
 
 	if (!nf->connected || nf->backend_gone || q->broken)
@@ -1194,7 +1199,10 @@ netfront_queue_send_meta(struct netfront_queue *q, const void *frame, uint32_t l
 			return -EINVAL;
 		extras = meta->gso_type != XEN_NETIF_GSO_TYPE_NONE;
 	}
-	n = nf_tx_layout(q, len, c);
+	first_min = NETFRONT_ETH_HLEN;
+	if (extras != 0 && netfront_l4_parse(frame, len, &l4) == 0)
+		first_min = (l4.l4_off + l4.l4_hlen < len ? l4.l4_off + l4.l4_hlen : len);
+	n = nf_tx_layout(q, len, first_min, c);
 	if (n < 0)
 		return n;
 	if (q->tx_nr_free < n || RING_FREE_REQUESTS(&q->tx) < (unsigned int)n + extras)

@@ -57,6 +57,26 @@ queues_allow(struct xnb_port *port)
 		xnb_queue_resume(port->queues[i]);
 }
 
+/*
+ * The MTU holds both ways: a guest frame longer than MTU plus Ethernet
+ * header and one VLAN tag is answered NETIF_RSP_DROPPED, an mbuf longer
+ * than that is dropped on tx (oerrors); GSO and TSO super-frames are
+ * checked by their segment size instead (the guest's MSS follows its
+ * MTU, the application's tso_segsz ours). The bursts read max_frame
+ * without a lock: a burst racing a change sees the old or the new limit.
+ */
+static void
+xnb_mtu_apply(struct xnb_port *port, uint16_t mtu)
+{
+	uint16_t i;
+
+	port->mtu = mtu;
+	for (i = 0; i < port->nb_queues; i++) {
+		port->queues[i]->rx.max_frame = (uint32_t)mtu + XNB_FRAME_OVERHEAD;
+		port->queues[i]->tx.max_frame = (uint32_t)mtu + XNB_FRAME_OVERHEAD;
+	}
+}
+
 static int
 xnb_dev_configure(struct rte_eth_dev *dev)
 {
@@ -72,6 +92,8 @@ xnb_dev_configure(struct rte_eth_dev *dev)
 	}
 	pthread_mutex_lock(&port->lock);
 	port->nb_app_queues = nb_rx;
+	/* rte_eth_dev_configure() set the MTU without calling mtu_set. */
+	xnb_mtu_apply(port, dev->data->mtu);
 	pthread_mutex_unlock(&port->lock);
 	return 0;
 }
@@ -88,7 +110,7 @@ xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_pktlen = XNB_MAX_FRAME;
 	info->min_rx_bufsize = XNB_MIN_RX_DATA;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
-	info->max_mtu = XNB_MAX_FRAME - RTE_ETHER_HDR_LEN;
+	info->max_mtu = XNB_MAX_FRAME - XNB_FRAME_OVERHEAD;
 	/*
 	 * Guest frames span several mbufs when they exceed one; a guest's
 	 * blank checksums may stay blank (L4_CKSUM_NONE) and its GSO
@@ -420,7 +442,11 @@ xnb_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 	struct xnb_port *port = dev->data->dev_private;
 
 	/* ethdev has checked min_mtu/max_mtu. */
-	port->mtu = mtu;
+	pthread_mutex_lock(&port->lock);
+	xnb_mtu_apply(port, mtu);
+	pthread_mutex_unlock(&port->lock);
+	XNB_PORT_LOG(INFO, port, "MTU %u: frames up to %u B both ways", mtu,
+		mtu + XNB_FRAME_OVERHEAD);
 	return 0;
 }
 
@@ -428,7 +454,15 @@ static int
 xnb_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr)
 {
 	struct xnb_port *port = dev->data->dev_private;
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
 
+	/* As the mac devarg: the port's own address is a unicast one. */
+	if (!rte_is_valid_assigned_ether_addr(addr)) {
+		rte_ether_format_addr(buf, sizeof(buf), addr);
+		XNB_PORT_LOG(ERR, port, "MAC %s refused: the port's address must be unicast and not zero",
+			buf);
+		return -EINVAL;
+	}
 	rte_ether_addr_copy(addr, &port->mac);
 	return 0;
 }

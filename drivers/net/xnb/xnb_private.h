@@ -30,6 +30,8 @@
 #define XNB_COPY_BATCH 512
 /* Largest frame a guest may send or receive (netif's 16-bit size). */
 #define XNB_MAX_FRAME XEN_NETIF_MAX_TX_SIZE
+/* A frame's bytes beyond the MTU: Ethernet header and one VLAN tag. */
+#define XNB_FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
 /* Slots a guest-tx packet may use; more is an error (Linux: 18). */
 #define XNB_MAX_TX_SLOTS XEN_NETIF_NR_SLOTS_MIN
 /* A guest-tx packet with this many slots or more disconnects the vif. */
@@ -170,6 +172,8 @@ struct xnb_rxq {
 	bool csum_tcp;
 	bool csum_udp;
 	bool lro;
+	/* Longest frame taken (MTU + XNB_FRAME_OVERHEAD); GSO frames aside. */
+	uint32_t max_frame;
 	uint16_t port_id;
 	uint16_t queue_id;
 
@@ -229,6 +233,8 @@ struct xnb_txq {
 	struct xnb_queue *q;
 	uint16_t port_id;
 	uint16_t queue_id;
+	/* Longest frame sent (MTU + XNB_FRAME_OVERHEAD); TSO frames aside. */
+	uint32_t max_frame;
 
 	uint32_t allow;
 	uint32_t busy;

@@ -638,6 +638,11 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 			worst = 0;
 			nseg_max = 0;
 		}
+	} else if (likely(v == XNB_VERDICT_OK) && unlikely(w.data[0]->size > rxq->max_frame &&
+			w.ext.gso_type == XEN_NETIF_GSO_TYPE_NONE)) {
+		XNB_DP_LOG(DEBUG, "dom %u queue %u: %u B frame dropped: longer than the MTU allows (%u B)",
+			q->domid, q->id, w.data[0]->size, rxq->max_frame);
+		v = XNB_VERDICT_DROP;
 	} else if (likely(v == XNB_VERDICT_OK)) {
 		nb_mbufs = (w.data[0]->size + room - 1) / room;
 		/* Every slot piece, plus one more per mbuf boundary. */
@@ -729,7 +734,8 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		uint16_t nb_pkts)
 {
 	netif_tx_back_ring_t *ring = &q->guest_tx;
-	uint32_t room, avail, npkts = 0, ngood = 0, nsegs = 0, nout = 0, nb_fast, used = 0;
+	uint32_t room, fast_max, avail, npkts = 0, ngood = 0, nsegs = 0, nout = 0, nb_fast;
+	uint32_t used = 0;
 	struct rte_mbuf *fast[XNB_MAX_BURST];
 	const netif_tx_request_t *req;
 	struct xnb_rx_pkt *pkt;
@@ -765,6 +771,8 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	if (unlikely(room <= RTE_PKTMBUF_HEADROOM))
 		return nb_rx;  /* rx queue setup refuses such a pool */
 	room -= RTE_PKTMBUF_HEADROOM;
+	/* The fast case takes what fits one mbuf and the MTU. */
+	fast_max = RTE_MIN(room, rxq->max_frame);
 
 	/*
 	 * One mbuf per packet of the fast case, for as many packets as the
@@ -777,7 +785,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	rsp_old = ring->rsp_prod_pvt;
 	while (nb_rx + ngood < nb_pkts && avail > 0) {
 		req = &rxq->reqs[cons & TX_RING_MASK];
-		if (likely(used < nb_fast && xnb_rx_single_ok(req, room) &&
+		if (likely(used < nb_fast && xnb_rx_single_ok(req, fast_max) &&
 				npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
 			m = fast[used++];
 			m->data_len = req->size;

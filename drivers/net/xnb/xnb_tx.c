@@ -259,11 +259,12 @@ struct tx_plan {
 
 /*
  * Plan the frames of m for this guest. -EINVAL when m cannot go (its
- * headers do not hold together, or it is larger than any frame).
+ * headers do not hold together, or it is longer than the MTU allows).
  */
 static int
-tx_plan(const struct xnb_queue *q, const struct rte_mbuf *m, struct tx_plan *p)
+tx_plan(const struct xnb_txq *txq, const struct rte_mbuf *m, struct tx_plan *p)
 {
+	const struct xnb_queue *q = txq->q;
 	uint64_t ol = m->ol_flags;
 	bool tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0 ||
 		((ol & RTE_MBUF_F_RX_LRO) != 0 && m->tso_segsz != 0);
@@ -277,7 +278,7 @@ tx_plan(const struct xnb_queue *q, const struct rte_mbuf *m, struct tx_plan *p)
 	p->nframes = 1;
 	/* A blank checksum for a guest that takes both kinds: flags alone. */
 	if (l4 && !tso && !p->ip_csum && q->feat.csum4 && q->feat.csum6) {
-		if (m->pkt_len > XNB_MAX_FRAME || (!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
+		if (m->pkt_len > txq->max_frame || (!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
 			return -EINVAL;
 		p->flags = NETRXF_csum_blank | NETRXF_data_validated;
 		p->slots = RTE_MAX(1u, (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
@@ -317,7 +318,8 @@ tx_plan(const struct xnb_queue *q, const struct rte_mbuf *m, struct tx_plan *p)
 		return 0;
 	}
 	/* One frame: a TSO request with one segment's worth is just that. */
-	if (m->pkt_len > XNB_MAX_FRAME || (!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
+	if (m->pkt_len > XNB_MAX_FRAME || (!tso && m->pkt_len > txq->max_frame) ||
+			(!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
 		return -EINVAL;
 	p->slots = (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
 	return 0;
@@ -393,7 +395,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		uint16_t nb_pkts)
 {
 	netif_rx_back_ring_t *ring = &q->guest_rx;
-	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s;
+	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s, fast_max;
 	struct tx_sink sink;
 	uint64_t ol;
 	struct tx_plan plan;
@@ -411,6 +413,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	}
 	avail = prod - cons;
 	rsp_old = ring->rsp_prod_pvt;
+	fast_max = RTE_MIN(XNB_PAGE_SIZE, txq->max_frame);
 
 	for (i = 0; i < nb_pkts; i++) {
 		m = tx_pkts[i];
@@ -418,7 +421,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		ol = m->ol_flags & TX_OL_LOOK;
 		/* The fast case: one mbuf segment of data into one posted page. */
 		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 &&
-				len <= XNB_PAGE_SIZE && avail > 0 && npkts < XNB_MAX_BURST &&
+				len <= fast_max && avail > 0 && npkts < XNB_MAX_BURST &&
 				nsegs < XNB_COPY_BATCH && tx_no_work(ol))) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
@@ -438,7 +441,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			continue;
 		}
 		if (unlikely(!tx_no_work(ol))) {
-			if (tx_plan(q, m, &plan) != 0) {
+			if (tx_plan(txq, m, &plan) != 0) {
 				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame: offload flags 0x%" PRIx64 " do not fit its headers or the guest",
 					q->domid, q->id, len, m->ol_flags);
 				rte_pktmbuf_free(m);
@@ -449,9 +452,9 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			memset(&plan, 0, sizeof(plan));
 			plan.nframes = 1;
 			plan.flags = tx_flags(m->ol_flags);
-			if (unlikely(len > XNB_MAX_FRAME || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
-				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (sg %d)",
-					q->domid, q->id, len, q->feat.sg);
+			if (unlikely(len > txq->max_frame || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
+				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (MTU frame %u B, sg %d)",
+					q->domid, q->id, len, txq->max_frame, q->feat.sg);
 				rte_pktmbuf_free(m);
 				txq->stats.errors++;
 				continue;
