@@ -358,8 +358,11 @@ test_discover_type(void)
 	struct netfront *nf;
 	char args[PATH_MAX + 64];
 	int p, ret = TEST_FAILED;
+	char *gso;
 
-	snprintf(args, sizeof(args), "discover=1,type=vif2,platform=sim,sim_dir=%s", env_sim_dir());
+	/* Its ports offer what the instance was told to (offloads=). */
+	snprintf(args, sizeof(args), "discover=1,type=vif2,platform=sim,sim_dir=%s,offloads=csum",
+		env_sim_dir());
 	TEST_ASSERT_SUCCESS(rte_vdev_init(disc, args), "discovery instance");
 	nf = env_guest_open(44, "plain-vif", UNSERVED_MS);
 	netfront_conf_init(&c);
@@ -377,6 +380,15 @@ test_discover_type(void)
 	p = wait_port("net_xnb_disc1_45_0");
 	if (nf == NULL || p < 0 || env_port_setup(p) != 0 || connect_and_check(nf, p, 500) != 0)
 		goto out;
+	snprintf(args, sizeof(args), "%s/feature-gso-tcpv4", nf->be_path);
+	gso = xs_read(nf->xs, XBT_NULL, args, NULL);
+	if (gso == NULL || strcmp(gso, "0") != 0) {
+		fprintf(stderr, "    offloads=csum: the port offers feature-gso-tcpv4=%s\n",
+			gso != NULL ? gso : "(none)");
+		free(gso);
+		goto out;
+	}
+	free(gso);
 	ret = TEST_SUCCESS;
 out:
 	rte_vdev_uninit(disc);

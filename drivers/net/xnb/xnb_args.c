@@ -279,6 +279,16 @@ bad:
 	return -EINVAL;
 }
 
+int
+xnb_offloads_str(uint32_t bits, char *buf, size_t size)
+{
+	/* TSO comes only with csum (set_offloads()). */
+	if ((bits & XNB_OFFLOAD_CSUM) == 0)
+		return snprintf(buf, size, "none");
+	return snprintf(buf, size, "csum%s%s", bits & XNB_OFFLOAD_TSO4 ? ":tso4" : "",
+		bits & XNB_OFFLOAD_TSO6 ? ":tso6" : "");
+}
+
 /* Setters get the struct xnb_devargs; its first member is the xnb_args. */
 static const struct {
 	const char *key;
@@ -315,7 +325,7 @@ run_setter(const char *key, const char *value, void *opaque)
 
 /* discover=1 takes only these keys: it names no guest and serves no vif. */
 static const char * const discover_keys[] = {
-	XNB_ARG_DISCOVER, XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR,
+	XNB_ARG_DISCOVER, XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS,
 };
 
 static bool
@@ -373,9 +383,9 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 		for (i = 0; i < kvlist->count; i++) {
 			if (is_discover_key(kvlist->pairs[i].key))
 				continue;
-			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s and %s",
+			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s, %s and %s",
 				name, kvlist->pairs[i].key, XNB_ARG_DISCOVER, XNB_ARG_DISCOVER,
-				XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR);
+				XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS);
 			ret = -EINVAL;
 			goto out;
 		}

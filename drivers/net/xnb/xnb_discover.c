@@ -205,14 +205,16 @@ port_of(const char *name, uint16_t *port_id)
 static void
 vif_probe(struct xnb_disc *disc, struct xnb_disc_vif *v, char *devargs, size_t size)
 {
+	char offloads[32];
 	uint16_t port_id;
 	int n, ret;
 
-	n = snprintf(devargs, size, "%s,%s=%u,%s=%u,%s=%s,%s=%s,%s=%s",
+	xnb_offloads_str(disc->args.offloads, offloads, sizeof(offloads));
+	n = snprintf(devargs, size, "%s,%s=%u,%s=%u,%s=%s,%s=%s,%s=%s,%s=%s",
 		v->port, XNB_ARG_DOMID, v->domid, XNB_ARG_HANDLE, v->handle,
 		XNB_ARG_TYPE, disc->args.type, XNB_ARG_PLATFORM,
 		disc->args.platform == XNB_PLATFORM_SIM ? "sim" : "xen",
-		XNB_ARG_SIM_DIR, disc->args.sim_dir);
+		XNB_ARG_SIM_DIR, disc->args.sim_dir, XNB_ARG_OFFLOADS, offloads);
 	if (n < 0 || (size_t)n >= size || strlen(v->port) >= RTE_ETH_NAME_MAX_LEN - 1) {
 		XNB_LOG(ERR, "%s: the port name or devargs for dom%u vif%u are too long; use a shorter instance name",
 			disc->name, v->domid, v->handle);

@@ -98,6 +98,8 @@ struct xnb_port {
 /* xnb_args.c */
 int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);
 extern const char xnb_args_help[];
+/* The offloads= value that names XNB_OFFLOAD_* bits; snprintf's result. */
+int xnb_offloads_str(uint32_t bits, char *buf, size_t size);
 /* Does s name a domain as xl accepts it (1-63 of [A-Za-z0-9_.-])? */
 bool xnb_domain_name_valid(const char *s);
 
