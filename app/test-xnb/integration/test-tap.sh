@@ -34,7 +34,7 @@ secs=${XNB_TAP_SECS:-3}
 name=test-tap
 . "$src/app/test-xnb/integration/lib.sh"
 
-for c in dpdk-testpmd ip iperf3 ethtool python3 ping; do
+for c in dpdk-testpmd ip iperf3 ethtool python3 ping tcpdump; do
 	if ! command -v "$c" >/dev/null 2>&1; then
 		echo "test-tap: FAIL: $c is not installed (devtools/xnb-setup installs it)"
 		exit 1
@@ -284,7 +284,22 @@ for x in "$nsa $tapa" "$nsb $tapb"; do
 	ip netns exec "$1" ethtool -K "$2" tx off sg off tso off gso off >/dev/null 2>&1 || :
 done
 echo "test-tap: offloads off: $(tap_features)"
+# A capture where b's kernel receives: with the offloads off every frame
+# carries its full checksum, and tcpdump checks each one (-vv).
+ip netns exec "$nsb" timeout 300 tcpdump -i "$tapb" -nn -vv -c 20000 'tcp or udp' \
+	>"$work/tcpdump.txt" 2>"$work/tcpdump.err" &
+td_pid=$!
+bg_pids="$bg_pids $td_pid"
+sleep 1
 transfers "offloads off"
+kill -INT "$td_pid" 2>/dev/null || :
+wait "$td_pid" 2>/dev/null || :
+td_seen=$(grep -cE ' (UDP|Flags \[)' "$work/tcpdump.txt" || :)
+td_bad=$(grep -cE 'incorrect|bad .*cksum' "$work/tcpdump.txt" || :)
+echo "test-tap: offloads off: tcpdump in namespace b checked $td_seen TCP/UDP frames," \
+	"$td_bad with a bad checksum"
+check "offloads off: the capture saw frames" "$([ "$td_seen" -gt 100 ] && echo yes || echo no)" yes
+check "offloads off: no bad checksum in the capture" "$td_bad" 0
 counters 3
 check "offloads off: no blank checksum sent" "$(field 3 tx_csum_blank)" "$on_blank"
 check "offloads off: no GSO frame sent" "$(field 3 tx_gso)" "$on_gso"
