@@ -385,23 +385,23 @@ rx_deliver(struct xnb_rxq *rxq, struct rte_mbuf *m, struct rte_mbuf **rx_pkts,
  * blank, with its pseudo-header sum, or completed) and goes up.
  */
 static int16_t
-rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt_ext *pkt,
+rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt_ext *ext,
 		struct rte_mbuf **rx_pkts, uint16_t *nb_rx, uint16_t nb_pkts, uint64_t *bytes)
 {
-	struct rte_mbuf **segs = &rxq->seg_out[pkt->first_out];
-	struct xnb_hdr h = pkt->hdr;
+	struct rte_mbuf **segs = &rxq->seg_out[ext->first_out];
+	struct xnb_hdr h = ext->hdr;
 	int16_t status = NETIF_RSP_OKAY;
 	uint32_t k;
 
-	for (k = 0; k < pkt->nb_out && status == NETIF_RSP_OKAY; k++) {
+	for (k = 0; k < ext->nb_out && status == NETIF_RSP_OKAY; k++) {
 		h.l4_total = segs[k]->pkt_len - h.l2_len - h.l3_len;
 		status = rx_csum_blank(rxq, segs[k], &h);
 	}
 	if (unlikely(status != NETIF_RSP_OKAY)) {
-		rte_pktmbuf_free_bulk(segs, pkt->nb_out);
+		rte_pktmbuf_free_bulk(segs, ext->nb_out);
 		return status;
 	}
-	for (k = 0; k < pkt->nb_out; k++) {
+	for (k = 0; k < ext->nb_out; k++) {
 		*bytes += segs[k]->pkt_len;
 		rx_deliver(rxq, segs[k], rx_pkts, nb_rx, nb_pkts);
 	}
@@ -525,7 +525,6 @@ rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt
 	uint32_t nseg, k, seg_len, per, from;
 	uint8_t orig[XNB_GSO_HDR_MAX];
 	struct rte_mbuf *m0, *m;
-	uint64_t calls = 0, segs = 0;
 
 	*nombuf = false;
 	m0 = rte_pktmbuf_alloc(rxq->mb_pool);
@@ -538,9 +537,7 @@ rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt
 	m0->pkt_len = peek;
 	xnb_copy_from_guest(&rxq->copy[*nsegs], q->domid, w->data[0]->gref,
 		w->data[0]->offset, rte_pktmbuf_mtod(m0, void *), (uint16_t)peek);
-	xnb_copy_flush(q, &rxq->copy[*nsegs], 1, &calls, &segs);
-	rxq->stats.copy_calls += calls;
-	rxq->stats.copy_segs += segs;
+	xnb_copy_flush(q, &rxq->copy[*nsegs], 1, &rxq->stats.copy_calls, &rxq->stats.copy_segs);
 	/* The headers within the first slot, then checked as a TCP super-frame. */
 	if (rxq->copy[*nsegs].status != GNTST_okay || xnb_hdr_parse_len(m0, len, h) != 0 ||
 			xnb_gso_check(h, w->ext.gso_type, (uint16_t)mss, len, peek) != 0) {
