@@ -105,6 +105,11 @@ show_logs() {
 #                               ports paired, rx scatter, those offloads
 #                               enabled; runs in the foreground (start it
 #                               with &), its output in LOG
+#   run_paired_testpmd PREFIX   after env_init: xenstored in $sim, then
+#                               start_testpmd for domids 3 and 4 in the
+#                               background (tp_pid; commands through fd 3,
+#                               output in $work/testpmd.log) until it
+#                               forwards; exits 1 with a FAIL line if not
 
 testpmd_offloads() {
 	_caps=$(printf 'show port 0 rx_offload capabilities\nshow port 0 tx_offload capabilities\nquit\n' |
@@ -139,4 +144,17 @@ start_testpmd() {
 		--enable-scatter --max-pkt-len=9018 $_lro \
 		--rx-offloads="${_masks% *}" --tx-offloads="${_masks#* }" \
 		--total-num-mbufs=32768 --disable-link-check >"$1" 2>&1
+}
+
+run_paired_testpmd() {
+	pmd=$(plugin_path "$pmd" "$work/pmd")
+	"$xsd" start "$sim" "$shim"
+	mkfifo "$work/testpmd.in"
+	exec 3<>"$work/testpmd.in"
+	(start_testpmd "$work/testpmd.log" "$1$$" "$sim" 3 4) <"$work/testpmd.in" &
+	tp_pid=$!
+	wait_for "$work/testpmd.log" "start packet forwarding" 600 || {
+		echo "$name: FAIL: dpdk-testpmd did not start forwarding"
+		exit 1
+	}
 }

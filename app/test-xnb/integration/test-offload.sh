@@ -43,17 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pmd=$(plugin_path "$pmd" "$work/pmd")
-
-"$xsd" start "$sim" "$shim"
-mkfifo "$work/testpmd.in"
-exec 3<>"$work/testpmd.in"
-(start_testpmd "$work/testpmd.log" "xnboffl$$" "$sim" 3 4) <"$work/testpmd.in" &
-tp_pid=$!
-wait_for "$work/testpmd.log" "start packet forwarding" 600 || {
-	echo "test-offload: FAIL: dpdk-testpmd did not start forwarding"
-	exit 1
-}
+run_paired_testpmd xnboffl
 
 "$guest" --sim-dir "$sim" --domid 4 --mode reflect >"$work/reflect.out" 2>"$work/reflect.err" &
 refl_pid=$!

@@ -73,16 +73,7 @@ trap 'exit 1' INT TERM
 ina() { ip netns exec "$nsa" "$@"; }
 inb() { ip netns exec "$nsb" "$@"; }
 
-pmd=$(plugin_path "$pmd" "$work/pmd")
-"$xsd" start "$sim" "$shim"
-mkfifo "$work/testpmd.in"
-exec 3<>"$work/testpmd.in"
-(start_testpmd "$work/testpmd.log" "xnbtap$$" "$sim" 3 4) <"$work/testpmd.in" &
-tp_pid=$!
-wait_for "$work/testpmd.log" "start packet forwarding" 600 || {
-	echo "test-tap: FAIL: dpdk-testpmd did not start forwarding"
-	exit 1
-}
+run_paired_testpmd xnbtap
 
 ip netns add "$nsa"
 ip netns add "$nsb"
