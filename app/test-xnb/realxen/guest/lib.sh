@@ -69,18 +69,18 @@ xg_offloads() {
 
 # xg_wait_word WORD [TIMEOUT]: wait until dom0 types WORD on our console
 # (xr_guest_tell). The console tty stays open (our stdout), so a line
-# typed before we read is kept for us.
+# typed before we read is kept for us. A blocking read under `timeout`,
+# not a loop of `read -t 5`: such a loop once never matched a "go1" the
+# guest had echoed (busybox's read -t reads a byte at a time and gives up
+# between two bytes once its deadline has passed, which would split the
+# line; the match takes any line ending in WORD for that reason too).
 xg_wait_word() {
 	[ -c /dev/hvc0 ] || xg_fail "no /dev/hvc0 to read dom0's '$1' from"
-	_end=$(( ${2:-600} / 5 ))
-	_i=0
-	while [ $_i -lt $_end ]; do
-		if read -r -t 5 _line </dev/hvc0; then
-			[ "$(echo "$_line" | tr -d '\r')" = "$1" ] && return 0
-		fi
-		_i=$((_i + 1))
-	done
-	xg_fail "dom0 did not say '$1' within ${2:-600} s"
+	# shellcheck disable=SC2016
+	timeout "${2:-600}" sh -c 'while read -r l; do
+		case "$l" in *"$1"|*"$1"?) exit 0 ;; esac
+	done; exit 1' sh "$1" </dev/hvc0 ||
+		xg_fail "dom0 did not say '$1' within ${2:-600} s"
 }
 
 # xg_ping FAMILY ADDR: a few pings must be answered.
@@ -153,7 +153,8 @@ xg_send_peer() {
 	_t0=$(xg_now)
 	XG_ERR=
 	_n=0
-	until nc.openbsd -N -w 30 "$1" "$2" <"$3" >/dev/null 2>/tmp/nc-err; do
+	# -v: nc says nothing about a refused connection without it.
+	until nc.openbsd -v -N -w 30 "$1" "$2" <"$3" >/dev/null 2>/tmp/nc-err; do
 		_n=$((_n + 1))
 		if [ $_n -ge 120 ] || ! grep -q -i refused /tmp/nc-err; then
 			XG_ERR="sending $3 to $1 port $2 failed after $(xg_elapsed "$_t0") s ($_n tries): $(cat /tmp/nc-err)"
