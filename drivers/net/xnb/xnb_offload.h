@@ -13,7 +13,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_ptype.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 /*
  * The longest header run (L2 + L3 + L4) a GSO frame may have: a segment's
@@ -45,6 +53,75 @@ struct xnb_hdr {
 int xnb_hdr_parse_len(const struct rte_mbuf *m, uint32_t frame_len, struct xnb_hdr *h);
 
 /*
+ * The common case without rte_pktmbuf_read(): untagged Ethernet, IPv4
+ * without options or IPv6 without extension headers, TCP or UDP, not a
+ * fragment, every header in the first mbuf. It reaches the same result
+ * as the general parse (the offload suite checks that over every frame
+ * kind); false leaves anything else to it. Inline, and about a third of
+ * the general parse's instructions: the blank checksum of every TCP
+ * segment a Linux guest sends goes through it.
+ */
+static inline bool
+xnb_hdr_parse_fast(const struct rte_mbuf *m, uint32_t frame_len, struct xnb_hdr *h)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t dlen = m->data_len, l3, total, l4;
+	uint16_t type;
+	uint8_t proto;
+
+	if (unlikely(dlen < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr) +
+			sizeof(struct rte_tcp_hdr)))
+		return false;
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		/* Version 4, 20 bytes, no MF flag or fragment offset. */
+		if (p[14] != 0x45 || ((p[20] & 0x3f) | p[21]) != 0)
+			return false;
+		l3 = sizeof(struct rte_ipv4_hdr);
+		total = (uint32_t)(p[16] << 8 | p[17]);
+		if (total < l3 || RTE_ETHER_HDR_LEN + total > frame_len)
+			return false;
+		total -= l3;
+		proto = p[23];
+		h->ptype = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4;
+		h->ipv6 = false;
+	} else if (type == RTE_ETHER_TYPE_IPV6) {
+		if ((p[14] >> 4) != 6)
+			return false;
+		l3 = sizeof(struct rte_ipv6_hdr);
+		total = (uint32_t)(p[18] << 8 | p[19]);
+		if (RTE_ETHER_HDR_LEN + l3 + total > frame_len)
+			return false;
+		proto = p[20];
+		h->ptype = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6;
+		h->ipv6 = true;
+	} else {
+		return false;
+	}
+	if (proto == IPPROTO_TCP) {
+		l4 = (uint32_t)(p[RTE_ETHER_HDR_LEN + l3 + 12] >> 4) * 4;
+		if (l4 < sizeof(struct rte_tcp_hdr) || l4 > total)
+			return false;
+		h->ptype |= RTE_PTYPE_L4_TCP;
+	} else if (proto == IPPROTO_UDP) {
+		l4 = sizeof(struct rte_udp_hdr);
+		if (l4 > total)
+			return false;
+		h->ptype |= RTE_PTYPE_L4_UDP;
+	} else {
+		return false;
+	}
+	h->l2_len = RTE_ETHER_HDR_LEN;
+	h->l3_len = (uint16_t)l3;
+	h->l4_len = (uint16_t)l4;
+	h->l4_total = total;
+	h->proto = proto;
+	h->frag = false;
+	return true;
+}
+
+
+/*
  * The same for m's own frame: xnb_hdr_parse_len() takes the length of a
  * frame of which m holds only the first bytes (a GSO frame's headers,
  * copied ahead of its payload).
@@ -52,6 +129,8 @@ int xnb_hdr_parse_len(const struct rte_mbuf *m, uint32_t frame_len, struct xnb_h
 static inline int
 xnb_hdr_parse(const struct rte_mbuf *m, struct xnb_hdr *h)
 {
+	if (likely(xnb_hdr_parse_fast(m, m->pkt_len, h)))
+		return 0;
 	return xnb_hdr_parse_len(m, m->pkt_len, h);
 }
 

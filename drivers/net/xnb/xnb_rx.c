@@ -295,9 +295,8 @@ static inline void
 rx_set_hdr(struct rte_mbuf *m, const struct xnb_hdr *h)
 {
 	m->packet_type = h->ptype;
-	m->l2_len = h->l2_len;
-	m->l3_len = h->l3_len;
-	m->l4_len = h->l4_len;
+	/* One store: the mbuf came from the pool with tx_offload zero. */
+	m->tx_offload = rte_mbuf_tx_offload(h->l2_len, h->l3_len, h->l4_len, 0, 0, 0, 0);
 }
 
 /*

@@ -332,7 +332,7 @@ queues_ready(const struct xnb_port *port)
 }
 
 static void
-connect(struct xnb_port *port)
+connect_frontend(struct xnb_port *port)
 {
 	struct xnb_xenbus *bus = &port->bus;
 	struct xnb_queue_conf conf, first;
@@ -659,7 +659,7 @@ xnb_xenbus_update(struct xnb_port *port)
 		/* Linux's netfront goes from Initialising straight to Connected. */
 		if (!bus->connected && bus->state == XenbusStateInitWait &&
 				queues_ready(port))
-			connect(port);
+			connect_frontend(port);
 		break;
 	case XenbusStateClosing:
 		disconnect(port, "frontend closing");
