@@ -148,8 +148,6 @@ xnb_hdr_parse_len(const struct rte_mbuf *m, uint32_t frame_len, struct xnb_hdr *
 	uint16_t type;
 	int i, ret;
 
-	if (likely(xnb_hdr_parse_fast(m, frame_len, h)))
-		return 0;
 	memset(h, 0, sizeof(*h));
 	eth = rte_pktmbuf_read(m, 0, sizeof(ebuf), &ebuf);
 	if (eth == NULL)
