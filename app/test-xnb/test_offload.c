@@ -452,6 +452,42 @@ test_rx_csum_policy(void)
 }
 
 /*
+ * With RX_OFFLOAD_IPV4_CKSUM the IPv4 header checksum is checked, blank
+ * L4 checksum or not: GOOD or BAD; IPv6 says nothing (UNKNOWN).
+ */
+static int
+test_rx_ip_csum(void)
+{
+	struct rte_mbuf *m[4];
+	struct built b;
+	unsigned int i;
+	uint16_t c;
+
+	rx_config(true, true, false);
+	g.q->rx.csum_ip = true;
+	build(&b, 0, IPPROTO_UDP, 0, 0, 300);
+	c = ref_fold(ref_sum(frame + 14, 20, 0));
+	frame[24] = c >> 8;
+	frame[25] = c & 0xff;
+	send_frame(b.len, 0, 0, 0, b.len);                    /* plain, right */
+	send_frame(b.len, NETTXF_csum_blank, 0, 0, b.len);    /* blank, right */
+	frame[25] ^= 1;
+	send_frame(b.len, 0, 0, 0, b.len);                    /* plain, wrong */
+	build(&b, 1, IPPROTO_UDP, 0, 0, 300);
+	send_frame(b.len, NETTXF_csum_blank, 0, 0, b.len);    /* IPv6 */
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 4, "four frames");
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT((m[i]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
+			RTE_MBUF_F_RX_IP_CKSUM_GOOD, "frame %u: IP checksum good", i);
+	TEST_ASSERT((m[2]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD,
+		"a wrong IP checksum is BAD");
+	TEST_ASSERT((m[3]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == 0, "IPv6: unknown");
+	TEST_ASSERT(m[0]->l3_len == 20 && m[0]->packet_type != 0, "parsed");
+	rte_pktmbuf_free_bulk(m, 4);
+	return TEST_SUCCESS;
+}
+
+/*
  * FreeBSD xnb(4)'s BUGS: a UDP datagram spanning several frames (here
  * slots, and mbufs) and IPv6 get correct checksums; and its CAVEAT:
  * without rx checksum offload nothing blank reaches the application.
@@ -1150,6 +1186,7 @@ static struct unit_test_suite offload_suite = {
 		TEST_CASE(test_parse_fast_agrees),
 		TEST_CASE_ST(setup, teardown, test_rx_burst_csum),
 		TEST_CASE_ST(setup, teardown, test_rx_csum_policy),
+		TEST_CASE_ST(setup, teardown, test_rx_ip_csum),
 		TEST_CASE_ST(setup, teardown, test_rx_csum_mixed_burst),
 		TEST_CASE_ST(setup, teardown, test_rx_fragments),
 		TEST_CASE_ST(setup, teardown, test_rx_gso_segmented),

@@ -118,8 +118,9 @@ xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	 * as netif flags and GSO slots, or are done in software for a guest
 	 * that does not take them (doc/offloads.md).
 	 */
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
-		RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+		RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+		RTE_ETH_RX_OFFLOAD_TCP_LRO;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 		RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 		RTE_ETH_TX_OFFLOAD_TCP_TSO;
@@ -240,6 +241,7 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->csum_tcp = (offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
 	rxq->csum_udp = (offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
 	rxq->lro = (offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
+	rxq->csum_ip = (offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
 	dev->data->rx_queues[qid] = rxq;
 	/* The frontend may have been waiting for us. */
 	xnb_xenbus_update(port);
@@ -286,7 +288,8 @@ xnb_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info 
 	info->conf.offloads = (rxq->scatter ? RTE_ETH_RX_OFFLOAD_SCATTER : 0) |
 		(rxq->csum_tcp ? RTE_ETH_RX_OFFLOAD_TCP_CKSUM : 0) |
 		(rxq->csum_udp ? RTE_ETH_RX_OFFLOAD_UDP_CKSUM : 0) |
-		(rxq->lro ? RTE_ETH_RX_OFFLOAD_TCP_LRO : 0);
+		(rxq->lro ? RTE_ETH_RX_OFFLOAD_TCP_LRO : 0) |
+		(rxq->csum_ip ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0);
 }
 
 static void

@@ -172,6 +172,8 @@ struct xnb_rxq {
 	bool csum_tcp;
 	bool csum_udp;
 	bool lro;
+	/* RX_OFFLOAD_IPV4_CKSUM: IPv4 header checksums checked (GOOD/BAD). */
+	bool csum_ip;
 	/* Longest frame taken (MTU + XNB_FRAME_OVERHEAD); GSO frames aside. */
 	uint32_t max_frame;
 	uint16_t port_id;

@@ -300,6 +300,20 @@ rx_set_hdr(struct rte_mbuf *m, const struct xnb_hdr *h)
 }
 
 /*
+ * The IPv4 header checksum of a parsed frame, for an application that
+ * enabled RTE_ETH_RX_OFFLOAD_IPV4_CKSUM; IPv6 and unparsed frames stay
+ * RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN.
+ */
+static inline void
+rx_ip_csum(struct rte_mbuf *m, const struct xnb_hdr *h)
+{
+	if (h->l3_len == 0 || h->ipv6 || (uint32_t)h->l2_len + h->l3_len > m->data_len)
+		return;
+	m->ol_flags |= rte_raw_cksum(rte_pktmbuf_mtod_offset(m, void *, h->l2_len),
+		h->l3_len) == 0xffff ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
+}
+
+/*
  * A blank checksum (the guest "offloaded" it) of a parsed frame: left
  * blank with RTE_MBUF_F_RX_L4_CKSUM_NONE when the application takes that
  * for the protocol (the field holds the pseudo-header sum, as DPDK's
@@ -342,11 +356,17 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 			pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE)) {
 		if (pkt->flags & NETTXF_data_validated)
 			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		if (unlikely(rxq->csum_ip) && xnb_hdr_parse(m, &h) == 0) {
+			rx_set_hdr(m, &h);
+			rx_ip_csum(m, &h);
+		}
 		return NETIF_RSP_OKAY;
 	}
 	if (unlikely(xnb_hdr_parse(m, &h) != 0))
 		return NETIF_RSP_ERROR;
 	rx_set_hdr(m, &h);
+	if (unlikely(rxq->csum_ip))
+		rx_ip_csum(m, &h);
 	rxq->stats.csum_blank += (pkt->flags & NETTXF_csum_blank) != 0;
 	if (pkt->gso_type != XEN_NETIF_GSO_TYPE_NONE) {
 		if (xnb_gso_check(&h, pkt->gso_type, pkt->gso_size, m->pkt_len,
@@ -395,6 +415,9 @@ rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt_ext *ext,
 	for (k = 0; k < ext->nb_out && status == NETIF_RSP_OKAY; k++) {
 		h.l4_total = segs[k]->pkt_len - h.l2_len - h.l3_len;
 		status = rx_csum_blank(rxq, segs[k], &h);
+		/* xnb wrote the IPv4 header checksum itself. */
+		if (rxq->csum_ip && !h.ipv6)
+			segs[k]->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	}
 	if (unlikely(status != NETIF_RSP_OKAY)) {
 		rte_pktmbuf_free_bulk(segs, ext->nb_out);
