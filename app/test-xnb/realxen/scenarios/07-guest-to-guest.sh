@@ -20,19 +20,20 @@ domB=$((domA + 1))
 beA=$(xr_vif_backend "$domA" 0)
 beB=$(xr_vif_backend "$domB" 0)
 
-# testpmd 22.11: --enable-rx-cksum asks for RTE_ETH_RX_OFFLOAD_CHECKSUM,
-# which includes IPV4_CKSUM, which xnb does not offer (the IPv4 header
-# checksum is never left blank by netfront), so the masks are given
-# instead: rx SCATTER (0x2000) | TCP_LRO (0x10) | TCP_CKSUM (0x8) |
-# UDP_CKSUM (0x4); tx MULTI_SEGS (0x8000). LRO needs --max-lro-pkt-size,
-# else ethdev limits it to the MTU's frame.
-XR_TESTPMD_ARGS="--forward-mode=io --port-topology=paired --rx-offloads=0x201c --tx-offloads=0x8000 --max-lro-pkt-size=65535"
+# testpmd 22.11's own switches: --enable-rx-cksum asks for
+# RTE_ETH_RX_OFFLOAD_CHECKSUM (IPv4 header, TCP and UDP checksums: xnb
+# offers all three), --enable-lro for TCP_LRO, --enable-scatter for
+# chains; tx MULTI_SEGS (0x8000). LRO needs --max-lro-pkt-size, else
+# ethdev limits it to the MTU's frame.
+XR_TESTPMD_ARGS="--forward-mode=io --port-topology=paired --enable-scatter --enable-lro --enable-rx-cksum --tx-offloads=0x8000 --max-lro-pkt-size=65535"
 xr_testpmd_start "--vdev=net_xnb0,domid=$domA,handle=0,type=vif" \
 	"--vdev=net_xnb1,domid=$domB,handle=0,type=vif"
 for p in 0 1; do
 	xr_testpmd_cmd "show port $p rx_offload configuration"
 	cp "$XR_STATE/testpmd.answer" "$XR_LOGS/testpmd-rx-offloads-$p.log"
-	xr_testpmd_expect 'TCP_LRO' "port $p: LRO is not enabled"
+	for o in TCP_LRO TCP_CKSUM IPV4_CKSUM SCATTER; do
+		xr_testpmd_expect "Port :.* $o( |\$)" "port $p: rx offload $o is not enabled"
+	done
 	xr_info "testpmd_port${p}_rx_offloads" "$(grep -E '^ *Port' "$XR_STATE/testpmd.answer" | head -n 1 | sed 's/.*: *//' | tr -s ' ' | tr ' ' ',')"
 done
 xr_info xen_free_memory_mb_before "$("$XR_XEN_BIN/xl" info 2>/dev/null | sed -n 's/^free_memory *: *//p')"
