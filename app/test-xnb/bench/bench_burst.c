@@ -47,6 +47,7 @@ struct bench {
 	enum dir dir;
 	uint16_t bytes;
 	uint16_t tx_flags;         /* NETTXF_* of the guest's frames */
+	uint16_t burst;            /* frames per burst: BURST, fewer over a page */
 	uint64_t rx_cycles, tx_cycles, packets;
 };
 
@@ -54,10 +55,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: xnb-bench-burst [EAL args] -- g2b|b2g|fwd BYTES [PACKETS [KIND]]\n"
-		"  BYTES: 60..%u, one page per frame\n"
+		"  BYTES: 60..9000, a page per slot\n"
 		"  KIND: plain (default), blank (TCP/IPv4 with NETTXF_csum_blank, completed\n"
-		"        by xnb), blank-rxo (the same, left blank: rx TCP checksum offload on)\n",
-		XNB_PAGE_SIZE);
+		"        by xnb), blank-rxo (the same, left blank: rx TCP checksum offload on)\n");
 }
 
 /*
@@ -92,11 +92,19 @@ static void
 guest_send(struct bench *b, unsigned int n)
 {
 	struct test_guest *g = &b->g;
-	unsigned int i, page;
+	unsigned int i, page, s, slots = (b->bytes + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+	uint16_t size;
 
 	for (i = 0; i < n; i++) {
-		page = g->next_tx_buf++ % TG_NR_TX_BUFS;
-		tg_tx_req(g, g->tx_buf_ref[page], 0, b->tx_flags, (uint16_t)page, b->bytes);
+		/* A frame over a page takes a page per slot, as netfront's sg. */
+		for (s = 0; s < slots; s++) {
+			page = g->next_tx_buf++ % TG_NR_TX_BUFS;
+			size = s == 0 ? b->bytes : (uint16_t)RTE_MIN(XNB_PAGE_SIZE,
+				b->bytes - s * XNB_PAGE_SIZE);
+			tg_tx_req(g, g->tx_buf_ref[page], 0,
+				(s == 0 ? b->tx_flags : 0) | (s + 1 < slots ? NETTXF_more_data : 0),
+				(uint16_t)page, size);
+		}
 	}
 	tg_tx_push(g);
 }
@@ -124,13 +132,16 @@ guest_rx_done(struct bench *b)
 {
 	netif_rx_response_t rsp[XNB_RX_RING_SIZE];
 	struct test_guest *g = &b->g;
-	unsigned int n, i;
+	unsigned int n, i, want;
 
 	n = tg_rx_rsps(g, rsp, RTE_DIM(rsp));
 	for (i = 0; i < n; i++) {
-		if (rsp[i].status != b->bytes) {
+		/* A frame over a page: full pages, then the rest. */
+		want = (rsp[i].flags & NETRXF_more_data) ? XNB_PAGE_SIZE :
+			(b->bytes - 1) % XNB_PAGE_SIZE + 1;
+		if (rsp[i].status != (int)want) {
 			fprintf(stderr, "guest-rx response %d for id %u, not %u\n",
-				rsp[i].status, rsp[i].id, b->bytes);
+				rsp[i].status, rsp[i].id, want);
 			return -1;
 		}
 		tg_rx_req(g, rsp[i].id, g->rx_buf_ref[rsp[i].id]);
@@ -155,23 +166,23 @@ run(struct bench *b, uint64_t packets)
 
 	while (b->packets < packets) {
 		if (b->dir == B2G) {
-			if (rte_pktmbuf_alloc_bulk(b->mp, pkts, BURST) != 0)
+			if (rte_pktmbuf_alloc_bulk(b->mp, pkts, b->burst) != 0)
 				return -ENOMEM;
-			for (i = 0; i < BURST; i++) {
+			for (i = 0; i < b->burst; i++) {
 				pkts[i]->data_len = b->bytes;
 				pkts[i]->pkt_len = b->bytes;
 			}
-			nb = BURST;
+			nb = b->burst;
 		} else {
-			guest_send(b, BURST);
+			guest_send(b, b->burst);
 			t0 = tsc();
-			nb = xnb_rx_burst(&g->q->rx, pkts, BURST);
+			nb = xnb_rx_burst(&g->q->rx, pkts, b->burst);
 			t1 = tsc();
 			b->rx_cycles += t1 - t0;
 			if (guest_tx_done(b) != 0)
 				return -EIO;
-			if (nb != BURST) {
-				fprintf(stderr, "rx burst took %u of %u frames\n", nb, BURST);
+			if (nb != b->burst) {
+				fprintf(stderr, "rx burst took %u of %u frames\n", nb, b->burst);
 				return -EIO;
 			}
 			if (b->dir == G2B) {
@@ -239,11 +250,14 @@ main(int argc, char **argv)
 	}
 	b.dir = (enum dir)i;
 	bytes = strtol(argv[1], NULL, 10);
-	if (bytes < 60 || bytes > XNB_PAGE_SIZE) {
+	if (bytes < 60 || bytes > 9000) {
 		usage();
 		return 2;
 	}
 	b.bytes = (uint16_t)bytes;
+	/* The guest posts TG_NR_RX_BUFS pages: a burst's frames must fit them. */
+	b.burst = (uint16_t)RTE_MIN((unsigned int)BURST,
+		TG_NR_RX_BUFS / ((b.bytes + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE));
 	if (argc > 2)
 		packets = strtoull(argv[2], NULL, 10);
 	kind = argc > 3 ? argv[3] : "plain";
@@ -253,7 +267,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	/* One mbuf per frame, as the benchmark's testpmd has it. */
 	b.mp = rte_pktmbuf_pool_create("bench_pool", POOL_SIZE, POOL_CACHE, 0,
+		b.bytes > RTE_MBUF_DEFAULT_DATAROOM ? RTE_PKTMBUF_HEADROOM + 9216 :
 		RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (b.mp == NULL) {
 		fprintf(stderr, "xnb-bench-burst: cannot create the mbuf pool\n");

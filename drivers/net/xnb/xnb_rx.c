@@ -178,7 +178,7 @@ xnb_rx_walk(const netif_tx_request_t *reqs, uint32_t mask, RING_IDX start,
 }
 
 /* A chain of n reset mbufs, or NULL (nothing taken) if the pool is short. */
-static struct rte_mbuf *
+static inline struct rte_mbuf *
 rx_alloc_chain(struct rte_mempool *mp, uint32_t n)
 {
 	struct rte_mbuf *chunk[RX_ALLOC_CHUNK];
@@ -211,35 +211,35 @@ rx_alloc_chain(struct rte_mempool *mp, uint32_t n)
  * number of segments afterwards. Zero-size slots build no segment
  * (XSA-448).
  */
-static uint32_t
+static __rte_always_inline uint32_t
 rx_copy_range(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, uint32_t from, uint32_t n,
 		struct rte_mbuf *m, uint32_t moff, uint32_t nsegs)
 {
 	const netif_tx_request_t *slot;
-	uint16_t domid = rxq->q->domid;
-	uint32_t j, slen, soff, chunk;
+	uint32_t j = 0, slen = w->first_len, chunk, left;
+	uint16_t domid = rxq->q->domid, off;
 
-	for (j = 0; j < w->nb_data && n > 0; j++) {
+	/* The slot holding byte from (the checks made the slots add up). */
+	while (from >= slen && j + 1 < w->nb_data) {
+		from -= slen;
+		slen = w->data[++j]->size;
+	}
+	for (; j < w->nb_data && n > 0; j++, from = 0) {
 		slot = w->data[j];
-		slen = j == 0 ? w->first_len : slot->size;
-		if (from >= slen) {
-			from -= slen;
-			continue;
-		}
-		soff = from;
-		from = 0;
-		while (soff < slen && n > 0) {
-			while (moff == m->data_len) {
+		left = RTE_MIN((j == 0 ? w->first_len : slot->size) - from, n);
+		off = (uint16_t)(slot->offset + from);
+		n -= left;
+		while (left > 0) {
+			chunk = RTE_MIN(left, (uint32_t)m->data_len - moff);
+			xnb_copy_from_guest(&rxq->copy[nsegs++], domid, slot->gref, off,
+				rte_pktmbuf_mtod_offset(m, void *, moff), (uint16_t)chunk);
+			off += chunk;
+			left -= chunk;
+			moff += chunk;
+			if (moff == m->data_len) {
 				m = m->next;
 				moff = 0;
 			}
-			chunk = RTE_MIN(RTE_MIN(slen - soff, n), (uint32_t)m->data_len - moff);
-			xnb_copy_from_guest(&rxq->copy[nsegs++], domid, slot->gref,
-				(uint16_t)(slot->offset + soff),
-				rte_pktmbuf_mtod_offset(m, void *, moff), (uint16_t)chunk);
-			soff += chunk;
-			moff += chunk;
-			n -= chunk;
 		}
 	}
 	return nsegs;
@@ -361,6 +361,22 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 			rx_ip_csum(m, &h);
 		}
 		return NETIF_RSP_OKAY;
+	}
+	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && !rxq->csum_ip) {
+		/*
+		 * A Linux guest's every TCP segment: a blank checksum the
+		 * application takes as such. Its headers stay in registers
+		 * (fh never escapes), which is what this case is for.
+		 */
+		struct xnb_hdr fh;
+
+		if (likely(xnb_hdr_parse_fast(m, m->pkt_len, &fh) &&
+				(fh.proto == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp))) {
+			rx_set_hdr(m, &fh);
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			rxq->stats.csum_blank++;
+			return NETIF_RSP_OKAY;
+		}
 	}
 	if (unlikely(xnb_hdr_parse(m, &h) != 0))
 		return NETIF_RSP_ERROR;

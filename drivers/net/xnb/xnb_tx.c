@@ -68,32 +68,41 @@ tx_slot_idx(RING_IDX first, uint16_t s, bool gap)
 	return first + s + (gap && s > 0);
 }
 
-/* Copy segments for len local bytes at src into the frame's next slots. */
-static void
+/*
+ * Copy segments for len local bytes at src into the frame's next slots.
+ * The sink's fields are worked on in locals: the stores into copy[] and
+ * seg_slot[] would otherwise make the compiler reload them every chunk.
+ */
+static __rte_always_inline void
 tx_put(struct tx_sink *k, const uint8_t *src, uint32_t len)
 {
-	struct xnb_queue *q = k->txq->q;
-	const netif_rx_request_t *req;
-	uint32_t chunk;
+	struct xnb_txq *txq = k->txq;
+	uint32_t soff = k->soff, nsegs = k->nsegs, chunk;
+	uint16_t slot = k->slot, domid = txq->q->domid;
+	const netif_rx_request_t *req =
+		&txq->reqs[tx_slot_idx(k->first, slot, k->gap) & RX_RING_MASK];
 
 	while (len > 0) {
-		if (k->soff == XNB_PAGE_SIZE) {
-			k->slot++;
-			k->soff = 0;
+		if (soff == XNB_PAGE_SIZE) {
+			slot++;
+			soff = 0;
+			req = &txq->reqs[tx_slot_idx(k->first, slot, k->gap) & RX_RING_MASK];
 		}
-		req = &k->txq->reqs[tx_slot_idx(k->first, k->slot, k->gap) & RX_RING_MASK];
-		chunk = RTE_MIN(len, XNB_PAGE_SIZE - k->soff);
-		xnb_copy_to_guest(&k->txq->copy[k->nsegs], src, q->domid, req->gref,
-			(uint16_t)k->soff, (uint16_t)chunk);
-		k->txq->seg_slot[k->nsegs++] = k->slot;
+		chunk = RTE_MIN(len, XNB_PAGE_SIZE - soff);
+		xnb_copy_to_guest(&txq->copy[nsegs], src, domid, req->gref, (uint16_t)soff,
+			(uint16_t)chunk);
+		txq->seg_slot[nsegs++] = slot;
 		src += chunk;
 		len -= chunk;
-		k->soff += chunk;
+		soff += chunk;
 	}
+	k->soff = soff;
+	k->slot = slot;
+	k->nsegs = nsegs;
 }
 
 /* The same for n bytes of mbuf chain m from offset off. */
-static void
+static __rte_always_inline void
 tx_put_mbuf(struct tx_sink *k, const struct rte_mbuf *m, uint32_t off, uint32_t n)
 {
 	uint32_t chunk;
@@ -146,9 +155,10 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 {
 	bool bad_slot[TX_MAX_SLOTS];
 	bool gap = (pkt->flags & NETRXF_extra_info) != 0;
-	uint32_t k, bytes;
+	uint32_t k, bytes, left;
 	uint16_t s, id, flags;
 	bool bad = false;
+	RING_IDX idx;
 
 	memset(bad_slot, 0, sizeof(bad_slot));
 	for (k = pkt->first_seg; k < (uint32_t)pkt->first_seg + pkt->nb_segs; k++) {
@@ -157,15 +167,20 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 			bad = true;
 		}
 	}
+	left = pkt->len;
+	idx = pkt->first_slot;
 	for (s = 0; s < pkt->nb_slots; s++) {
-		id = txq->reqs[tx_slot_idx(pkt->first_slot, s, gap) & RX_RING_MASK].id;
-		bytes = RTE_MIN(pkt->len - (uint32_t)s * XNB_PAGE_SIZE, XNB_PAGE_SIZE);
+		id = txq->reqs[idx++ & RX_RING_MASK].id;
+		bytes = RTE_MIN(left, XNB_PAGE_SIZE);
+		left -= bytes;
 		flags = s + 1 < pkt->nb_slots ? NETRXF_more_data : 0;
 		if (s == 0)
 			flags |= pkt->flags;
 		tx_respond(ring, id, flags, bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
-		if (s == 0 && gap)
+		if (s == 0 && gap) {
 			tx_respond_gso(ring, gso->size, gso->type);
+			idx++;
+		}
 	}
 	return !bad;
 }
@@ -227,12 +242,24 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 
 /*
  * The netif flags of a frame that needs no work of ours, from its
- * ol_flags & TX_OL_LOOK: 0, or a checksum known good.
+ * ol_flags & TX_OL_LOOK, or TX_FLAGS_WORK: nothing (0), a checksum known
+ * good (data_validated), or a checksum left blank, by an application's
+ * request (its pseudo-header sum in the field, tx_pkt_prepare's) or by
+ * an rx port, for a guest that takes blank checksums of both IP versions
+ * (csum_blank|data_validated; no header to read). Anything else (TSO, an
+ * IPv4 header checksum, a guest that takes only one version) is planned.
  */
-static inline bool
-tx_no_work(uint64_t ol)
+#define TX_FLAGS_WORK UINT16_MAX
+
+static inline uint16_t
+tx_flags_nowork(const struct xnb_queue *q, uint64_t ol)
 {
-	return ol == 0 || ol == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	if (ol == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return NETRXF_data_validated;
+	if ((ol == RTE_MBUF_F_RX_L4_CKSUM_NONE || ol == RTE_MBUF_F_TX_TCP_CKSUM ||
+			ol == RTE_MBUF_F_TX_UDP_CKSUM) && q->feat.csum4 && q->feat.csum6)
+		return NETRXF_csum_blank | NETRXF_data_validated;
+	return TX_FLAGS_WORK;
 }
 
 static inline uint16_t
@@ -397,6 +424,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	netif_rx_back_ring_t *ring = &q->guest_rx;
 	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s, fast_max;
 	struct tx_sink sink;
+	uint16_t flags;
 	uint64_t ol;
 	struct tx_plan plan;
 	struct rte_mbuf *m;
@@ -419,10 +447,11 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		m = tx_pkts[i];
 		len = m->pkt_len;
 		ol = m->ol_flags & TX_OL_LOOK;
+		flags = likely(ol == 0) ? 0 : tx_flags_nowork(q, ol);
 		/* The fast case: one mbuf segment of data into one posted page. */
 		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 &&
 				len <= fast_max && avail > 0 && npkts < XNB_MAX_BURST &&
-				nsegs < XNB_COPY_BATCH && tx_no_work(ol))) {
+				nsegs < XNB_COPY_BATCH && flags != TX_FLAGS_WORK)) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
 				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
@@ -434,13 +463,14 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 				.nb_slots = 1,
 				.first_seg = (uint16_t)nsegs++,
 				.nb_segs = 1,
-				.flags = ol != 0 ? NETRXF_data_validated : 0,
+				.flags = flags,
 			};
+			txq->stats.csum_blank += (flags & NETRXF_csum_blank) != 0;
 			cons++;
 			avail--;
 			continue;
 		}
-		if (unlikely(!tx_no_work(ol))) {
+		if (unlikely(flags == TX_FLAGS_WORK)) {
 			if (tx_plan(txq, m, &plan) != 0) {
 				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame: offload flags 0x%" PRIx64 " do not fit its headers or the guest",
 					q->domid, q->id, len, m->ol_flags);
@@ -449,9 +479,12 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 				continue;
 			}
 		} else {
-			memset(&plan, 0, sizeof(plan));
+			/* No offload work: only what the plain path reads is set. */
 			plan.nframes = 1;
-			plan.flags = tx_flags(m->ol_flags);
+			plan.flags = flags;
+			plan.hlen = 0;
+			plan.gso_size = 0;
+			plan.mss = 0;
 			if (unlikely(len > txq->max_frame || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
 				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (MTU frame %u B, sg %d)",
 					q->domid, q->id, len, txq->max_frame, q->feat.sg);
