@@ -1225,6 +1225,34 @@ test_tx_prepare(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * TSO whose segments could not be netif frames (an MSS near 64 KiB, from
+ * an mbuf over 64 KiB) towards a guest without GSO: dropped and counted,
+ * never a frame over 16 slots.
+ */
+static int
+test_tx_tso_mss_too_large(void)
+{
+	struct rte_mbuf *m, *tail;
+	struct built b;
+	uint64_t err0;
+
+	guest_offloads(true, true, false, false);
+	tg_rx_post(&g, 40);
+	build(&b, 0, IPPROTO_TCP, 0, 0, 60000);
+	m = tx_mbuf(b.len, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM,
+		14, 20, 20, 65500, false);
+	tail = tx_mbuf(b.len, 0, 0, 0, 0, 0, false);
+	TEST_ASSERT(m != NULL && tail != NULL, "mbufs");
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(m, tail), "a 120 KB TSO mbuf");
+	err0 = g.q->tx.stats.errors;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 1, "taken");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, err0 + 1, "dropped and counted");
+	TEST_ASSERT_EQUAL(tg_rx_pending(&g), 0, "nothing reached the guest");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "freed");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite offload_suite = {
 	.suite_name = "offload",
 	.unit_test_cases = {
@@ -1246,6 +1274,7 @@ static struct unit_test_suite offload_suite = {
 		TEST_CASE_ST(setup, teardown, test_tx_tso_software),
 		TEST_CASE_ST(setup, teardown, test_gso_forwarded),
 		TEST_CASE_ST(setup, teardown, test_tx_prepare),
+		TEST_CASE_ST(setup, teardown, test_tx_tso_mss_too_large),
 		TEST_CASE_ST(setup, teardown, test_csum_ipv4_options),
 		TEST_CASES_END()
 	}

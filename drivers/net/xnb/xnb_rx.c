@@ -411,7 +411,11 @@ rx_deliver(struct xnb_rxq *rxq, struct rte_mbuf *m, struct rte_mbuf **rx_pkts,
 		return;
 	}
 	/* The gathering loop leaves room for every frame it makes. */
-	RTE_ASSERT(rxq->stash_len < RTE_DIM(rxq->stash));
+	if (unlikely(rxq->stash_len == RTE_DIM(rxq->stash))) {
+		rte_pktmbuf_free(m);
+		rxq->stats.errors++;
+		return;
+	}
 	rxq->stash[(rxq->stash_head + rxq->stash_len++) % RTE_DIM(rxq->stash)] = m;
 }
 

@@ -334,7 +334,8 @@ tx_plan(const struct xnb_txq *txq, const struct rte_mbuf *m, struct tx_plan *p)
 	if (tso && payload > m->tso_segsz) {
 		p->mss = m->tso_segsz;
 		p->nframes = (payload + p->mss - 1) / p->mss;
-		if (p->nframes > XNB_TX_HDRS)
+		/* Each frame a netif frame: at most 64 KiB (16 slots). */
+		if (p->nframes > XNB_TX_HDRS || p->hlen + p->mss > XNB_MAX_FRAME)
 			return -EINVAL;
 		for (k = 0; k < p->nframes; k++) {
 			seg = p->hlen + RTE_MIN(p->mss, payload - k * p->mss);
