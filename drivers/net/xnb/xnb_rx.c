@@ -362,7 +362,7 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 		}
 		return NETIF_RSP_OKAY;
 	}
-	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && !rxq->csum_ip) {
+	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE) {
 		/*
 		 * A Linux guest's every TCP segment: a blank checksum the
 		 * application takes as such. Its headers stay in registers
@@ -374,6 +374,8 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 				(fh.proto == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp))) {
 			rx_set_hdr(m, &fh);
 			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			if (rxq->csum_ip)
+				rx_ip_csum(m, &fh);
 			rxq->stats.csum_blank++;
 			return NETIF_RSP_OKAY;
 		}
