@@ -754,6 +754,17 @@ xs_is(struct xs_handle *xs, const char *path, const char *want)
 /* --- Tests --- */
 
 static const char *sim_dir;
+
+/* The conf of the guest's vif handle: defaults, this run's sim, 5 s waits. */
+static void
+conf_vif(struct netfront_conf *c, uint16_t handle)
+{
+	netfront_conf_init(c);
+	c->sim_dir = sim_dir;
+	c->domid = DOMID;
+	c->handle = handle;
+	c->timeout_ms = 5000;
+}
 static struct xs_handle *xs;
 
 static void
@@ -773,10 +784,7 @@ test_handshake_and_traffic(void)
 
 	printf("handshake, toolstack keys, traffic of every size\n");
 	CHECK(mb_start(&m, sim_dir, DOMID, 0) == 0, "backend thread");
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = DOMID;
-	c.timeout_ms = 5000;
+	conf_vif(&c, 0);
 	nf = netfront_open(&c);
 	CHECK(nf != NULL, "open: %s", strerror(errno));
 	if (nf == NULL)
@@ -953,11 +961,7 @@ test_no_sg(void)
 	printf("no feature-sg: single-slot frames only\n");
 	CHECK(mb_start(&m, sim_dir, DOMID, 1) == 0, "backend thread");
 	m.offer_sg = false;
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = DOMID;
-	c.handle = 1;
-	c.timeout_ms = 5000;
+	conf_vif(&c, 1);
 	nf = netfront_open(&c);
 	CHECK(nf != NULL, "open");
 	if (nf == NULL)
@@ -996,12 +1000,8 @@ test_multi_queue(void)
 	printf("two queues: keys under queue-N, traffic on each\n");
 	CHECK(mb_start(&m, sim_dir, DOMID, 2) == 0, "backend thread");
 	m.max_queues = 4;
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = DOMID;
-	c.handle = 2;
+	conf_vif(&c, 2);
 	c.nr_queues = 2;
-	c.timeout_ms = 5000;
 	nf = netfront_open(&c);
 	CHECK(nf != NULL, "open");
 	if (nf == NULL)
@@ -1064,12 +1064,8 @@ test_no_toolstack(void)
 	xs_put(fe, "backend-id", "0");
 	xs_put(fe, "state", "1");
 	CHECK(mb_start(&m, sim_dir, DOMID, 4) == 0, "backend thread");
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = DOMID;
-	c.handle = 4;
+	conf_vif(&c, 4);
 	c.toolstack = false;
-	c.timeout_ms = 5000;
 	nf = netfront_open(&c);
 	CHECK(nf != NULL, "open");
 	if (nf == NULL)
@@ -1351,11 +1347,7 @@ test_offloads(void)
 	CHECK(mb_start(&m, sim_dir, DOMID, 5) == 0, "backend thread");
 	m.offer_gso = true;
 	m.offer_ipv6_csum = true;
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = DOMID;
-	c.handle = 5;
-	c.timeout_ms = 5000;
+	conf_vif(&c, 5);
 	nf = netfront_open(&c);
 	CHECK(nf != NULL, "open");
 	if (nf == NULL)
@@ -1495,11 +1487,7 @@ test_offloads_off(void)
 
 	printf("offloads not offered, or turned off: refused both ways\n");
 	CHECK(mb_start(&m, sim_dir, DOMID, 6) == 0, "backend thread");
-	netfront_conf_init(&c);
-	c.sim_dir = sim_dir;
-	c.domid = DOMID;
-	c.handle = 6;
-	c.timeout_ms = 5000;
+	conf_vif(&c, 6);
 	nf = netfront_open(&c);
 	CHECK(nf != NULL, "open");
 	if (nf == NULL)
