@@ -1228,6 +1228,29 @@ test_tx_prepare(void)
 }
 
 /*
+ * An SCTP checksum request that skipped tx_pkt_prepare: not a checksum
+ * netif can leave blank, so dropped and counted, never sent blank.
+ */
+static int
+test_tx_sctp_dropped(void)
+{
+	struct rte_mbuf *m;
+	struct built b;
+	uint64_t err0;
+
+	guest_offloads(true, true, true, true);
+	tg_rx_post(&g, 4);
+	build(&b, 0, IPPROTO_SCTP, 0, 0, 100);
+	m = tx_mbuf(b.len, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_SCTP_CKSUM, 14, 20, 0, 0, false);
+	TEST_ASSERT_NOT_NULL(m, "mbuf");
+	err0 = g.q->tx.stats.errors;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 1, "taken");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, err0 + 1, "dropped and counted");
+	TEST_ASSERT_EQUAL(tg_rx_pending(&g), 0, "nothing reached the guest");
+	return TEST_SUCCESS;
+}
+
+/*
  * TSO whose segments could not be netif frames (an MSS near 64 KiB, from
  * an mbuf over 64 KiB) towards a guest without GSO: dropped and counted,
  * never a frame over 16 slots.
@@ -1277,6 +1300,7 @@ static struct unit_test_suite offload_suite = {
 		TEST_CASE_ST(setup, teardown, test_gso_forwarded),
 		TEST_CASE_ST(setup, teardown, test_tx_prepare),
 		TEST_CASE_ST(setup, teardown, test_tx_tso_mss_too_large),
+		TEST_CASE_ST(setup, teardown, test_tx_sctp_dropped),
 		TEST_CASE_ST(setup, teardown, test_csum_ipv4_options),
 		TEST_CASES_END()
 	}

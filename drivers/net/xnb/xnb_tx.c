@@ -303,14 +303,7 @@ tx_plan(const struct xnb_txq *txq, const struct rte_mbuf *m, struct tx_plan *p)
 	memset(p, 0, sizeof(*p));
 	p->ip_csum = (ol & RTE_MBUF_F_TX_IP_CKSUM) != 0;
 	p->nframes = 1;
-	/* A blank checksum for a guest that takes both kinds: flags alone. */
-	if (l4 && !tso && !p->ip_csum && q->feat.csum4 && q->feat.csum6) {
-		if (m->pkt_len > txq->max_frame || (!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
-			return -EINVAL;
-		p->flags = NETRXF_csum_blank | NETRXF_data_validated;
-		p->slots = RTE_MAX(1u, (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
-		return 0;
-	}
+	/* (A checksum request that needs only flags never comes here: tx_flags_nowork().) */
 	if (xnb_hdr_parse(m, &p->h) != 0 || p->h.l3_len == 0 ||
 			((l4 || tso) && !xnb_hdr_l4_csum_ok(&p->h)) ||
 			(tso && p->h.proto != IPPROTO_TCP) || (p->ip_csum && p->h.ipv6) ||
