@@ -299,6 +299,14 @@ rx_set_hdr(struct rte_mbuf *m, const struct xnb_hdr *h)
 	m->tx_offload = rte_mbuf_tx_offload(h->l2_len, h->l3_len, h->l4_len, 0, 0, 0, 0);
 }
 
+/* The verdict on the IPv4 header of l3_len bytes at offset l2_len, in m's first mbuf. */
+static inline uint64_t
+rx_ip4_csum_flag(const struct rte_mbuf *m, uint32_t l2_len, uint32_t l3_len)
+{
+	return rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, l2_len), l3_len) == 0xffff ?
+		RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
+}
+
 /*
  * The IPv4 header checksum of a parsed frame, for an application that
  * enabled RTE_ETH_RX_OFFLOAD_IPV4_CKSUM; IPv6 and unparsed frames stay
@@ -309,8 +317,7 @@ rx_ip_csum(struct rte_mbuf *m, const struct xnb_hdr *h)
 {
 	if (h->l3_len == 0 || h->ipv6 || (uint32_t)h->l2_len + h->l3_len > m->data_len)
 		return;
-	m->ol_flags |= rte_raw_cksum(rte_pktmbuf_mtod_offset(m, void *, h->l2_len),
-		h->l3_len) == 0xffff ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
+	m->ol_flags |= rx_ip4_csum_flag(m, h->l2_len, h->l3_len);
 }
 
 /*
@@ -336,50 +343,21 @@ rx_csum_blank(const struct xnb_rxq *rxq, struct rte_mbuf *m, const struct xnb_hd
 }
 
 /*
- * Offload flags of a whole frame in one chain: a checksum the guest
- * validated is reported good; a blank one goes through rx_csum_blank(),
- * a frame whose blank checksum cannot be located is dropped, as Linux's
- * netback does. A GSO super-frame here is one the application takes as
- * LRO: RTE_MBUF_F_RX_LRO with tso_segsz, its checksum blank (a guest
- * that sent GSO without NETTXF_csum_blank gets its pseudo-header sum
- * recomputed, as Linux's netback does).
+ * rx_offload()'s general case: any frame whose headers the inline parse
+ * does not take, or a GSO super-frame the application takes as LRO
+ * (RTE_MBUF_F_RX_LRO with tso_segsz, its checksum blank: a guest that
+ * sent GSO without NETTXF_csum_blank gets its pseudo-header sum
+ * recomputed, as Linux's netback does). Out of line, so that the inline
+ * cases stay small.
  */
-static inline int16_t
-rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
+static __rte_noinline int16_t
+rx_offload_general(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 {
 	struct rte_mbuf *m = pkt->head;
 	struct xnb_hdr h;
 	uint8_t *hdr;
 	uint16_t phdr;
 
-	if (likely((pkt->flags & NETTXF_csum_blank) == 0 &&
-			pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE)) {
-		if (pkt->flags & NETTXF_data_validated)
-			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-		if (unlikely(rxq->csum_ip) && xnb_hdr_parse(m, &h) == 0) {
-			rx_set_hdr(m, &h);
-			rx_ip_csum(m, &h);
-		}
-		return NETIF_RSP_OKAY;
-	}
-	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE) {
-		/*
-		 * A Linux guest's every TCP segment: a blank checksum the
-		 * application takes as such. Its headers stay in registers
-		 * (fh never escapes), which is what this case is for.
-		 */
-		struct xnb_hdr fh;
-
-		if (likely(xnb_hdr_parse_fast(m, m->pkt_len, &fh) &&
-				(fh.proto == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp))) {
-			rx_set_hdr(m, &fh);
-			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
-			if (rxq->csum_ip)
-				rx_ip_csum(m, &fh);
-			rxq->stats.csum_blank++;
-			return NETIF_RSP_OKAY;
-		}
-	}
 	if (unlikely(xnb_hdr_parse(m, &h) != 0))
 		return NETIF_RSP_ERROR;
 	rx_set_hdr(m, &h);
@@ -401,6 +379,81 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 		}
 	}
 	return rx_csum_blank(rxq, m, &h);
+}
+
+/* A plain frame's headers, for an application that enabled IPv4 checksum offload. */
+static __rte_noinline void
+rx_plain_ip(struct rte_mbuf *m)
+{
+	struct xnb_hdr h;
+
+	if (xnb_hdr_parse(m, &h) == 0) {
+		rx_set_hdr(m, &h);
+		rx_ip_csum(m, &h);
+	}
+}
+
+/*
+ * A Linux guest's every TCP segment: a blank checksum the application
+ * takes as such, headers of the common shape (xnb_hdr_fast()). false
+ * leaves the frame to rx_offload_general().
+ */
+static inline bool
+rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
+{
+	uint32_t f, l3, l4;
+
+	/* TCP over IPv4 first: its packet type and lengths are constants. */
+	if (likely(m->data_len >= XNB_FAST_MIN && rxq->csum_tcp)) {
+		l4 = xnb_hdr_fast_tcp4(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len);
+		if (likely(l4 != 0)) {
+			m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+			m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN,
+				sizeof(struct rte_ipv4_hdr), l4, 0, 0, 0, 0);
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			if (rxq->csum_ip)
+				m->ol_flags |= rx_ip4_csum_flag(m, RTE_ETHER_HDR_LEN,
+					sizeof(struct rte_ipv4_hdr));
+			rxq->stats.csum_blank++;
+			return true;
+		}
+	}
+	f = xnb_hdr_fast(m, m->pkt_len);
+	if (unlikely(f == 0 || !(XNB_FAST_PROTO(f) == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp)))
+		return false;
+	l3 = XNB_FAST_L3(f);
+	m->packet_type = xnb_hdr_fast_ptype(f);
+	m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, l3, XNB_FAST_L4(f), 0, 0, 0, 0);
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	if (rxq->csum_ip && l3 == sizeof(struct rte_ipv4_hdr))
+		m->ol_flags |= rx_ip4_csum_flag(m, RTE_ETHER_HDR_LEN, l3);
+	rxq->stats.csum_blank++;
+	return true;
+}
+
+/*
+ * Offload flags of a whole frame in one chain: a checksum the guest
+ * validated is reported good; a blank one goes through rx_csum_blank(),
+ * a frame whose blank checksum cannot be located is dropped, as Linux's
+ * netback does. GSO super-frames and headers out of the common shape
+ * go to rx_offload_general().
+ */
+static inline int16_t
+rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
+{
+	struct rte_mbuf *m = pkt->head;
+
+	if (likely((pkt->flags & NETTXF_csum_blank) == 0 &&
+			pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE)) {
+		if (pkt->flags & NETTXF_data_validated)
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		if (unlikely(rxq->csum_ip))
+			rx_plain_ip(m);
+		return NETIF_RSP_OKAY;
+	}
+	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && likely(rx_blank_fast(rxq, m)))
+		return NETIF_RSP_OKAY;
+	return rx_offload_general(rxq, pkt, i);
 }
 
 /* Hand m to the application: into rx_pkts while there is room, then the stash. */
