@@ -12,11 +12,13 @@
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include "test_common.h"
+#include "xnb_logs.h"
 
 #define TG_POOL_SIZE 8191
 #define TG_SMALL_POOL_SIZE 4095
@@ -184,18 +186,24 @@ fail:
 	return -1;
 }
 
+void
+tg_conf(struct test_guest *g, struct xnb_queue_conf *conf, bool sg)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->tx_ring_ref = g->tx_ring_ref;
+	conf->rx_ring_ref = g->rx_ring_ref;
+	conf->evtchn = (uint32_t)g->port;
+	conf->feat.sg = sg;
+	conf->feat.rx_notify = true;
+	conf->feat.rx_copy = true;
+}
+
 int
 tg_connect(struct test_guest *g, bool sg)
 {
 	struct xnb_queue_conf conf;
 
-	memset(&conf, 0, sizeof(conf));
-	conf.tx_ring_ref = g->tx_ring_ref;
-	conf.rx_ring_ref = g->rx_ring_ref;
-	conf.evtchn = (uint32_t)g->port;
-	conf.feat.sg = sg;
-	conf.feat.rx_notify = true;
-	conf.feat.rx_copy = true;
+	tg_conf(g, &conf, sg);
 	return xnb_queue_connect(g->q, &conf);
 }
 
@@ -470,4 +478,79 @@ tg_mbuf_read(const struct rte_mbuf *m, uint8_t *out, size_t max)
 	if (len != m->pkt_len || segs != m->nb_segs)
 		return -1;
 	return (int)len;
+}
+
+/* --- faults and the log --- */
+
+static struct xnb_xen_ops fail_ops;
+static int fail_err;
+static unsigned int fail_calls;
+
+static int
+tg_copy_fails(struct xnb_xen *x, uint32_t count, xengnttab_grant_copy_segment_t *segs)
+{
+	RTE_SET_USED(x);
+	RTE_SET_USED(count);
+	RTE_SET_USED(segs);
+	fail_calls++;
+	return fail_err;
+}
+
+void
+tg_fail_copy(struct test_guest *g, int err)
+{
+	if (err == 0) {
+		g->q->ops = &xnb_xen_sim_ops;
+		return;
+	}
+	fail_ops = xnb_xen_sim_ops;
+	fail_ops.copy = tg_copy_fails;
+	fail_err = err;
+	g->q->ops = &fail_ops;
+}
+
+unsigned int
+tg_failed_copies(void)
+{
+	return fail_calls;
+}
+
+int
+tg_log_start(struct tg_log *l, uint32_t level)
+{
+	memset(l, 0, sizeof(*l));
+	l->f = open_memstream(&l->buf, &l->len);
+	if (l->f == NULL) {
+		fprintf(stderr, "    open_memstream: %s\n", strerror(errno));
+		return -1;
+	}
+	l->level = rte_log_get_level(xnb_logtype);
+	rte_log_set_level(xnb_logtype, level);
+	rte_openlog_stream(l->f);
+	return 0;
+}
+
+unsigned int
+tg_log_stop(struct tg_log *l)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	/* Back to EAL's default stream (the suites set none of their own). */
+	rte_openlog_stream(NULL);
+	if (l->level >= 0)
+		rte_log_set_level(xnb_logtype, (uint32_t)l->level);
+	fclose(l->f);
+	l->f = NULL;
+	for (i = 0; i < l->len; i++)
+		n += l->buf[i] == '\n';
+	return n;
+}
+
+void
+tg_log_free(struct tg_log *l)
+{
+	free(l->buf);
+	l->buf = NULL;
+	l->len = 0;
 }

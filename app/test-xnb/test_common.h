@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -73,7 +74,9 @@ unsigned int tg_in_use(struct rte_mempool *mp);
  * event channel; and open the backend's sim platform. Not connected yet.
  */
 int tg_init(struct test_guest *g, RING_IDX tx_start, RING_IDX rx_start);
-/* Connect the queue (xnb_queue_connect()); its result. */
+/* The queue keys a well-behaved frontend writes (sg: feature-sg). */
+void tg_conf(struct test_guest *g, struct xnb_queue_conf *conf, bool sg);
+/* Connect the queue (xnb_queue_connect()) with tg_conf(); its result. */
 int tg_connect(struct test_guest *g, bool sg);
 /* Both: the common case. */
 int tg_create(struct test_guest *g, RING_IDX tx_start, RING_IDX rx_start);
@@ -136,5 +139,33 @@ void tg_fill(uint8_t *buf, size_t len, uint8_t seed);
 struct rte_mbuf *tg_mbuf(struct rte_mempool *mp, const uint8_t *data, uint32_t len);
 /* Copy an mbuf chain's data to out; its length (pkt_len), -1 if inconsistent. */
 int tg_mbuf_read(const struct rte_mbuf *m, uint8_t *out, size_t max);
+
+/* --- faults and the log --- */
+
+/*
+ * From now on every copy call of g's queue fails as a whole with err
+ * (-errno), as a refused gntdev ioctl does; err 0 gives the queue the
+ * sim platform's copy back.
+ */
+void tg_fail_copy(struct test_guest *g, int err);
+/* Copy calls failed by tg_fail_copy() since the process started. */
+unsigned int tg_failed_copies(void);
+
+/* The log captured in memory (rte_openlog_stream()). */
+struct tg_log {
+	FILE *f;
+	char *buf;
+	size_t len;
+	int level;                 /* pmd.net.xnb's level before the capture */
+};
+
+/*
+ * Capture the log from here, with pmd.net.xnb's lines kept from level
+ * (RTE_LOG_*) up in severity. 0, or -1 if the stream cannot be opened.
+ */
+int tg_log_start(struct tg_log *l, uint32_t level);
+/* Stop capturing: the lines captured, in l->buf until tg_log_free(). */
+unsigned int tg_log_stop(struct tg_log *l);
+void tg_log_free(struct tg_log *l);
 
 #endif /* XNB_TEST_COMMON_H */

@@ -9,9 +9,11 @@
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -531,6 +533,307 @@ test_connect_bad_refs(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * xnb_queue_connect() with conf: its result; *lines: the lines it logged
+ * at WARNING or above.
+ */
+static int
+connect_logged(const struct xnb_queue_conf *conf, unsigned int *lines)
+{
+	struct tg_log log;
+	int ret;
+
+	*lines = UINT_MAX;
+	if (tg_log_start(&log, RTE_LOG_WARNING) != 0)
+		return INT_MIN;
+	ret = xnb_queue_connect(g.q, conf);
+	*lines = tg_log_stop(&log);
+	if (*lines != 0)
+		fprintf(stderr, "    logged:\n%s", log.buf);
+	tg_log_free(&log);
+	return ret;
+}
+
+/* A failed connect left nothing behind. */
+static int
+expect_nothing_left(const char *what)
+{
+	TEST_ASSERT(!g.q->connected, "%s: not connected", what);
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "%s: nothing left mapped", what);
+	TEST_ASSERT_NULL(g.q->evtchn, "%s: no event channel left", what);
+	return TEST_SUCCESS;
+}
+
+/*
+ * A connect that fails (a ring ref that cannot be mapped, an event
+ * channel that cannot be bound, a broken ring) returns -errno and logs
+ * nothing above DEBUG: its caller (xnb_xenbus.c) logs it once.
+ */
+static int
+test_connect_fails_quietly(void)
+{
+	struct xnb_queue_conf conf;
+	unsigned int lines;
+	struct tg_log log;
+	int ref, ret;
+
+	tg_conf(&g, &conf, true);
+	conf.tx_ring_ref = TG_BAD_REF;
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EINVAL, "unknown guest-tx ring ref");
+	TEST_ASSERT_EQUAL(lines, 0, "unknown guest-tx ring ref: lines above DEBUG");
+	if (expect_nothing_left("guest-tx ring ref") != TEST_SUCCESS)
+		return TEST_FAILED;
+	/* The detail is there at DEBUG. */
+	TEST_ASSERT_SUCCESS(tg_log_start(&log, RTE_LOG_DEBUG), "log capture");
+	ret = xnb_queue_connect(g.q, &conf);
+	lines = tg_log_stop(&log);
+	tg_log_free(&log);
+	TEST_ASSERT_EQUAL(ret, -EINVAL, "again");
+	TEST_ASSERT(lines > 0, "a DEBUG line");
+
+	tg_conf(&g, &conf, true);
+	conf.rx_ring_ref = TG_BAD_REF;
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EINVAL, "unknown guest-rx ring ref");
+	TEST_ASSERT_EQUAL(lines, 0, "unknown guest-rx ring ref: lines above DEBUG");
+	if (expect_nothing_left("guest-rx ring ref") != TEST_SUCCESS)
+		return TEST_FAILED;
+
+	ref = xensim_grant_access(g.dom, XENSIM_BACKEND_DOMID, TG_RX_RING_PFN, true);
+	TEST_ASSERT(ref > 0, "grant");
+	conf.rx_ring_ref = (uint32_t)ref;
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EPERM, "read-only guest-rx ring");
+	TEST_ASSERT_EQUAL(lines, 0, "read-only guest-rx ring: lines above DEBUG");
+	if (expect_nothing_left("read-only ring") != TEST_SUCCESS)
+		return TEST_FAILED;
+
+	/* A port the guest did not offer. */
+	tg_conf(&g, &conf, true);
+	conf.evtchn = (uint32_t)g.port + 1;
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EINVAL, "event channel");
+	TEST_ASSERT_EQUAL(lines, 0, "event channel: lines above DEBUG");
+	if (expect_nothing_left("event channel") != TEST_SUCCESS)
+		return TEST_FAILED;
+
+	tg_conf(&g, &conf, true);
+	conf.split = true;
+	conf.evtchn_rx = (uint32_t)g.port + 1;
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EINVAL, "split event channel");
+	TEST_ASSERT_EQUAL(lines, 0, "split event channel: lines above DEBUG");
+	if (expect_nothing_left("split event channel") != TEST_SUCCESS)
+		return TEST_FAILED;
+
+	tg_conf(&g, &conf, true);
+	g.tx_sring->req_prod = g.tx_sring->rsp_prod + XNB_TX_RING_SIZE + 1;
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EIO, "broken guest-tx ring");
+	TEST_ASSERT_EQUAL(lines, 0, "broken guest-tx ring: lines above DEBUG");
+	if (expect_nothing_left("broken ring") != TEST_SUCCESS)
+		return TEST_FAILED;
+	g.tx_sring->req_prod = g.tx_sring->rsp_prod;
+
+	TEST_ASSERT_SUCCESS(tg_connect(&g, true), "and then a good one");
+	return TEST_SUCCESS;
+}
+
+/* A second guest: its queue must not notice what happens to g's. */
+static struct test_guest h;
+
+static int
+setup_two(void)
+{
+	if (tg_create(&g, 0, 0) != 0)
+		return TEST_FAILED;
+	if (tg_create(&h, 0, 0) != 0) {
+		tg_destroy(&g);
+		return TEST_FAILED;
+	}
+	return TEST_SUCCESS;
+}
+
+static void
+teardown_two(void)
+{
+	tg_destroy(&h);
+	tg_destroy(&g);
+}
+
+/* h's queue still carries a frame each way. */
+static int
+expect_h_healthy(void)
+{
+	netif_tx_response_t trsp[2];
+	netif_rx_response_t rrsp[2];
+	struct rte_mbuf *m[4];
+	int n;
+
+	tg_tx_simple(&h, 100, 9);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&h.q->rx, m, 4), 1, "healthy queue: rx");
+	n = tg_mbuf_read(m[0], out, sizeof(out));
+	rte_pktmbuf_free(m[0]);
+	tg_fill(data, 100, 9);
+	TEST_ASSERT_EQUAL(n, 100, "healthy queue: rx length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, 100, "healthy queue: rx data");
+	TEST_ASSERT_EQUAL(tg_tx_rsps(&h, trsp, 2), 1, "healthy queue: a guest-tx response");
+	TEST_ASSERT_EQUAL(trsp[0].status, NETIF_RSP_OKAY, "healthy queue: guest-tx status");
+
+	m[0] = tg_mbuf(tg_pool(), data, 100);
+	TEST_ASSERT_NOT_NULL(m[0], "mbuf");
+	tg_rx_post(&h, 1);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&h.q->tx, m, 1), 1, "healthy queue: tx");
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&h, rrsp, 2), 1, "healthy queue: a guest-rx response");
+	TEST_ASSERT_EQUAL(rrsp[0].status, 100, "healthy queue: guest-rx status");
+	TEST_ASSERT_EQUAL(h.q->fatal, XNB_FATAL_NONE, "healthy queue: not fatal");
+	TEST_ASSERT_EQUAL(h.fatal_calls, 0, "healthy queue: no on_fatal");
+	return TEST_SUCCESS;
+}
+
+/* Bursts made while every copy call fails. */
+#define COPY_FAIL_BURSTS 50
+
+/* The log of a failing copy call: one line, with its errno. */
+static int
+expect_copy_log(const struct tg_log *log, unsigned int lines)
+{
+	if (lines != 1)
+		fprintf(stderr, "    logged:\n%s", log->buf);
+	TEST_ASSERT_EQUAL(lines, 1, "lines logged");
+	TEST_ASSERT(strstr(log->buf, "grant copy call failed (Bad address)") != NULL,
+		"the line says what failed: %s", log->buf);
+	return TEST_SUCCESS;
+}
+
+/*
+ * Every copy call fails as a whole (a refused gntdev ioctl), burst after
+ * burst: the first failure stops the queue (XNB_FATAL_COPY), on_fatal
+ * runs and one line is logged; the failed batch is answered
+ * NETIF_RSP_ERROR and nothing more is gathered; no mbuf leaks; later
+ * bursts do nothing; another guest's queue goes on.
+ */
+static int
+test_copy_call_fails_rx(void)
+{
+	struct rte_mbuf *m[2 * XNB_MAX_BURST];
+	unsigned int i, lines, failed = tg_failed_copies();
+	uint16_t nb_rx = 0;
+	struct tg_log log;
+	int ret;
+
+	/* More one-slot packets than one batch takes: the batch fills first. */
+	for (i = 0; i < XNB_MAX_BURST + 6; i++)
+		tg_tx_simple(&g, 60, (uint8_t)i);
+	tg_fail_copy(&g, -EFAULT);
+	TEST_ASSERT_SUCCESS(tg_log_start(&log, RTE_LOG_DEBUG), "log capture");
+	for (i = 0; i < COPY_FAIL_BURSTS; i++) {
+		nb_rx += xnb_rx_burst(&g.q->rx, m, RTE_DIM(m));
+		tg_tx_simple(&g, 60, (uint8_t)i);
+	}
+	lines = tg_log_stop(&log);
+	tg_fail_copy(&g, 0);
+	ret = expect_copy_log(&log, lines);
+	tg_log_free(&log);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	TEST_ASSERT_EQUAL(nb_rx, 0, "nothing delivered");
+	TEST_ASSERT_EQUAL(tg_failed_copies() - failed, 1, "one copy call made");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.copy_calls, 1, "one copy call counted");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.errors, XNB_MAX_BURST, "errors");
+	if (expect_rsps(XNB_MAX_BURST, NETIF_RSP_ERROR, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	if (expect_h_healthy() != TEST_SUCCESS)
+		return TEST_FAILED;
+	return expect_fatal(XNB_FATAL_COPY);
+}
+
+/*
+ * The same for the small copy call that fetches a GSO super-frame's
+ * headers before it is segmented: the super-frame is left unanswered
+ * (the queue is stopped), the packet gathered before it fails.
+ */
+static int
+test_copy_call_fails_gso_header(void)
+{
+	unsigned int lines, failed = tg_failed_copies();
+	netif_extra_info_t e;
+	struct rte_mbuf *m[4];
+	struct tg_log log;
+	uint16_t nb_rx;
+	int ret;
+
+	tg_tx_simple(&g, 60, 1);
+	tg_tx_req(&g, g.tx_buf_ref[1], 0, NETTXF_extra_info | NETTXF_csum_blank, 50, 3000);
+	memset(&e, 0, sizeof(e));
+	e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+	e.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+	e.u.gso.size = 1000;
+	tg_tx_extra(&g, &e);
+	tg_tx_push(&g);
+	tg_fail_copy(&g, -EFAULT);
+	TEST_ASSERT_SUCCESS(tg_log_start(&log, RTE_LOG_DEBUG), "log capture");
+	nb_rx = xnb_rx_burst(&g.q->rx, m, RTE_DIM(m));
+	nb_rx += xnb_rx_burst(&g.q->rx, m, RTE_DIM(m));
+	lines = tg_log_stop(&log);
+	tg_fail_copy(&g, 0);
+	ret = expect_copy_log(&log, lines);
+	tg_log_free(&log);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	TEST_ASSERT_EQUAL(nb_rx, 0, "nothing delivered");
+	/* The header copy, then the batch's. */
+	TEST_ASSERT_EQUAL(tg_failed_copies() - failed, 2, "copy calls made");
+	if (expect_rsps(1, NETIF_RSP_ERROR, 0) != TEST_SUCCESS)
+		return TEST_FAILED;
+	if (expect_h_healthy() != TEST_SUCCESS)
+		return TEST_FAILED;
+	return expect_fatal(XNB_FATAL_COPY);
+}
+
+static int
+test_copy_call_fails_tx(void)
+{
+	netif_rx_response_t rsp[XNB_RX_RING_SIZE];
+	struct rte_mbuf *m[XNB_TX_HDRS + 2];
+	unsigned int i, k, lines, sent[COPY_FAIL_BURSTS], failed = tg_failed_copies();
+	struct tg_log log;
+	int ret;
+
+	/* Room for more frames than one batch takes: the batch fills first. */
+	tg_rx_post(&g, RTE_DIM(m));
+	tg_fill(data, 60, 1);
+	tg_fail_copy(&g, -EFAULT);
+	TEST_ASSERT_SUCCESS(tg_log_start(&log, RTE_LOG_DEBUG), "log capture");
+	for (i = 0; i < COPY_FAIL_BURSTS; i++) {
+		for (k = 0; k < RTE_DIM(m); k++) {
+			m[k] = tg_mbuf(tg_pool(), data, 60);
+			if (m[k] == NULL)
+				break;
+		}
+		sent[i] = k == RTE_DIM(m) ? xnb_tx_burst(&g.q->tx, m, k) : UINT_MAX;
+		if (sent[i] < k)
+			rte_pktmbuf_free_bulk(&m[sent[i]], k - sent[i]);
+		else if (sent[i] == UINT_MAX)
+			rte_pktmbuf_free_bulk(m, k);
+	}
+	lines = tg_log_stop(&log);
+	tg_fail_copy(&g, 0);
+	ret = expect_copy_log(&log, lines);
+	tg_log_free(&log);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	/* The first batch is taken (and fails); the frame that would overfill it is not. */
+	TEST_ASSERT_EQUAL(sent[0], XNB_TX_HDRS, "first burst");
+	for (i = 1; i < COPY_FAIL_BURSTS; i++)
+		TEST_ASSERT_EQUAL(sent[i], 0, "burst %u", i);
+	TEST_ASSERT_EQUAL(tg_failed_copies() - failed, 1, "one copy call made");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.copy_calls, 1, "one copy call counted");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, XNB_TX_HDRS, "errors");
+	TEST_ASSERT_EQUAL(g.q->tx.stats.packets, 0, "packets");
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, RTE_DIM(rsp)), XNB_TX_HDRS, "a response per frame");
+	for (i = 0; i < XNB_TX_HDRS; i++)
+		TEST_ASSERT_EQUAL(rsp[i].status, NETIF_RSP_ERROR, "response %u", i);
+	if (expect_h_healthy() != TEST_SUCCESS)
+		return TEST_FAILED;
+	return expect_fatal(XNB_FATAL_COPY);
+}
+
 /* XSA-362/367: a guest-rx buffer granted read-only: the copy into it fails. */
 static int
 test_xsa367_readonly_rx_buffer(void)
@@ -911,6 +1214,10 @@ static struct unit_test_suite hostile_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_xsa432_18_slots_under_128_bytes),
 		TEST_CASE_ST(setup_init, teardown, test_connect_refused),
 		TEST_CASE_ST(setup_init, teardown, test_connect_bad_refs),
+		TEST_CASE_ST(setup_init, teardown, test_connect_fails_quietly),
+		TEST_CASE_ST(setup_two, teardown_two, test_copy_call_fails_rx),
+		TEST_CASE_ST(setup_two, teardown_two, test_copy_call_fails_gso_header),
+		TEST_CASE_ST(setup_two, teardown_two, test_copy_call_fails_tx),
 		TEST_CASE_ST(setup_zero, teardown, test_xsa367_readonly_rx_buffer),
 		TEST_CASES_END()
 	}

@@ -7,33 +7,48 @@
  * all of it here and read each segment's status back into its response.
  */
 
-#include <errno.h>
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_common.h>
 
-#include "xnb_logs.h"
 #include "xnb_private.h"
 #include "xnb_rxtx.h"
+
+/*
+ * The call itself failed, not a segment: gntdev refused the batch or the
+ * hypercall failed. The datapath bounds every offset and length a guest
+ * gives, so no guest input should get here, and a retry would fail every
+ * burst from now on. Linux's netback does not go on either:
+ * gnttab_batch_copy() BUG()s on a failed GNTTABOP_copy. One failed call
+ * stops the queue (XNB_FATAL_COPY, logged once with its errno): the
+ * batch's packets fail, the control path disconnects the vif and the
+ * frontend may connect again.
+ */
+static __rte_noinline __rte_cold void
+copy_failed(struct xnb_queue *q, xengnttab_grant_copy_segment_t *segs, uint32_t count,
+		int ret)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+		segs[i].status = GNTST_general_error;
+	xnb_queue_fatal(q, XNB_FATAL_COPY, ret);
+}
 
 int
 xnb_copy_flush(struct xnb_queue *q, xengnttab_grant_copy_segment_t *segs,
 		uint32_t count, uint64_t *calls, uint64_t *nsegs)
 {
-	uint32_t i;
 	int ret;
 
 	if (count == 0)
 		return 0;
-	ret = q->ops->copy(q->xen, count, segs);
+	/* Counted first: fewer registers to keep across the call. */
 	(*calls)++;
 	*nsegs += count;
-	if (unlikely(ret != 0)) {
-		/* No status is valid: every packet of the batch fails. */
-		XNB_DP_LOG(ERR, "dom %u queue %u: grant copy of %u segments failed: %d",
-			q->domid, q->id, count, ret);
-		for (i = 0; i < count; i++)
-			segs[i].status = GNTST_general_error;
-	}
+	ret = q->ops->copy(q->xen, count, segs);
+	if (unlikely(ret != 0))
+		copy_failed(q, segs, count, ret);
 	return ret;
 }

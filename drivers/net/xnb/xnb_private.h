@@ -290,7 +290,13 @@ void xnb_queue_disconnect(struct xnb_queue *q);
 /* Let the bursts of a connected queue run again (after quiesce). */
 void xnb_queue_resume(struct xnb_queue *q);
 void xnb_queue_quiesce(struct xnb_queue *q);
-void xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why);
+/*
+ * Stop the queue's bursts until it is connected again and call on_fatal;
+ * the first call per connection does so and logs one line, later ones
+ * do nothing. err: the -errno behind it (a failed copy call), else 0.
+ * Datapath context: never blocks.
+ */
+void xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why, int err);
 const char *xnb_fatal_str(enum xnb_fatal why);
 
 /* xnb_rx.c, xnb_tx.c: the burst functions. */

@@ -5,6 +5,9 @@
  * frontend and disconnected again (as Linux's interface.c), and the
  * allow/busy handshake (as vhost's allow_queuing/while_queuing) that
  * lets the control path stop the bursts before it unmaps anything.
+ *
+ * A connect that fails returns -errno and logs its detail at DEBUG only:
+ * the caller (xnb_xenbus.c) logs the failure once, with its context.
  */
 
 #include <errno.h>
@@ -44,7 +47,7 @@ queue_check_ring(struct xnb_queue *q, const char *name, RING_IDX req_prod,
 		RING_IDX rsp_prod, unsigned int size)
 {
 	if (req_prod - rsp_prod > size) {
-		XNB_LOG(ERR, "dom %u queue %u: %s ring: req_prod %u is %u requests ahead of rsp_prod %u, more than the ring's %u; the frontend is broken or hostile, refusing to connect",
+		XNB_LOG(DEBUG, "dom %u queue %u: %s ring: req_prod %u is %u requests ahead of rsp_prod %u, more than the ring's %u; the frontend is broken or hostile, refusing to connect",
 			q->domid, q->id, name, req_prod, req_prod - rsp_prod, rsp_prod, size);
 		return -EIO;
 	}
@@ -90,16 +93,20 @@ queue_errno(void)
 static void
 queue_unmap_rings(struct xnb_queue *q)
 {
+	int ret;
+
 	if (q->guest_tx_page != NULL) {
-		if (q->ops->unmap(q->xen, q->guest_tx_page, 1) != 0)
+		ret = q->ops->unmap(q->xen, q->guest_tx_page, 1);
+		if (ret != 0)
 			XNB_LOG(WARNING, "dom %u queue %u: unmapping the guest-tx ring failed: %s",
-				q->domid, q->id, strerror(errno));
+				q->domid, q->id, strerror(-ret));
 		q->guest_tx_page = NULL;
 	}
 	if (q->guest_rx_page != NULL) {
-		if (q->ops->unmap(q->xen, q->guest_rx_page, 1) != 0)
+		ret = q->ops->unmap(q->xen, q->guest_rx_page, 1);
+		if (ret != 0)
 			XNB_LOG(WARNING, "dom %u queue %u: unmapping the guest-rx ring failed: %s",
-				q->domid, q->id, strerror(errno));
+				q->domid, q->id, strerror(-ret));
 		q->guest_rx_page = NULL;
 	}
 	memset(&q->guest_tx, 0, sizeof(q->guest_tx));
@@ -131,7 +138,7 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	int ret;
 
 	if (q->connected) {
-		XNB_LOG(ERR, "dom %u queue %u: already connected; disconnect it first",
+		XNB_LOG(DEBUG, "dom %u queue %u: already connected; disconnect it first",
 			q->domid, q->id);
 		return -EBUSY;
 	}
@@ -139,14 +146,14 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	q->guest_tx_page = q->ops->map_refs(q->xen, q->domid, 1, &c->tx_ring_ref, true);
 	if (q->guest_tx_page == NULL) {
 		ret = queue_errno();
-		XNB_LOG(ERR, "dom %u queue %u: cannot map the guest-tx ring (tx-ring-ref %u): %s; check that the frontend granted it writable to the backend",
+		XNB_LOG(DEBUG, "dom %u queue %u: cannot map the guest-tx ring (tx-ring-ref %u): %s; check that the frontend granted it writable to the backend",
 			q->domid, q->id, c->tx_ring_ref, strerror(-ret));
 		goto fail;
 	}
 	q->guest_rx_page = q->ops->map_refs(q->xen, q->domid, 1, &c->rx_ring_ref, true);
 	if (q->guest_rx_page == NULL) {
 		ret = queue_errno();
-		XNB_LOG(ERR, "dom %u queue %u: cannot map the guest-rx ring (rx-ring-ref %u): %s; check that the frontend granted it writable to the backend",
+		XNB_LOG(DEBUG, "dom %u queue %u: cannot map the guest-rx ring (rx-ring-ref %u): %s; check that the frontend granted it writable to the backend",
 			q->domid, q->id, c->rx_ring_ref, strerror(-ret));
 		goto fail;
 	}
@@ -157,13 +164,13 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	q->evtchn = q->ops->evtchn_open(q->xen);
 	if (q->evtchn == NULL) {
 		ret = queue_errno();
-		XNB_LOG(ERR, "dom %u queue %u: cannot open an event channel handle: %s",
+		XNB_LOG(DEBUG, "dom %u queue %u: cannot open an event channel handle: %s",
 			q->domid, q->id, strerror(-ret));
 		goto fail;
 	}
 	ret = q->ops->evtchn_bind(q->evtchn, q->domid, c->evtchn);
 	if (ret < 0) {
-		XNB_LOG(ERR, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel key",
+		XNB_LOG(DEBUG, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel key",
 			q->domid, q->id, c->evtchn, strerror(-ret));
 		goto fail;
 	}
@@ -172,7 +179,7 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	if (c->split) {
 		ret = q->ops->evtchn_bind(q->evtchn, q->domid, c->evtchn_rx);
 		if (ret < 0) {
-			XNB_LOG(ERR, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel-rx key",
+			XNB_LOG(DEBUG, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel-rx key",
 				q->domid, q->id, c->evtchn_rx, strerror(-ret));
 			goto fail;
 		}
@@ -223,7 +230,7 @@ xnb_queue_disconnect(struct xnb_queue *q)
 }
 
 void
-xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why)
+xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why, int err)
 {
 	uint32_t none = XNB_FATAL_NONE;
 
@@ -233,8 +240,12 @@ xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why)
 	__atomic_store_n(&q->rx.allow, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&q->tx.allow, 0, __ATOMIC_SEQ_CST);
 	/* Once per connection: worth a line even from the datapath. */
-	XNB_LOG(ERR, "dom %u queue %u: %s; the queue is stopped until the frontend reconnects",
-		q->domid, q->id, xnb_fatal_str(why));
+	if (err != 0)
+		XNB_LOG(ERR, "dom %u queue %u: %s (%s); the queue is stopped until the frontend reconnects",
+			q->domid, q->id, xnb_fatal_str(why), strerror(-err));
+	else
+		XNB_LOG(ERR, "dom %u queue %u: %s; the queue is stopped until the frontend reconnects",
+			q->domid, q->id, xnb_fatal_str(why));
 	/* No teardown here (XSA-90): the control path disconnects later. */
 	if (q->on_fatal != NULL)
 		q->on_fatal(q, q->on_fatal_arg);

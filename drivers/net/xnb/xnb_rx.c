@@ -22,7 +22,8 @@
  *    its data room takes, so the headers are never split (XSA-423);
  *  - one copy call for the burst (xnb_copy.c), then the responses in
  *    slot order, pushed once, with a notification only when the
- *    frontend asked for one (rsp_event).
+ *    frontend asked for one (rsp_event); a copy call that fails as a
+ *    whole fails its packets and stops the queue.
  * This backend busy-polls: it never sets req_event.
  */
 
@@ -712,7 +713,7 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 	if (v == XNB_VERDICT_PARTIAL)
 		return RX_SLOW_STOP;
 	if (unlikely(v == XNB_VERDICT_FATAL)) {
-		xnb_queue_fatal(q, w.why);
+		xnb_queue_fatal(q, w.why, 0);
 		return RX_SLOW_STOP;
 	}
 	if (likely(v == XNB_VERDICT_OK) && w.ext.gso_type != XEN_NETIF_GSO_TYPE_NONE &&
@@ -783,6 +784,9 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 			pkt->status = NETIF_RSP_OKAY;
 			return RX_SLOW_DONE;
 		}
+		/* Its header copy call failed and stopped the queue (xnb_copy_flush()). */
+		if (unlikely(__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) != XNB_FATAL_NONE))
+			return RX_SLOW_STOP;
 	} else if (likely(v == XNB_VERDICT_OK)) {
 		if (unlikely(!rx_build(rxq, &w, pkt, room, nb_mbufs, nsegs))) {
 			/* Left on the ring, copied, for a later burst. */
@@ -848,7 +852,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
 	cons = ring->req_cons;
 	if (unlikely(prod - cons > RING_SIZE(ring))) {
-		xnb_queue_fatal(q, XNB_FATAL_TX_RING_OVERFLOW);
+		xnb_queue_fatal(q, XNB_FATAL_TX_RING_OVERFLOW, 0);
 		return nb_rx;
 	}
 	/* Copy each newly posted slot, once. */
@@ -911,6 +915,10 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			ngood = 0;
 			nsegs = 0;
 			nout = 0;
+			/* The copy call failed and stopped the queue (xnb_copy_flush()). */
+			if (unlikely(__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) !=
+					XNB_FATAL_NONE))
+				break;
 			continue;
 		}
 		pkt = &rxq->pkts[npkts];

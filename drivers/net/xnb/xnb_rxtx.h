@@ -50,8 +50,10 @@ xnb_copy_to_guest(xengnttab_grant_copy_segment_t *seg, const void *src,
 /*
  * One copy call for segs[0..count). Counts the call and its segments in
  * *calls and *nsegs. When the call itself fails, every segment's status
- * is set to GNTST_general_error, so every packet in the batch fails.
- * Returns what the call returned (0 or -errno); count 0 makes no call.
+ * is set to GNTST_general_error, so every packet in the batch fails, and
+ * the queue is stopped (xnb_queue_fatal(), XNB_FATAL_COPY): the caller
+ * answers the batch and gathers no more. Returns what the call returned
+ * (0 or -errno); count 0 makes no call.
  */
 int xnb_copy_flush(struct xnb_queue *q, xengnttab_grant_copy_segment_t *segs,
 		uint32_t count, uint64_t *calls, uint64_t *nsegs);

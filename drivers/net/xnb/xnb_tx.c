@@ -16,7 +16,8 @@
  * keeps it). Each request used is copied once; the copy segments split
  * the mbuf data at mbuf segment and page boundaries; one copy call for
  * the burst (xnb_copy.c), then the responses, pushed once, with a
- * notification only when the frontend asked for one (rsp_event).
+ * notification only when the frontend asked for one (rsp_event). A copy
+ * call that fails as a whole fails its frames and stops the queue.
  */
 
 #include <inttypes.h>
@@ -430,7 +431,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
 	cons = ring->req_cons;
 	if (unlikely(prod - cons > RING_SIZE(ring))) {
-		xnb_queue_fatal(q, XNB_FATAL_RX_RING_OVERFLOW);
+		xnb_queue_fatal(q, XNB_FATAL_RX_RING_OVERFLOW, 0);
 		return 0;
 	}
 	avail = prod - cons;
@@ -511,6 +512,10 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			npkts = 0;
 			nsegs = 0;
 			nhdr = 0;
+			/* The copy call failed and stopped the queue: m stays the caller's. */
+			if (unlikely(__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) !=
+					XNB_FATAL_NONE))
+				break;
 		}
 		if (unlikely(plan.flags & NETRXF_csum_blank || plan.nframes > 1 || plan.gso_size)) {
 			/* Counted as sent: a failed copy counts in errors too. */

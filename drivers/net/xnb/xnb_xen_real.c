@@ -9,7 +9,10 @@
  *   xenstore        libxenstore   xenstored's socket or /dev/xen/xenbus
  *
  * Messages of the Xen libraries go to the driver's log type through a
- * xentoollog logger instead of stderr.
+ * xentoollog logger instead of stderr, at DEBUG: each comes with a
+ * failure the library returns. The queue's ops (map, unmap, copy, event
+ * channels) return it as -errno (or NULL and errno) with at most a DEBUG
+ * line of their own: the caller that acts on it logs it once.
  *
  * Differences from the simulated platform a caller must respect:
  * - gntdev refuses a whole grant-copy call with EINVAL when a segment's
@@ -62,26 +65,16 @@ static void
 xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level level,
 		int errnoval, const char *context, const char *format, va_list al)
 {
-	uint32_t rte_level;
+	const char *what = level >= XTL_ERROR ? "error" : level == XTL_WARN ? "warning" : "note";
 	char msg[512];
 
-	if (level >= XTL_ERROR)
-		rte_level = RTE_LOG_ERR;
-	else if (level == XTL_WARN)
-		rte_level = RTE_LOG_WARNING;
-	else if (level == XTL_NOTICE)
-		rte_level = RTE_LOG_NOTICE;
-	else if (level >= XTL_PROGRESS)
-		rte_level = RTE_LOG_INFO;
-	else
-		rte_level = RTE_LOG_DEBUG;
 	vsnprintf(msg, sizeof(msg), format, al);
 	if (errnoval >= 0)
-		rte_log(rte_level, xnb_logtype, "xen %s: %s: %s\n",
-			context != NULL ? context : "lib", msg, strerror(errnoval));
+		rte_log(RTE_LOG_DEBUG, xnb_logtype, "xen %s %s: %s: %s\n",
+			context != NULL ? context : "lib", what, msg, strerror(errnoval));
 	else
-		rte_log(rte_level, xnb_logtype, "xen %s: %s\n",
-			context != NULL ? context : "lib", msg);
+		rte_log(RTE_LOG_DEBUG, xnb_logtype, "xen %s %s: %s\n",
+			context != NULL ? context : "lib", what, msg);
 }
 
 static void
@@ -162,7 +155,7 @@ real_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
 		(uint32_t *)(uintptr_t)refs, prot);
 	if (addr == NULL) {
 		err = errno;
-		XNB_LOG(ERR, "xengnttab_map_domain_grant_refs of %u ref(s) of domain "
+		XNB_LOG(DEBUG, "xengnttab_map_domain_grant_refs of %u ref(s) of domain "
 			"%u (first %u, %s) failed: %s", count, domid, refs[0],
 			writable ? "read-write" : "read-only", strerror(err));
 		errno = err;
@@ -177,7 +170,7 @@ real_unmap(struct xnb_xen *x, void *addr, uint32_t count)
 
 	if (xengnttab_unmap(x->xgt, addr, count) != 0) {
 		err = errno;
-		XNB_LOG(ERR, "xengnttab_unmap of %u page(s) at %p failed: %s",
+		XNB_LOG(DEBUG, "xengnttab_unmap of %u page(s) at %p failed: %s",
 			count, addr, strerror(err));
 		return -err;
 	}
@@ -191,11 +184,9 @@ real_copy(struct xnb_xen *x, uint32_t count,
 	int err;
 
 	if (unlikely(xengnttab_grant_copy(x->xgt, count, segs) != 0)) {
+		/* The queue stops and logs it once (xnb_copy_flush()). */
 		err = errno;
-		/* The caller disconnects the queue: this is logged once. */
-		XNB_LOG(ERR, "xengnttab_grant_copy of %u segment(s) for domain %u "
-			"failed: %s", count, x->domid, strerror(err));
-		return -err;
+		return err != 0 ? -err : -EIO;
 	}
 	return 0;
 }
@@ -214,7 +205,7 @@ real_evtchn_open(struct xnb_xen *x)
 	e->xce = xenevtchn_open(&xnb_xtl, 0);
 	if (e->xce == NULL) {
 		err = errno;
-		XNB_LOG(ERR, "xenevtchn_open failed: %s; a Xen backend needs "
+		XNB_LOG(DEBUG, "xenevtchn_open failed: %s; a Xen backend needs "
 			"/dev/xen/evtchn (modprobe xen-evtchn)", strerror(err));
 		free(e);
 		errno = err;
@@ -228,7 +219,7 @@ real_evtchn_open(struct xnb_xen *x)
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
 		err = errno;
-		XNB_LOG(ERR, "cannot make the event channel fd %d non-blocking: %s",
+		XNB_LOG(DEBUG, "cannot make the event channel fd %d non-blocking: %s",
 			fd, strerror(err));
 		xenevtchn_close(e->xce);
 		free(e);
@@ -263,7 +254,7 @@ real_evtchn_bind(struct xnb_evtchn *e, uint16_t domid, uint32_t remote_port)
 	port = xenevtchn_bind_interdomain(e->xce, domid, remote_port);
 	if (port < 0) {
 		err = errno;
-		XNB_LOG(ERR, "xenevtchn_bind_interdomain to port %u of domain %u "
+		XNB_LOG(DEBUG, "xenevtchn_bind_interdomain to port %u of domain %u "
 			"failed: %s", remote_port, domid, strerror(err));
 		return -err;
 	}
@@ -277,7 +268,7 @@ real_evtchn_unbind(struct xnb_evtchn *e, uint32_t port)
 
 	if (xenevtchn_unbind(e->xce, port) != 0) {
 		err = errno;
-		XNB_LOG(ERR, "xenevtchn_unbind of port %u failed: %s", port,
+		XNB_LOG(DEBUG, "xenevtchn_unbind of port %u failed: %s", port,
 			strerror(err));
 		return -err;
 	}

@@ -11,6 +11,10 @@
  * opening an event channel) and attached again when the file on disk is
  * no longer the one mapped. Mappings made from the previous incarnation
  * stay valid until unmapped, as a dying domain's pages do under Xen.
+ *
+ * The queue's ops (map, unmap, copy, event channels) that fail return
+ * -errno (or NULL and errno) with at most a DEBUG line: the caller that
+ * acts on the failure logs it once.
  */
 
 #include <errno.h>
@@ -109,7 +113,7 @@ sim_attach(struct xnb_xen *x)
 	if (d == NULL) {
 		err = errno;
 		pthread_mutex_unlock(&x->lock);
-		XNB_LOG(ERR, "cannot attach simulated domain %u in %s: %s%s",
+		XNB_LOG(DEBUG, "cannot attach simulated domain %u in %s: %s%s",
 			x->domid, x->sim_dir, strerror(err),
 			err == ENOENT ? " (the guest has not created it yet)" : "");
 		errno = err;
@@ -148,7 +152,7 @@ sim_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
 	int err;
 
 	if (domid != x->domid) {
-		XNB_LOG(ERR, "map of domain %u refs on a port of domain %u",
+		XNB_LOG(DEBUG, "map of domain %u refs on a port of domain %u",
 			domid, x->domid);
 		errno = EINVAL;
 		return NULL;
@@ -160,7 +164,7 @@ sim_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
 		writable);
 	if (addr == NULL) {
 		err = errno;
-		XNB_LOG(ERR, "cannot map %u grant ref(s) of domain %u (first %u, %s): %s",
+		XNB_LOG(DEBUG, "cannot map %u grant ref(s) of domain %u (first %u, %s): %s",
 			count, domid, count > 0 && refs != NULL ? refs[0] : 0,
 			writable ? "writable" : "read-only", strerror(err));
 		errno = err;
@@ -176,7 +180,7 @@ sim_unmap(struct xnb_xen *x, void *addr, uint32_t count)
 	/* The mapping knows its incarnation of the domain. */
 	rc = xensim_unmap(NULL, addr, count);
 	if (rc < 0)
-		XNB_LOG(ERR, "cannot unmap %u page(s) at %p of domain %u: %s",
+		XNB_LOG(DEBUG, "cannot unmap %u page(s) at %p of domain %u: %s",
 			count, addr, x->domid, strerror(-rc));
 	return rc;
 }
@@ -242,7 +246,7 @@ sim_evtchn_open(struct xnb_xen *x)
 	e->h = xensim_evtchn_open(d, XENSIM_BACKEND_DOMID);
 	if (e->h == NULL) {
 		err = errno;
-		XNB_LOG(ERR, "cannot open an event channel handle for domain %u: %s",
+		XNB_LOG(DEBUG, "cannot open an event channel handle for domain %u: %s",
 			x->domid, strerror(err));
 		free(e);
 		errno = err;
@@ -272,7 +276,7 @@ sim_evtchn_bind(struct xnb_evtchn *e, uint16_t domid, uint32_t remote_port)
 	int rc = xensim_evtchn_bind_interdomain(e->h, domid, remote_port);
 
 	if (rc < 0)
-		XNB_LOG(ERR, "cannot bind to port %u of domain %u: %s",
+		XNB_LOG(DEBUG, "cannot bind to port %u of domain %u: %s",
 			remote_port, domid, strerror(-rc));
 	return rc;
 }
