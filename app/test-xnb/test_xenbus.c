@@ -431,6 +431,121 @@ out:
 	return ret;
 }
 
+/* An application that stops the port from its LSC callback. */
+struct lsc_stopper {
+	int armed;                 /* stop on the next link up */
+	int stopped;               /* the callback's stop returned */
+	int stop_ret;
+};
+
+static int
+lsc_stop_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	struct lsc_stopper *s = arg;
+	struct rte_eth_link link;
+
+	RTE_SET_USED(type);
+	RTE_SET_USED(ret);
+	if (rte_eth_link_get_nowait(port_id, &link) != 0 || link.link_status != RTE_ETH_LINK_UP ||
+			!__atomic_exchange_n(&s->armed, 0, __ATOMIC_ACQ_REL))
+		return 0;
+	s->stop_ret = rte_eth_dev_stop(port_id);
+	__atomic_store_n(&s->stopped, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Wait for the callback's stop. A callback raised under the port's lock
+ * never returns (the stop waits for that lock): then the process is stuck
+ * and the test says so and exits rather than hang the suite.
+ */
+static int
+lsc_stop_wait(struct lsc_stopper *s, const char *when)
+{
+	uint64_t end = env_deadline(ENV_WAIT_MS);
+
+	while (!__atomic_load_n(&s->stopped, __ATOMIC_ACQUIRE)) {
+		if (env_waited(end)) {
+			printf("  FAIL test_lsc_callback_stops_port: the LSC callback raised %s "
+				"did not return from rte_eth_dev_stop(): deadlock\n", when);
+			fflush(stdout);
+			env_stop();
+			_exit(1);
+		}
+	}
+	TEST_ASSERT_EQUAL(s->stop_ret, 0, "%s: rte_eth_dev_stop from the callback", when);
+	return TEST_SUCCESS;
+}
+
+static void *
+port_start_thread(void *arg)
+{
+	rte_eth_dev_start(*(uint16_t *)arg);
+	return NULL;
+}
+
+/*
+ * The link comes up, and the application stops the port from its LSC
+ * callback: when the guest connects (the interrupt thread raises LSC),
+ * and when the application starts the port to a connected guest (raised
+ * for dev_start). The port stops, the guest stays connected, and the
+ * port starts again.
+ */
+static int
+test_lsc_callback_stops_port(void)
+{
+	struct lsc_stopper s = { .armed = 1 };
+	struct netfront *nf = NULL;
+	uint16_t pid;
+	pthread_t th;
+	char name[32];
+	int port_id, ret = TEST_FAILED;
+
+	port_id = port_create(51, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	pid = (uint16_t)port_id;
+	rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_INTR_LSC, lsc_stop_cb, &s);
+	nf = guest_open(51);
+	if (nf == NULL || netfront_connect(nf) != 0) {
+		fprintf(stderr, "    the guest did not connect\n");
+		goto out;
+	}
+	if (lsc_stop_wait(&s, "when the guest connected") != TEST_SUCCESS)
+		goto out;
+	if (rte_eth_devices[pid].data->dev_started || env_wait_link(port_id, 0) != 0 ||
+			netfront_backend_state(nf) != XenbusStateConnected) {
+		fprintf(stderr, "    after the stop: started %u, backend %d\n",
+			rte_eth_devices[pid].data->dev_started, netfront_backend_state(nf));
+		goto out;
+	}
+	/* Start again from a thread of ours, which would be the one stuck. */
+	__atomic_store_n(&s.stopped, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s.armed, 1, __ATOMIC_RELEASE);
+	if (pthread_create(&th, NULL, port_start_thread, &pid) != 0)
+		goto out;
+	if (lsc_stop_wait(&s, "by dev_start") != TEST_SUCCESS) {
+		pthread_join(th, NULL);
+		goto out;
+	}
+	pthread_join(th, NULL);
+	if (rte_eth_devices[pid].data->dev_started || env_wait_link(port_id, 0) != 0) {
+		fprintf(stderr, "    the port did not stay stopped\n");
+		goto out;
+	}
+	/* Disarmed: the port starts and carries traffic. */
+	if (rte_eth_dev_start(pid) != 0 || env_wait_link(port_id, 1) != 0 ||
+			env_check_traffic(nf, port_id, 1000) != TEST_SUCCESS) {
+		fprintf(stderr, "    the port did not start again\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	rte_eth_dev_callback_unregister(pid, RTE_ETH_EVENT_INTR_LSC, lsc_stop_cb, &s);
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
 /*
  * XSA-349: a guest floods a node the backend watches (its state node,
  * rewritten 20000 times). The backend drains the events and acts once per
@@ -919,6 +1034,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_xsa90_fatal_isolated),
+		TEST_CASE(test_lsc_callback_stops_port),
 		TEST_CASE(test_xsa349_watch_flood),
 		TEST_CASE(test_priv_dump),
 		TEST_CASE(test_multi_queue),

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +19,30 @@
 static char sim_dir[64];
 static struct rte_mempool *pool;
 
+/*
+ * The daemon outlives this process when a test dies: it must not keep
+ * our descriptors. DPDK's telemetry socket, inherited and never accepted
+ * on, would make every later DPDK process of our file prefix hang in
+ * rte_telemetry_init() once its backlog is full.
+ */
+static void
+cloexec_all(void)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		fd = atoi(e->d_name);
+		if (fd > 2 && fd != dirfd(d))
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static int
 xenstored(const char *verb)
 {
@@ -32,6 +58,7 @@ xenstored(const char *verb)
 		snprintf(cmd, sizeof(cmd), "%s start %s %s", script, sim_dir, shim);
 	else
 		snprintf(cmd, sizeof(cmd), "%s %s %s", script, verb, sim_dir);
+	cloexec_all();
 	return system(cmd) == 0 ? 0 : -1;
 }
 

@@ -16,12 +16,11 @@
 #include <rte_string_fns.h>
 
 #include "xnb_logs.h"
-#include "xnb_port.h"
+#include "xnb_args.h"
+#include "xnb_number.h"
 
 #define XNB_DEFAULT_SIM_DIR "/run/xnb-sim"
 #define XNB_DEFAULT_TYPE    "vif"
-/* Domain ids at and above DOMID_FIRST_RESERVED are not guests. */
-#define XNB_MAX_DOMID (DOMID_FIRST_RESERVED - 1)
 
 const char xnb_args_help[] = XNB_PARAMS_STRING;
 
@@ -44,12 +43,8 @@ parse_uint(const char *key, const char *value, unsigned long min,
 		unsigned long max, unsigned long *out)
 {
 	unsigned long v;
-	char *end;
 
-	errno = 0;
-	v = strtoul(value, &end, 0);
-	if (errno != 0 || end == value || *end != '\0' || value[0] == '-' ||
-			v < min || v > max) {
+	if (xnb_parse_dec(value, max, false, &v) != 0 || v < min) {
 		XNB_LOG(ERR, "invalid %s=%s: expected an integer from %lu to %lu",
 			key, value, min, max);
 		return -EINVAL;
@@ -85,23 +80,6 @@ xnb_domain_name_valid(const char *s)
 				s[i] == '_' || s[i] == '.' || s[i] == '-'))
 			return false;
 	return true;
-}
-
-int
-xnb_parse_domid(const char *s, unsigned long *domid)
-{
-	unsigned long v;
-	char *end;
-
-	/* Canonical decimal only: "03" or "+3" would alias dom 3. */
-	if (s[0] < '1' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > XNB_MAX_DOMID)
-		return -EINVAL;
-	*domid = v;
-	return 0;
 }
 
 static int

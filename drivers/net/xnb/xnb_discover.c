@@ -44,7 +44,9 @@
 #include <bus_vdev_driver.h>
 
 #include "xnb_logs.h"
-#include "xnb_port.h"
+#include "xnb_args.h"
+#include "xnb_discover.h"
+#include "xnb_number.h"
 #include "xnb_xenstore.h"
 
 #define XNB_DISC_MAX_VIFS RTE_MAX_ETHPORTS
@@ -110,17 +112,13 @@ static void
 disc_watch_cb(void *arg)
 {
 	struct xnb_disc *disc = arg;
-	unsigned int events = 0;
-	char **vec;
+	int ret;
 
 	/* Drain and coalesce (XSA-349); the alarm does the work. */
-	while ((vec = xs_check_watch(disc->xs)) != NULL) {
-		free(vec);
-		events++;
-	}
-	if (events == 0 && errno != EAGAIN)
+	ret = xnb_xs_drain_watches(disc->xs);
+	if (ret < 0)
 		XNB_LOG(ERR, "%s: reading xenstore watch events: %s", disc->name,
-			strerror(errno));
+			strerror(-ret));
 	disc_kick(disc, 1);
 }
 
@@ -139,7 +137,7 @@ vif_find(struct xnb_disc *disc, unsigned long domid, unsigned long handle)
 static void
 scan_dir(struct xnb_disc *disc)
 {
-	char sub[XNB_XS_PATH_MAX + 16], *end;
+	char sub[XNB_XS_PATH_MAX + 16];
 	unsigned int i, j, n = 0, m;
 	unsigned long domid, handle;
 	struct xnb_disc_vif *v;
@@ -163,11 +161,7 @@ scan_dir(struct xnb_disc *disc)
 		if (vifs == NULL)
 			continue;
 		for (j = 0; j < m; j++) {
-			errno = 0;
-			handle = strtoul(vifs[j], &end, 10);
-			if (vifs[j][0] < '0' || vifs[j][0] > '9' || *end != '\0' ||
-					errno != 0 || handle > UINT16_MAX ||
-					(vifs[j][0] == '0' && vifs[j][1] != '\0')) {
+			if (xnb_parse_dec(vifs[j], UINT16_MAX, true, &handle) != 0) {
 				XNB_LOG(DEBUG, "%s: %s/%.32s is not a vif handle: ignored",
 					disc->name, sub, vifs[j]);
 				continue;

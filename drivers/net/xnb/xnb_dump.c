@@ -76,8 +76,8 @@ xnb_dev_priv_dump(struct rte_eth_dev *dev, FILE *f)
 
 	pthread_mutex_lock(&port->lock);
 	fprintf(f, "%s: dom %u vif %u%s%s, platform %s, %s\n", port->name,
-		port->args.domid, port->args.handle,
-		port->domain[0] != '\0' ? ", guest " : "", port->domain,
+		bus->domid, bus->handle,
+		bus->domain[0] != '\0' ? ", guest " : "", bus->domain,
 		port->ops->name, port->started ? "started" : "stopped");
 	fprintf(f, "backend %s: state %s, connects %" PRIu64 "\n",
 		bus->backend[0] != '\0' ? bus->backend : "(none)",

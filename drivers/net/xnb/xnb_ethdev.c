@@ -4,6 +4,10 @@
  * net_xnb: probe/remove, registration, eth_dev_ops, queue setup, link
  * state and LSC. One port serves one Xen vif; the XenBus side is in
  * xnb_xenbus.c, the datapath in xnb_rx.c and xnb_tx.c.
+ *
+ * The port owns the lock of the control path. XenBus runs under it and
+ * says what changed; the port raises LSC only after dropping it, so an
+ * application may stop or reconfigure the port from its callback.
  */
 
 #include <errno.h>
@@ -12,17 +16,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_alarm.h>
 #include <rte_common.h>
 #include <rte_ethdev.h>
+#include <rte_interrupts.h>
 #include <rte_malloc.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
 #include <bus_vdev_driver.h>
 
 #include "xnb_logs.h"
+#include "xnb_args.h"
+#include "xnb_discover.h"
 #include "xnb_port.h"
 
 RTE_LOG_REGISTER_DEFAULT(xnb_logtype, NOTICE);
+
+/*
+ * LSC for a link changed by an ethdev op is raised this long after it,
+ * on the interrupt thread: ethdev marks the port started or stopped
+ * right after the op returns.
+ */
+#define XNB_LSC_DEFER_US 1000
 
 /* The first mbuf of a packet holds at least this much (XSA-423). */
 #define XNB_MIN_RX_DATA 128
@@ -34,19 +49,194 @@ static const struct rte_eth_link xnb_link_down = {
 	.link_autoneg = RTE_ETH_LINK_FIXED,
 };
 
-void
-xnb_ethdev_link_set(struct xnb_port *port, bool up)
+/*
+ * The link follows the vif: up while it is connected and the port
+ * started. Control path, port->lock held. True when the status changed:
+ * the caller raises LSC (port_lsc()) after dropping the lock.
+ */
+static bool
+port_link_sync(struct xnb_port *port)
 {
 	struct rte_eth_dev *dev = &rte_eth_devices[port->port_id];
 	struct rte_eth_link link = xnb_link_down;
+	bool up = port->bus.connected && port->started;
 
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
-	if (rte_eth_linkstatus_set(dev, &link) == 0) {
-		XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
-		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
-	}
+	if (rte_eth_linkstatus_set(dev, &link) != 0)
+		return false;
+	XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
+	return true;
 }
+
+static void
+port_lsc_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+
+	rte_eth_dev_callback_process(&rte_eth_devices[port->port_id],
+		RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+/*
+ * Raise LSC when the link changed, without port->lock, so that the
+ * application's callback may call any ethdev op on the port. On the
+ * interrupt thread (watch events, fatal errors) at once; from an ethdev
+ * op through an EAL alarm, so that the callback runs after the op has
+ * returned and ethdev has recorded it (a callback that stops the port
+ * from inside dev_start would find it not started yet).
+ */
+static void
+port_lsc(struct xnb_port *port, bool changed)
+{
+	if (!changed)
+		return;
+	if (rte_thread_is_intr())
+		port_lsc_alarm(port);
+	else
+		rte_eal_alarm_set(XNB_LSC_DEFER_US, port_lsc_alarm, port);
+}
+
+/*
+ * Point the port's platform context and queues at another guest domain.
+ * port->lock held, every queue disconnected (quiesced). 0, or -errno
+ * with the port unchanged.
+ */
+static int
+port_retarget(struct xnb_port *port, uint16_t domid)
+{
+	struct xnb_xen_params params;
+	struct xnb_xen *x, *old = port->xen;
+	uint16_t i;
+	int ret;
+
+	for (i = 0; i < port->nb_queues; i++)
+		if (port->queues[i]->connected)
+			return -EBUSY;
+	params.domid = domid;
+	params.sim_dir = port->args.sim_dir;
+	ret = port->ops->open(&x, &params);
+	if (ret != 0) {
+		XNB_PORT_LOG(ERR, port, "cannot open the %s platform for dom%u: %s",
+			port->ops->name, domid, strerror(-ret));
+		return ret;
+	}
+	/*
+	 * The queues are disconnected: their bursts see allow == 0 and touch
+	 * neither the context nor the domid; the next connect publishes both
+	 * with its allow store.
+	 */
+	for (i = 0; i < port->nb_queues; i++) {
+		port->queues[i]->xen = x;
+		port->queues[i]->domid = domid;
+	}
+	port->xen = x;
+	port->ops->close(old);
+	return 0;
+}
+
+/*
+ * One pass of the XenBus side, and what it asks of the port: a retarget
+ * (domain=), then the handshake with the new domain. port->lock held;
+ * true when the link changed.
+ */
+static bool
+port_bus_update(struct xnb_port *port)
+{
+	uint32_t changed;
+
+	if (port->closed)
+		return false;
+	changed = xnb_xenbus_update(&port->bus);
+	if (changed & XNB_BUS_RETARGET) {
+		if (port_retarget(port, port->bus.retarget_domid) == 0 &&
+				xnb_xenbus_target(&port->bus, port->bus.retarget_domid) == 0)
+			xnb_xenbus_update(&port->bus);
+	}
+	return port_link_sync(port);
+}
+
+/* The xenstore watch fd, on the interrupt thread. */
+static void
+port_watch_cb(void *arg)
+{
+	struct xnb_port *port = arg;
+	bool lsc;
+
+	xnb_xenbus_drain(&port->bus);
+	pthread_mutex_lock(&port->lock);
+	lsc = port_bus_update(port);
+	pthread_mutex_unlock(&port->lock);
+	port_lsc(port, lsc);
+}
+
+/* On the interrupt thread, after the datapath flagged a queue. */
+static void
+port_fatal_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+	bool lsc = false;
+	uint32_t why;
+	uint16_t i;
+
+	pthread_mutex_lock(&port->lock);
+	for (i = 0; i < port->nb_queues && !port->closed; i++) {
+		why = __atomic_load_n(&port->queues[i]->fatal, __ATOMIC_ACQUIRE);
+		if (why != XNB_FATAL_NONE && xnb_xenbus_fatal(&port->bus, i, why) != 0) {
+			lsc = port_link_sync(port);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&port->lock);
+	port_lsc(port, lsc);
+}
+
+/* Datapath context: never block; the alarm tears down on the control side. */
+static void
+port_on_fatal(struct xnb_queue *q, void *arg)
+{
+	RTE_SET_USED(q);
+	rte_eal_alarm_set(1, port_fatal_alarm, arg);
+}
+
+/* What the port lends its XenBus side (struct xnb_xenbus_port_ops). */
+static uint16_t
+bus_ready_queues(void *arg)
+{
+	const struct xnb_port *port = arg;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_app_queues; i++)
+		if (port->queues[i]->rx.mb_pool == NULL)
+			return 0;
+	return port->nb_app_queues;
+}
+
+static int
+bus_queue_connect(void *arg, uint16_t qid, const struct xnb_queue_conf *c)
+{
+	struct xnb_port *port = arg;
+	int ret;
+
+	ret = xnb_queue_connect(port->queues[qid], c);
+	if (ret == 0 && !port->started)
+		xnb_queue_quiesce(port->queues[qid]);
+	return ret;
+}
+
+static void
+bus_queue_disconnect(void *arg, uint16_t qid)
+{
+	struct xnb_port *port = arg;
+
+	xnb_queue_disconnect(port->queues[qid]);
+}
+
+static const struct xnb_xenbus_port_ops xnb_bus_ops = {
+	.ready_queues = bus_ready_queues,
+	.queue_connect = bus_queue_connect,
+	.queue_disconnect = bus_queue_disconnect,
+};
 
 static void
 queues_allow(struct xnb_port *port)
@@ -141,13 +331,14 @@ xnb_dev_start(struct rte_eth_dev *dev)
 {
 	struct xnb_port *port = dev->data->dev_private;
 	uint16_t i;
+	bool lsc;
 
 	pthread_mutex_lock(&port->lock);
 	port->started = true;
 	queues_allow(port);
-	xnb_xenbus_update(port);
-	xnb_ethdev_link_set(port, port->bus.connected);
+	lsc = port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
+	port_lsc(port, lsc);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
@@ -160,6 +351,7 @@ xnb_dev_stop(struct rte_eth_dev *dev)
 {
 	struct xnb_port *port = dev->data->dev_private;
 	uint16_t i;
+	bool lsc;
 
 	pthread_mutex_lock(&port->lock);
 	port->started = false;
@@ -167,13 +359,78 @@ xnb_dev_stop(struct rte_eth_dev *dev)
 	for (i = 0; i < port->nb_queues; i++)
 		if (port->queues[i]->connected)
 			xnb_queue_quiesce(port->queues[i]);
-	xnb_ethdev_link_set(port, false);
+	lsc = port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
+	port_lsc(port, lsc);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	return 0;
+}
+
+/*
+ * Stop the watch interrupt and the fatal alarm, then let XenBus tell the
+ * toolstack and the frontend (Closed) and close xenstore.
+ */
+static void
+port_bus_close(struct xnb_port *port)
+{
+	if (port->intr != NULL) {
+		rte_intr_callback_unregister_sync(port->intr, port_watch_cb, port);
+		rte_intr_instance_free(port->intr);
+		port->intr = NULL;
+	}
+	rte_eal_alarm_cancel(port_fatal_alarm, port);
+	pthread_mutex_lock(&port->lock);
+	port->closed = true;
+	xnb_xenbus_close(&port->bus);
+	port_link_sync(port);
+	pthread_mutex_unlock(&port->lock);
+}
+
+/*
+ * Open the XenBus side on a xenstore connection and take its watch fd
+ * into the interrupt thread. 0 or -errno, logged.
+ */
+static int
+port_bus_open(struct xnb_port *port)
+{
+	struct xs_handle *xs;
+	int ret;
+
+	xs = port->ops->xs_open(port->xen);
+	if (xs == NULL) {
+		XNB_PORT_LOG(ERR, port, "cannot connect to xenstore (%s): is xenstored running?%s",
+			strerror(errno), port->args.platform == XNB_PLATFORM_SIM ?
+			" For platform=sim start it with devtools/xnb-xenstored start SIM_DIR SHIM" : "");
+		return -ENOTCONN;
+	}
+	ret = xnb_xenbus_open(&port->bus, xs);
+	if (ret != 0)
+		return ret;
+	port->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (port->intr == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (rte_intr_fd_set(port->intr, xnb_xenbus_fd(&port->bus)) != 0 ||
+			rte_intr_type_set(port->intr, RTE_INTR_HANDLE_EXT) != 0) {
+		ret = -rte_errno;
+		goto fail;
+	}
+	ret = rte_intr_callback_register(port->intr, port_watch_cb, port);
+	if (ret != 0) {
+		XNB_PORT_LOG(ERR, port, "cannot register the xenstore watch fd: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	rte_intr_instance_free(port->intr);
+	port->intr = NULL;
+	xnb_xenbus_close(&port->bus);
+	return ret;
 }
 
 static void
@@ -203,10 +460,9 @@ xnb_dev_close(struct rte_eth_dev *dev)
 		return 0;
 	if (port->started)
 		xnb_dev_stop(dev);
-	xnb_xenbus_close(port);
-	pthread_mutex_lock(&port->lock);
-	port->closed = true;
-	pthread_mutex_unlock(&port->lock);
+	port_bus_close(port);
+	/* Nothing left to raise it for: the port goes. */
+	rte_eal_alarm_cancel(port_lsc_alarm, port);
 	xnb_port_free(port);
 	XNB_LOG(INFO, "%s closed", port->name);
 	return 0;
@@ -221,6 +477,7 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	uint16_t room = rte_pktmbuf_data_room_size(mp);
 	struct xnb_rxq *rxq;
 	uint64_t offloads;
+	bool lsc;
 
 	RTE_SET_USED(nb_desc);
 	RTE_SET_USED(socket_id);
@@ -244,8 +501,9 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->csum_ip = (offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
 	dev->data->rx_queues[qid] = rxq;
 	/* The frontend may have been waiting for us. */
-	xnb_xenbus_update(port);
+	lsc = port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
+	port_lsc(port, lsc);
 	return 0;
 }
 
@@ -530,44 +788,11 @@ default_mac(const struct xnb_devargs *d, struct rte_ether_addr *mac)
  */
 #define XNB_DOMID_UNRESOLVED 1
 
-int
-xnb_ethdev_retarget(struct xnb_port *port, uint16_t domid)
-{
-	struct xnb_xen_params params;
-	struct xnb_xen *x, *old = port->xen;
-	uint16_t i;
-	int ret;
-
-	for (i = 0; i < port->nb_queues; i++)
-		if (port->queues[i]->connected)
-			return -EBUSY;
-	params.domid = domid;
-	params.sim_dir = port->args.sim_dir;
-	ret = port->ops->open(&x, &params);
-	if (ret != 0) {
-		XNB_PORT_LOG(ERR, port, "cannot open the %s platform for dom%u: %s",
-			port->ops->name, domid, strerror(-ret));
-		return ret;
-	}
-	/*
-	 * The queues are disconnected: their bursts see allow == 0 and touch
-	 * neither the context nor the domid; the next connect publishes both
-	 * with its allow store.
-	 */
-	for (i = 0; i < port->nb_queues; i++) {
-		port->queues[i]->xen = x;
-		port->queues[i]->domid = domid;
-	}
-	port->xen = x;
-	port->args.domid = domid;
-	port->ops->close(old);
-	return 0;
-}
-
 static int
 xnb_probe(struct rte_vdev_device *vdev)
 {
 	const char *name = rte_vdev_device_name(vdev);
+	struct xnb_xenbus_conf bus_conf;
 	struct xnb_xen_params params;
 	struct rte_eth_dev *dev;
 	struct xnb_port *port;
@@ -599,7 +824,6 @@ xnb_probe(struct rte_vdev_device *vdev)
 	snprintf(port->name, sizeof(port->name), "%s", name);
 	port->port_id = dev->data->port_id;
 	port->args = args;
-	snprintf(port->domain, sizeof(port->domain), "%s", d.domain);
 	port->ops = args.platform == XNB_PLATFORM_SIM ? &xnb_xen_sim_ops : &xnb_xen_real_ops;
 	port->nb_queues = args.queues;
 	port->mtu = RTE_ETHER_MTU;
@@ -608,6 +832,18 @@ xnb_probe(struct rte_vdev_device *vdev)
 		port->mac = args.mac;
 	else
 		default_mac(&d, &port->mac);
+	bus_conf = (struct xnb_xenbus_conf){
+		.name = name,
+		.type = args.type,
+		.domid = d.domain[0] != '\0' ? 0 : args.domid,
+		.domain = d.domain,
+		.handle = args.handle,
+		.nb_queues = args.queues,
+		.offloads = args.offloads,
+		.ops = &xnb_bus_ops,
+		.ops_arg = port,
+	};
+	xnb_xenbus_init(&port->bus, &bus_conf);
 
 	/* domain=: the XenBus side resolves the name and retargets. */
 	params.domid = d.domain[0] != '\0' ? XNB_DOMID_UNRESOLVED : args.domid;
@@ -628,6 +864,8 @@ xnb_probe(struct rte_vdev_device *vdev)
 			goto fail;
 		}
 		xnb_queue_init(port->queues[i], port->ops, port->xen, params.domid, i);
+		port->queues[i]->on_fatal = port_on_fatal;
+		port->queues[i]->on_fatal_arg = port;
 	}
 
 	dev->data->mac_addrs = rte_zmalloc(name, sizeof(struct rte_ether_addr), 0);
@@ -644,9 +882,10 @@ xnb_probe(struct rte_vdev_device *vdev)
 	dev->data->dev_link = xnb_link_down;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 
-	ret = xnb_xenbus_open(port);
+	ret = port_bus_open(port);
 	if (ret != 0)
 		goto fail;
+	XNB_PORT_LOG(INFO, port, "platform %s", port->ops->name);
 	rte_eth_dev_probing_finish(dev);
 	return 0;
 

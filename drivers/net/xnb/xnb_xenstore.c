@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xnb_netif.h"
+#include "xnb_number.h"
 #include "xnb_xenstore.h"
 
 static int
@@ -55,17 +56,12 @@ xnb_xs_read_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir,
 {
 	char buf[XNB_XS_VALUE_MAX];
 	unsigned long v;
-	char *end;
 	int ret;
 
 	ret = xnb_xs_read(xs, t, dir, key, buf, sizeof(buf));
 	if (ret != 0)
 		return ret == -E2BIG ? -EINVAL : ret;
-	if (buf[0] < '0' || buf[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(buf, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (xnb_parse_dec(buf, max, false, &v) != 0)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -114,4 +110,19 @@ xnb_xs_read_state(struct xs_handle *xs, const char *dir)
 			XenbusStateReconfigured, &v) != 0)
 		return XenbusStateUnknown;
 	return (int)v;
+}
+
+int
+xnb_xs_drain_watches(struct xs_handle *xs)
+{
+	unsigned int n = 0;
+	char **vec;
+
+	while ((vec = xs_check_watch(xs)) != NULL) {
+		free(vec);
+		n++;
+	}
+	if (n == 0 && errno != EAGAIN)
+		return -errno;
+	return (int)n;
 }

@@ -44,4 +44,11 @@ int xnb_xs_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir,
 /* A XenbusState node: its value, XenbusStateUnknown (0) when absent or bad. */
 int xnb_xs_read_state(struct xs_handle *xs, const char *dir);
 
+/*
+ * Take every pending watch event without acting on each (the caller
+ * makes one pass over the state afterwards: XSA-349). The number of
+ * events, or -errno when reading failed before any.
+ */
+int xnb_xs_drain_watches(struct xs_handle *xs);
+
 #endif /* XNB_XENSTORE_H */

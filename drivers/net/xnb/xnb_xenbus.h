@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The XenBus side of a port: its vif's backend directory, the frontend's
+ * keys, the handshake (xnb_xenbus_fsm.h decides, xnb_xenbus.c acts) and,
+ * with domain=, which domain the guest is (xnb_follow.c).
+ *
+ * The port and XenBus meet only here. The port lends a few operations
+ * on its queues (struct xnb_xenbus_port_ops) and calls in with its lock
+ * held; XenBus never calls ethdev. A pass returns what changed
+ * (XNB_BUS_*), and the port acts on it: the link, after dropping its
+ * lock, and a retarget to another domain.
+ */
+
+#ifndef XNB_XENBUS_H
+#define XNB_XENBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xnb_logs.h"
+#include "xnb_private.h"
+#include "xnb_xenbus_fsm.h"
+
+struct xs_handle;
+
+#define XNB_XS_PATH_MAX 256
+/* A domain name as xl takes it (name=): 1-63 characters [A-Za-z0-9_.-]. */
+#define XNB_DOMAIN_NAME_MAX 64
+#define XNB_NAME_MAX 64
+
+/* What the port lends XenBus; called with the port's lock held. */
+struct xnb_xenbus_port_ops {
+	/* Queue pairs the application configured, 0 until each has its rx pool. */
+	uint16_t (*ready_queues)(void *arg);
+	/* Connect queue qid to the frontend's rings. 0 or -errno, nothing logged. */
+	int (*queue_connect)(void *arg, uint16_t qid, const struct xnb_queue_conf *c);
+	void (*queue_disconnect)(void *arg, uint16_t qid);
+};
+
+/* Who the vif is, fixed when XenBus is opened (the devargs as written). */
+struct xnb_xenbus_conf {
+	const char *name;          /* the port's name */
+	const char *type;          /* xenstore backend type ("vif") */
+	uint16_t domid;            /* domid=; 0 with domain= */
+	const char *domain;        /* domain=NAME, or "" */
+	uint16_t handle;
+	uint16_t nb_queues;        /* queues offered */
+	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
+	const struct xnb_xenbus_port_ops *ops;
+	void *ops_arg;
+};
+
+/* What a pass changed (xnb_xenbus_update()). */
+enum {
+	XNB_BUS_LINK = 1u << 0,     /* connected went up or down */
+	/*
+	 * The guest named by domain= is now domain bus->retarget_domid:
+	 * the port points its queues there, then xnb_xenbus_target().
+	 */
+	XNB_BUS_RETARGET = 1u << 1,
+};
+
+struct xnb_xenbus {
+	/* Fixed at open. */
+	char name[XNB_NAME_MAX];
+	char type[32];
+	char domain[XNB_DOMAIN_NAME_MAX];
+	uint16_t handle;
+	uint16_t nb_queues;
+	uint32_t offloads;
+	const struct xnb_xenbus_port_ops *ops;
+	void *ops_arg;
+
+	/* Runtime. */
+	uint16_t domid;                 /* the guest served now; 0 for none yet */
+	uint16_t retarget_domid;        /* with XNB_BUS_RETARGET */
+	struct xs_handle *xs;
+	uint32_t self_domid;            /* the backend's own domain */
+	char backend[XNB_XS_PATH_MAX];  /* .../backend/<type>/<domid>/<handle> */
+	char frontend[XNB_XS_PATH_MAX]; /* from the backend's "frontend" key */
+	char token[80];                 /* "xnb-" and the port name */
+	char type_dir[96];              /* /local/domain/<self>/backend/<type> */
+	bool backend_watched;
+	bool frontend_watched;
+	bool guest_watched;             /* type_dir and the special watches */
+	bool connected;                 /* rings mapped, event channel bound */
+	int state;                      /* XenbusState we last wrote, or XNB_FSM_NONE */
+	uint64_t connects;              /* successful connects so far */
+	struct xnb_features feat;       /* negotiated on the last connect */
+	uint32_t evtchn;                /* the frontend's port (queue 0), for logs */
+	uint16_t nb_connected;          /* queues the frontend uses */
+};
+
+/*
+ * A log line about the vif: "net_xnb0 (dom 3 vif 0): ...", or, while a
+ * port that follows a guest by name has no domain to serve,
+ * "net_xnb0 (guest web1, not running, vif 0): ...".
+ */
+#define XNB_BUS_LOG(level, bus, fmt, ...) do { \
+	if ((bus)->domid == 0 && (bus)->domain[0] != '\0') \
+		XNB_LOG(level, "%s (guest %s, not running, vif %u): " fmt, \
+			(bus)->name, (bus)->domain, (bus)->handle, ##__VA_ARGS__); \
+	else \
+		XNB_LOG(level, "%s (dom %u vif %u): " fmt, (bus)->name, \
+			(bus)->domid, (bus)->handle, ##__VA_ARGS__); \
+} while (0)
+
+/* Who the vif is, before anything is opened (logs name it from now on). */
+void xnb_xenbus_init(struct xnb_xenbus *bus, const struct xnb_xenbus_conf *conf);
+/*
+ * Take xenstore connection xs (XenBus closes it, also on failure) and
+ * set the watches; the first watch events do the rest. 0 or -errno.
+ */
+int xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs);
+/* Disconnect, tell the toolstack and frontend (Closed), unwatch, close xenstore. */
+void xnb_xenbus_close(struct xnb_xenbus *bus);
+/* The xenstore watch fd, for the port's interrupt callback. */
+int xnb_xenbus_fd(const struct xnb_xenbus *bus);
+/* Take every pending watch event (coalesced into one pass, XSA-349). */
+void xnb_xenbus_drain(struct xnb_xenbus *bus);
+/* Re-read xenstore and move the state machine. XNB_BUS_* changed. */
+uint32_t xnb_xenbus_update(struct xnb_xenbus *bus);
+/* After XNB_BUS_RETARGET and the port's retarget: serve domid. 0 or -errno. */
+int xnb_xenbus_target(struct xnb_xenbus *bus, uint16_t domid);
+/*
+ * A queue's datapath found the guest hostile (why: XNB_FATAL_*): the vif
+ * is disconnected, with an error node and Closing. XNB_BUS_* changed.
+ */
+uint32_t xnb_xenbus_fatal(struct xnb_xenbus *bus, uint16_t qid, uint32_t why);
+
+#endif /* XNB_XENBUS_H */
