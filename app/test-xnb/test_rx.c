@@ -153,6 +153,7 @@ static int
 test_rx_extra_info(void)
 {
 	netif_tx_response_t rsp[8];
+	struct xnb_rx_walk w;
 	netif_extra_info_t e;
 	struct rte_mbuf *m[4];
 	unsigned int b = 5;
@@ -179,7 +180,10 @@ test_rx_extra_info(void)
 	if (ret != TEST_SUCCESS)
 		return ret;
 	TEST_ASSERT_EQUAL(g.q->rx.pkts[0].gso_type, XEN_NETIF_GSO_TYPE_NONE, "no GSO");
-	TEST_ASSERT_EQUAL(g.q->rx.pkts[0].extra_types,
+	/* The walk over the copied requests saw both types. */
+	TEST_ASSERT_EQUAL(xnb_rx_walk(g.q->rx.reqs, XNB_TX_RING_SIZE - 1,
+		g.q->guest_tx.req_cons - 4, 4, &w), XNB_VERDICT_OK, "walk");
+	TEST_ASSERT_EQUAL(w.ext.types,
 		(1 << XEN_NETIF_EXTRA_TYPE_MCAST_ADD) | (1 << XEN_NETIF_EXTRA_TYPE_HASH), "types");
 	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, 8), 4, "a response per slot");
 	TEST_ASSERT_EQUAL(rsp[0].id, 10, "first id");

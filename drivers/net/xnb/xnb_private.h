@@ -143,7 +143,6 @@ struct xnb_rx_pkt {
 	/* From the extra-info slots, for the offload work. */
 	uint16_t gso_size;
 	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_*, NONE without */
-	uint8_t extra_types;       /* bit (1 << type) per extra type seen */
 };
 
 /*

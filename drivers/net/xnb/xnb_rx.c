@@ -769,7 +769,6 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 		.flags = w.data[0]->flags,
 		.gso_size = w.ext.gso_size,
 		.gso_type = w.ext.gso_type,
-		.extra_types = w.ext.types,
 	};
 	ext = &rxq->pkt_ext[npkts];
 	ext->first_len = w.first_len;
