@@ -91,7 +91,7 @@ tg_on_fatal(struct xnb_queue *q, void *arg)
 int
 tg_init(struct test_guest *g, RING_IDX tx_start, RING_IDX rx_start)
 {
-	struct xnb_xen_params params;
+	struct xnb_host_params params;
 	unsigned int i;
 	int ret;
 
@@ -157,11 +157,12 @@ tg_init(struct test_guest *g, RING_IDX tx_start, RING_IDX rx_start)
 	}
 
 	/* The backend: the driver's own sim platform ops. */
-	params.domid = TG_DOMID;
 	params.sim_dir = g->dir;
-	ret = xnb_xen_sim_ops.open(&g->xen, &params);
+	ret = xnb_xen_sim_ops.host_open(&g->host, &params);
+	if (ret == 0)
+		ret = xnb_xen_sim_ops.guest_open(g->host, TG_DOMID, &g->xen);
 	if (ret != 0) {
-		fprintf(stderr, "    xnb_xen_sim_ops.open: %s\n", strerror(-ret));
+		fprintf(stderr, "    xnb_xen_sim_ops host_open/guest_open: %s\n", strerror(-ret));
 		g->xen = NULL;
 		goto fail;
 	}
@@ -232,8 +233,12 @@ tg_destroy(struct test_guest *g)
 		g->q = NULL;
 	}
 	if (g->xen != NULL) {
-		xnb_xen_sim_ops.close(g->xen);
+		xnb_xen_sim_ops.guest_close(g->xen);
 		g->xen = NULL;
+	}
+	if (g->host != NULL) {
+		xnb_xen_sim_ops.host_close(g->host);
+		g->host = NULL;
 	}
 	if (g->evtchn != NULL) {
 		xensim_evtchn_close(g->evtchn);

@@ -57,6 +57,7 @@ struct test_guest {
 	uint16_t next_id;
 
 	/* The backend side, as the driver makes it. */
+	struct xnb_host *host;
 	struct xnb_xen *xen;
 	struct xnb_queue *q;
 	unsigned int fatal_calls;  /* q->on_fatal calls */

@@ -593,27 +593,32 @@ static int
 test_ops_grants_and_evtchn(void)
 {
 	const struct xnb_xen_ops *ops = &xnb_xen_sim_ops;
-	struct xnb_xen_params p = { .domid = GUEST_DOMID, .sim_dir = sim_dir };
+	struct xnb_host_params p = { .sim_dir = sim_dir };
 	xengnttab_grant_copy_segment_t segs[2];
+	struct xnb_xen *x = NULL, *other = NULL;
+	struct xnb_host *h = NULL;
 	struct xensim_evtchn *g;
 	struct xnb_evtchn *e;
 	uint8_t buf[200];
-	struct xnb_xen *x = NULL;
 	uint32_t ref;
 	int gp, bp;
 	uint8_t *m;
 
 	TEST_ASSERT(strcmp(ops->name, "sim") == 0, "name");
-	TEST_ASSERT_SUCCESS(ops->open(&x, &p), "open");
+	TEST_ASSERT_SUCCESS(ops->host_open(&h, &p), "host_open");
+	TEST_ASSERT_SUCCESS(ops->guest_open(h, GUEST_DOMID, &x), "guest_open");
+	TEST_ASSERT_EQUAL(ops->guest_open(h, 0, &other), -EINVAL, "dom0 is no guest");
+	TEST_ASSERT_SUCCESS(ops->guest_open(h, OTHER_DOMID, &other), "another guest");
 	fill(xensim_dom_page(guest, 1), XENSIM_PAGE_SIZE, 9);
 	ref = (uint32_t)xensim_grant_access(guest, 0, 1, false);
 
-	m = ops->map_refs(x, GUEST_DOMID, 1, &ref, true);
+	m = ops->map_refs(x, 1, &ref, true);
 	TEST_ASSERT_NOT_NULL(m, "map_refs: %s", strerror(errno));
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(m, xensim_dom_page(guest, 1),
 		XENSIM_PAGE_SIZE, "mapped page");
-	TEST_ASSERT_NULL(ops->map_refs(x, OTHER_DOMID, 1, &ref, true),
-		"another domain's refs");
+	TEST_ASSERT_NULL(ops->map_refs(other, 1, &ref, true),
+		"the ref through another guest's context");
+	ops->guest_close(other);
 
 	/* As gntdev: a segment past the page fails the whole call, nothing copied. */
 	memset(buf, 0xee, sizeof(buf));
@@ -637,22 +642,18 @@ test_ops_grants_and_evtchn(void)
 	gp = xensim_evtchn_alloc_unbound(g, 0);
 	e = ops->evtchn_open(x);
 	TEST_ASSERT_NOT_NULL(e, "evtchn_open");
-	TEST_ASSERT_EQUAL(ops->evtchn_bind(e, GUEST_DOMID, gp + 1), -EINVAL,
+	TEST_ASSERT_EQUAL(ops->evtchn_bind(e, gp + 1), -EINVAL,
 		"bind to a port that is not unbound");
-	bp = ops->evtchn_bind(e, GUEST_DOMID, (uint32_t)gp);
+	bp = ops->evtchn_bind(e, (uint32_t)gp);
 	TEST_ASSERT(bp > 0, "bind: %d", bp);
-	TEST_ASSERT_EQUAL(ops->evtchn_pending(e), -EAGAIN, "idle");
-	TEST_ASSERT_SUCCESS(xensim_evtchn_notify(g, gp), "guest kick");
-	TEST_ASSERT(readable(ops->evtchn_fd(e), 1000), "fd readable");
-	TEST_ASSERT_EQUAL(ops->evtchn_pending(e), bp, "pending");
-	TEST_ASSERT_SUCCESS(ops->evtchn_unmask(e, bp), "unmask");
 	TEST_ASSERT_SUCCESS(ops->evtchn_notify(e, bp), "backend kick");
 	TEST_ASSERT(readable(xensim_evtchn_fd(g), 1000), "guest readable");
 	TEST_ASSERT_EQUAL(xensim_evtchn_pending(g), gp, "guest pending");
 	TEST_ASSERT_SUCCESS(ops->evtchn_unbind(e, bp), "unbind");
 	ops->evtchn_close(e);
 	xensim_evtchn_close(g);
-	ops->close(x);
+	ops->guest_close(x);
+	ops->host_close(h);
 	return TEST_SUCCESS;
 }
 
@@ -661,37 +662,40 @@ static int
 test_ops_reattach(void)
 {
 	const struct xnb_xen_ops *ops = &xnb_xen_sim_ops;
-	struct xnb_xen_params p = { .domid = GUEST_DOMID + 1, .sim_dir = sim_dir };
+	struct xnb_host_params p = { .sim_dir = sim_dir };
+	const uint16_t domid = GUEST_DOMID + 1;
 	xengnttab_grant_copy_segment_t seg;
 	struct xensim_dom *g1, *g2;
 	uint8_t *m1, *m2, old[64], buf[64];
+	struct xnb_host *h = NULL;
 	struct xnb_xen *x = NULL;
 	uint32_t r1, r2;
 
 	/* No domain file yet: open works, a map says the domain is missing. */
-	TEST_ASSERT_SUCCESS(ops->open(&x, &p), "open before the guest");
+	TEST_ASSERT_SUCCESS(ops->host_open(&h, &p), "host_open");
+	TEST_ASSERT_SUCCESS(ops->guest_open(h, domid, &x), "open before the guest");
 	r1 = 1;
-	TEST_ASSERT_NULL(ops->map_refs(x, p.domid, 1, &r1, false), "no domain");
+	TEST_ASSERT_NULL(ops->map_refs(x, 1, &r1, false), "no domain");
 	TEST_ASSERT_EQUAL(errno, ENOENT, "no domain");
 
-	g1 = xensim_dom_create(sim_dir, p.domid, 4, 16);
+	g1 = xensim_dom_create(sim_dir, domid, 4, 16);
 	TEST_ASSERT_NOT_NULL(g1, "create");
 	fill(xensim_dom_page(g1, 2), XENSIM_PAGE_SIZE, 1);
 	r1 = (uint32_t)xensim_grant_access(g1, 0, 2, false);
-	m1 = ops->map_refs(x, p.domid, 1, &r1, true);
+	m1 = ops->map_refs(x, 1, &r1, true);
 	TEST_ASSERT_NOT_NULL(m1, "map, first boot: %s", strerror(errno));
 	memcpy(old, m1, sizeof(old));
 
 	/* Reboot: the domain is destroyed and created again. */
-	TEST_ASSERT_SUCCESS(xensim_dom_destroy(sim_dir, p.domid), "destroy");
-	g2 = xensim_dom_create(sim_dir, p.domid, 4, 16);
+	TEST_ASSERT_SUCCESS(xensim_dom_destroy(sim_dir, domid), "destroy");
+	g2 = xensim_dom_create(sim_dir, domid, 4, 16);
 	TEST_ASSERT_NOT_NULL(g2, "create again");
 	TEST_ASSERT_NOT_EQUAL(xensim_dom_generation(g1),
 		xensim_dom_generation(g2), "new generation");
 	fill(xensim_dom_page(g2, 3), XENSIM_PAGE_SIZE, 2);
 	r2 = (uint32_t)xensim_grant_access(g2, 0, 3, true);
 
-	m2 = ops->map_refs(x, p.domid, 1, &r2, false);
+	m2 = ops->map_refs(x, 1, &r2, false);
 	TEST_ASSERT_NOT_NULL(m2, "map, second boot: %s", strerror(errno));
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(m2, xensim_dom_page(g2, 3),
 		XENSIM_PAGE_SIZE, "the new domain's page");
@@ -700,7 +704,7 @@ test_ops_reattach(void)
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(m1, old, sizeof(old), "old mapping");
 
 	/* Copies go to the new incarnation. */
-	seg_from_gref(&seg, r2, 0, p.domid, buf, sizeof(buf));
+	seg_from_gref(&seg, r2, 0, domid, buf, sizeof(buf));
 	TEST_ASSERT_SUCCESS(ops->copy(x, 1, &seg), "copy");
 	TEST_ASSERT_EQUAL(seg.status, GNTST_okay, "status");
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(buf, xensim_dom_page(g2, 3), sizeof(buf),
@@ -712,10 +716,11 @@ test_ops_reattach(void)
 	TEST_ASSERT_SUCCESS(ops->unmap(x, m2, 1), "unmap new");
 	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g2), 0, "new pins");
 
-	ops->close(x);
+	ops->guest_close(x);
+	ops->host_close(h);
 	xensim_dom_close(g1);
 	xensim_dom_close(g2);
-	TEST_ASSERT_SUCCESS(xensim_dom_destroy(sim_dir, p.domid), "destroy");
+	TEST_ASSERT_SUCCESS(xensim_dom_destroy(sim_dir, domid), "destroy");
 	return TEST_SUCCESS;
 }
 
@@ -788,15 +793,18 @@ test_cross_process(void)
 static int
 test_real_ops_without_xen(void)
 {
-	struct xnb_xen_params p = { .domid = GUEST_DOMID };
-	struct xnb_xen *x = NULL;
+	struct xnb_host_params p = { .sim_dir = NULL };
+	struct xnb_host *h = NULL;
 
 	if (access("/dev/xen/gntdev", F_OK) == 0)
 		return TEST_SKIPPED;        /* a Xen host: nothing to check */
 	TEST_ASSERT(strcmp(xnb_xen_real_ops.name, "xen") == 0, "name");
-	TEST_ASSERT_EQUAL(xnb_xen_real_ops.open(&x, &p), -ENOENT,
+	TEST_ASSERT(xnb_xen_ops_get("xen") == &xnb_xen_real_ops, "lookup xen");
+	TEST_ASSERT(xnb_xen_ops_get("sim") == &xnb_xen_sim_ops, "lookup sim");
+	TEST_ASSERT_NULL(xnb_xen_ops_get("hvm"), "lookup of an unknown platform");
+	TEST_ASSERT_EQUAL(xnb_xen_real_ops.host_open(&h, &p), -ENOENT,
 		"open without /dev/xen/gntdev");
-	TEST_ASSERT_NULL(x, "no context on failure");
+	TEST_ASSERT_NULL(h, "no context on failure");
 	return TEST_SUCCESS;
 }
 
@@ -827,7 +835,7 @@ REGISTER_TEST_SUITE(sim_suite);
 static char xs_dir[256];
 static char xs_script[PATH_MAX];
 static char xs_shim[PATH_MAX];
-static struct xnb_xen *xs_xen;
+static struct xnb_host *xs_host;
 static struct xs_handle *xs;
 
 /*
@@ -970,7 +978,8 @@ run_script(const char *verb, const char *dir)
 static int
 xs_suite_setup(void)
 {
-	struct xnb_xen_params p = { .domid = GUEST_DOMID };
+	struct xnb_host_params p;
+	char why[PATH_MAX + 128];
 	char *env_before;
 
 	if (find_xenstored_files() != 0)
@@ -986,12 +995,12 @@ xs_suite_setup(void)
 		return TEST_FAILED;
 	}
 	p.sim_dir = xs_dir;
-	if (xnb_xen_sim_ops.open(&xs_xen, &p) != 0)
+	if (xnb_xen_sim_ops.host_open(&xs_host, &p) != 0)
 		return TEST_FAILED;
 	env_before = getenv("XENSTORED_PATH");
-	xs = xnb_xen_sim_ops.xs_open(xs_xen);
+	xs = xnb_xen_sim_ops.xs_open(xs_host, why, sizeof(why));
 	if (xs == NULL) {
-		fprintf(stderr, "    xs_open: %s\n", strerror(errno));
+		fprintf(stderr, "    xs_open: %s\n", why);
 		return TEST_FAILED;
 	}
 	/* The connection does not leave the environment changed. */
@@ -1012,9 +1021,9 @@ xs_suite_teardown(void)
 	if (xs != NULL)
 		xs_close(xs);
 	xs = NULL;
-	if (xs_xen != NULL)
-		xnb_xen_sim_ops.close(xs_xen);
-	xs_xen = NULL;
+	if (xs_host != NULL)
+		xnb_xen_sim_ops.host_close(xs_host);
+	xs_host = NULL;
 	if (xs_dir[0] == '\0')
 		return;
 	if (run_script("stop", xs_dir) != 0)
@@ -1121,7 +1130,7 @@ xs_next_event(char *path, size_t plen, char *token, size_t tlen)
 static int
 test_xs_watch(void)
 {
-	char path[128], token[64];
+	char path[128], token[64], why[PATH_MAX + 128];
 	struct xs_handle *other;
 
 	TEST_ASSERT(xs_fileno(xs) >= 0, "watch fd");
@@ -1134,8 +1143,8 @@ test_xs_watch(void)
 	TEST_ASSERT(strcmp(token, "tok1") == 0, "token %s", token);
 
 	/* A write from another connection to a node below it. */
-	other = xnb_xen_sim_ops.xs_open(xs_xen);
-	TEST_ASSERT_NOT_NULL(other, "second connection");
+	other = xnb_xen_sim_ops.xs_open(xs_host, why, sizeof(why));
+	TEST_ASSERT_NOT_NULL(other, "second connection: %s", why);
 	TEST_ASSERT(xs_write(other, XBT_NULL, "/test/watched/state", "3", 1),
 		"write");
 	xs_close(other);
@@ -1253,13 +1262,16 @@ test_xs_permissions(void)
 static int
 test_xs_no_daemon(void)
 {
-	struct xnb_xen_params p = { .domid = GUEST_DOMID, .sim_dir = "/nonexistent" };
-	struct xnb_xen *x;
+	struct xnb_host_params p = { .sim_dir = "/nonexistent" };
+	char why[PATH_MAX + 128] = "";
+	struct xnb_host *h;
 
-	TEST_ASSERT_SUCCESS(xnb_xen_sim_ops.open(&x, &p), "open");
-	TEST_ASSERT_NULL(xnb_xen_sim_ops.xs_open(x), "connected to nothing");
+	TEST_ASSERT_SUCCESS(xnb_xen_sim_ops.host_open(&h, &p), "open");
+	TEST_ASSERT_NULL(xnb_xen_sim_ops.xs_open(h, why, sizeof(why)), "connected to nothing");
 	TEST_ASSERT_EQUAL(errno, ENOENT, "errno");
-	xnb_xen_sim_ops.close(x);
+	TEST_ASSERT(strstr(why, "devtools/xnb-xenstored start /nonexistent") != NULL,
+		"what to do: %s", why);
+	xnb_xen_sim_ops.host_close(h);
 	return TEST_SUCCESS;
 }
 

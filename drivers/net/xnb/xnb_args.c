@@ -42,8 +42,9 @@ static int
 parse_uint(const char *key, const char *value, unsigned long min,
 		unsigned long max, unsigned long *out)
 {
-	unsigned long v;
+	unsigned long v = 0;
 
+	*out = 0;
 	if (xnb_parse_dec(value, max, false, &v) != 0 || v < min) {
 		XNB_LOG(ERR, "invalid %s=%s: expected an integer from %lu to %lu",
 			key, value, min, max);
@@ -156,13 +157,15 @@ set_platform(const char *key, const char *value, void *opaque)
 {
 	struct xnb_args *a = opaque;
 
-	if (strcmp(value, "xen") == 0) {
-		a->platform = XNB_PLATFORM_XEN;
-	} else if (strcmp(value, "sim") == 0) {
-		a->platform = XNB_PLATFORM_SIM;
-	} else {
+	a->platform = xnb_xen_ops_get(value);
+	if (a->platform == NULL) {
+#ifdef XNB_HAS_SIM
 		XNB_LOG(ERR, "invalid %s=%s: expected xen (a Xen host) or sim (the simulated platform)",
 			key, value);
+#else
+		XNB_LOG(ERR, "invalid %s=%s: expected xen (a Xen host); this build has no simulated platform (-Dsim=false)",
+			key, value);
+#endif
 		return -EINVAL;
 	}
 	return 0;
@@ -328,7 +331,7 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 	memset(d, 0, sizeof(*d));
 	a->queues = 1;
 	a->offloads = XNB_OFFLOAD_ALL;
-	a->platform = XNB_PLATFORM_XEN;
+	a->platform = &xnb_xen_real_ops;
 	rte_strscpy(a->sim_dir, XNB_DEFAULT_SIM_DIR, sizeof(a->sim_dir));
 	rte_strscpy(a->type, XNB_DEFAULT_TYPE, sizeof(a->type));
 

@@ -52,8 +52,6 @@
 #define XNB_DISC_MAX_VIFS RTE_MAX_ETHPORTS
 /* How long an application has to stop polling a port after INTR_RMV. */
 #define XNB_DISC_RMV_DELAY_US (1000 * 1000)
-/* Placeholder guest for the platform context: only xenstore is used. */
-#define XNB_DISC_CTX_DOMID 1
 
 struct xnb_disc_vif {
 	uint16_t domid;
@@ -71,7 +69,7 @@ struct xnb_disc {
 	char name[RTE_ETH_NAME_MAX_LEN - 12];
 	struct xnb_args args;
 	const struct xnb_xen_ops *ops;
-	struct xnb_xen *xen;
+	struct xnb_host *host;
 	struct xs_handle *xs;
 	struct rte_intr_handle *intr;
 	uint32_t self_domid;
@@ -207,7 +205,7 @@ vif_probe(struct xnb_disc *disc, struct xnb_disc_vif *v, char *devargs, size_t s
 	n = snprintf(devargs, size, "%s,%s=%u,%s=%u,%s=%s,%s=%s,%s=%s,%s=%s",
 		v->port, XNB_ARG_DOMID, v->domid, XNB_ARG_HANDLE, v->handle,
 		XNB_ARG_TYPE, disc->args.type, XNB_ARG_PLATFORM,
-		disc->args.platform == XNB_PLATFORM_SIM ? "sim" : "xen",
+		disc->args.platform->name,
 		XNB_ARG_SIM_DIR, disc->args.sim_dir, XNB_ARG_OFFLOADS, offloads);
 	if (n < 0 || (size_t)n >= size || strlen(v->port) >= RTE_ETH_NAME_MAX_LEN - 1) {
 		XNB_LOG(ERR, "%s: the port name or devargs for dom%u vif%u are too long; use a shorter instance name",
@@ -327,8 +325,8 @@ disc_free(struct xnb_disc *disc)
 {
 	if (disc->xs != NULL)
 		xs_close(disc->xs);
-	if (disc->xen != NULL)
-		disc->ops->close(disc->xen);
+	if (disc->host != NULL)
+		disc->ops->host_close(disc->host);
 	pthread_mutex_destroy(&disc->lock);
 	free(disc);
 }
@@ -390,10 +388,10 @@ int
 xnb_discover_probe(struct rte_vdev_device *vdev, const struct xnb_devargs *d)
 {
 	const char *name = rte_vdev_device_name(vdev);
-	struct xnb_xen_params params;
+	char why[XNB_XS_PATH_MAX + 128];
+	struct xnb_host_params params;
 	struct xnb_disc *disc;
-	unsigned long self = 0;
-	int fd, ret;
+	int ret;
 
 	disc = calloc(1, sizeof(*disc));
 	if (disc == NULL)
@@ -406,27 +404,23 @@ xnb_discover_probe(struct rte_vdev_device *vdev, const struct xnb_devargs *d)
 	}
 	rte_strscpy(disc->name, name, sizeof(disc->name));
 	disc->args = d->a;
-	disc->ops = d->a.platform == XNB_PLATFORM_SIM ? &xnb_xen_sim_ops : &xnb_xen_real_ops;
+	disc->ops = d->a.platform;
 	pthread_mutex_init(&disc->lock, NULL);
 
-	params.domid = XNB_DISC_CTX_DOMID;
+	/* Only the host: xenstore. The platform logs what went wrong. */
 	params.sim_dir = disc->args.sim_dir;
-	ret = disc->ops->open(&disc->xen, &params);
+	ret = disc->ops->host_open(&disc->host, &params);
 	if (ret != 0) {
-		XNB_LOG(ERR, "%s: cannot open the %s platform: %s", name, disc->ops->name,
-			strerror(-ret));
-		disc->xen = NULL;
+		disc->host = NULL;
 		goto fail;
 	}
-	disc->xs = disc->ops->xs_open(disc->xen);
+	disc->xs = disc->ops->xs_open(disc->host, why, sizeof(why));
 	if (disc->xs == NULL) {
-		XNB_LOG(ERR, "%s: cannot connect to xenstore (%s): is xenstored running?",
-			name, strerror(errno));
+		XNB_LOG(ERR, "%s: cannot connect to xenstore: %s", name, why);
 		ret = -ENOTCONN;
 		goto fail;
 	}
-	xnb_xs_read_uint(disc->xs, XBT_NULL, NULL, "domid", UINT16_MAX, &self);
-	disc->self_domid = self;
+	disc->self_domid = xnb_xs_self_domid(disc->xs);
 	snprintf(disc->dir, sizeof(disc->dir), "/local/domain/%u/backend/%s",
 		disc->self_domid, disc->args.type);
 	snprintf(disc->token, sizeof(disc->token), "xnb-%s", name);
@@ -434,24 +428,13 @@ xnb_discover_probe(struct rte_vdev_device *vdev, const struct xnb_devargs *d)
 	/* The vifs there now get their ports before the probe returns. */
 	disc_pass(disc);
 
-	fd = xs_fileno(disc->xs);
-	disc->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
-	if (fd < 0 || disc->intr == NULL) {
-		ret = fd < 0 ? -errno : -ENOMEM;
-		XNB_LOG(ERR, "%s: no xenstore watch fd: %s", name, strerror(-ret));
-		goto fail_ports;
-	}
-	rte_intr_fd_set(disc->intr, fd);
-	rte_intr_type_set(disc->intr, RTE_INTR_HANDLE_EXT);
 	if (!xs_watch(disc->xs, disc->dir, disc->token)) {
 		ret = -errno;
 		XNB_LOG(ERR, "%s: cannot watch %s: %s", name, disc->dir, strerror(errno));
 		goto fail_ports;
 	}
-	ret = rte_intr_callback_register(disc->intr, disc_watch_cb, disc);
+	ret = xnb_xs_watch_intr(disc->xs, name, disc_watch_cb, disc, &disc->intr);
 	if (ret != 0) {
-		XNB_LOG(ERR, "%s: cannot register the xenstore watch fd: %s", name,
-			strerror(-ret));
 		xs_unwatch(disc->xs, disc->dir, disc->token);
 		goto fail_ports;
 	}
@@ -463,7 +446,6 @@ xnb_discover_probe(struct rte_vdev_device *vdev, const struct xnb_devargs *d)
 	return 0;
 
 fail_ports:
-	rte_intr_instance_free(disc->intr);
 	disc_detach_all(disc);
 fail:
 	disc_free(disc);
@@ -475,7 +457,6 @@ xnb_discover_remove(const char *name)
 {
 	struct xnb_disc *disc;
 	bool busy;
-	int ret;
 
 	pthread_mutex_lock(&disc_list_lock);
 	TAILQ_FOREACH(disc, &disc_list, next)
@@ -488,13 +469,7 @@ xnb_discover_remove(const char *name)
 		return -ENOENT;
 
 	/* No more watch events: the callback only schedules, so this ends. */
-	do {
-		ret = rte_intr_callback_unregister(disc->intr, disc_watch_cb, disc);
-		if (ret == -EAGAIN)
-			usleep(1000);
-	} while (ret == -EAGAIN);
-	rte_intr_instance_free(disc->intr);
-	disc->intr = NULL;
+	xnb_xs_unwatch_intr(&disc->intr, disc_watch_cb, disc);
 	xs_unwatch(disc->xs, disc->dir, disc->token);
 
 	pthread_mutex_lock(&disc->lock);

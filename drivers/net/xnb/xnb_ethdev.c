@@ -29,6 +29,7 @@
 #include "xnb_args.h"
 #include "xnb_discover.h"
 #include "xnb_port.h"
+#include "xnb_xenstore.h"
 
 RTE_LOG_REGISTER_DEFAULT(xnb_logtype, NOTICE);
 
@@ -105,7 +106,6 @@ port_lsc(struct xnb_port *port, bool changed)
 static int
 port_retarget(struct xnb_port *port, uint16_t domid)
 {
-	struct xnb_xen_params params;
 	struct xnb_xen *x, *old = port->xen;
 	uint16_t i;
 	int ret;
@@ -113,14 +113,9 @@ port_retarget(struct xnb_port *port, uint16_t domid)
 	for (i = 0; i < port->nb_queues; i++)
 		if (port->queues[i]->connected)
 			return -EBUSY;
-	params.domid = domid;
-	params.sim_dir = port->args.sim_dir;
-	ret = port->ops->open(&x, &params);
-	if (ret != 0) {
-		XNB_PORT_LOG(ERR, port, "cannot open the %s platform for dom%u: %s",
-			port->ops->name, domid, strerror(-ret));
+	ret = port->ops->guest_open(port->host, domid, &x);
+	if (ret != 0)
 		return ret;
-	}
 	/*
 	 * The queues are disconnected: their bursts see allow == 0 and touch
 	 * neither the context nor the domid; the next connect publishes both
@@ -131,7 +126,8 @@ port_retarget(struct xnb_port *port, uint16_t domid)
 		port->queues[i]->domid = domid;
 	}
 	port->xen = x;
-	port->ops->close(old);
+	if (old != NULL)
+		port->ops->guest_close(old);
 	return 0;
 }
 
@@ -376,11 +372,7 @@ xnb_dev_stop(struct rte_eth_dev *dev)
 static void
 port_bus_close(struct xnb_port *port)
 {
-	if (port->intr != NULL) {
-		rte_intr_callback_unregister_sync(port->intr, port_watch_cb, port);
-		rte_intr_instance_free(port->intr);
-		port->intr = NULL;
-	}
+	xnb_xs_unwatch_intr(&port->intr, port_watch_cb, port);
 	rte_eal_alarm_cancel(port_fatal_alarm, port);
 	pthread_mutex_lock(&port->lock);
 	port->closed = true;
@@ -396,40 +388,22 @@ port_bus_close(struct xnb_port *port)
 static int
 port_bus_open(struct xnb_port *port)
 {
+	char why[XNB_XS_PATH_MAX + 128];
 	struct xs_handle *xs;
 	int ret;
 
-	xs = port->ops->xs_open(port->xen);
+	/* The platform says what went wrong, and what to do. */
+	xs = port->ops->xs_open(port->host, why, sizeof(why));
 	if (xs == NULL) {
-		XNB_PORT_LOG(ERR, port, "cannot connect to xenstore (%s): is xenstored running?%s",
-			strerror(errno), port->args.platform == XNB_PLATFORM_SIM ?
-			" For platform=sim start it with devtools/xnb-xenstored start SIM_DIR SHIM" : "");
+		XNB_PORT_LOG(ERR, port, "cannot connect to xenstore: %s", why);
 		return -ENOTCONN;
 	}
 	ret = xnb_xenbus_open(&port->bus, xs);
 	if (ret != 0)
 		return ret;
-	port->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
-	if (port->intr == NULL) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	if (rte_intr_fd_set(port->intr, xnb_xenbus_fd(&port->bus)) != 0 ||
-			rte_intr_type_set(port->intr, RTE_INTR_HANDLE_EXT) != 0) {
-		ret = -rte_errno;
-		goto fail;
-	}
-	ret = rte_intr_callback_register(port->intr, port_watch_cb, port);
-	if (ret != 0) {
-		XNB_PORT_LOG(ERR, port, "cannot register the xenstore watch fd: %s",
-			strerror(-ret));
-		goto fail;
-	}
-	return 0;
-fail:
-	rte_intr_instance_free(port->intr);
-	port->intr = NULL;
-	xnb_xenbus_close(&port->bus);
+	ret = xnb_xs_watch_intr(xs, port->name, port_watch_cb, port, &port->intr);
+	if (ret != 0)
+		xnb_xenbus_close(&port->bus);
 	return ret;
 }
 
@@ -445,8 +419,12 @@ xnb_port_free(struct xnb_port *port)
 		port->queues[i] = NULL;
 	}
 	if (port->xen != NULL) {
-		port->ops->close(port->xen);
+		port->ops->guest_close(port->xen);
 		port->xen = NULL;
+	}
+	if (port->host != NULL) {
+		port->ops->host_close(port->host);
+		port->host = NULL;
 	}
 	pthread_mutex_destroy(&port->lock);
 }
@@ -491,7 +469,6 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	pthread_mutex_lock(&port->lock);
 	rxq = &port->queues[qid]->rx;
 	rxq->port_id = dev->data->port_id;
-	rxq->queue_id = qid;
 	rxq->mb_pool = mp;
 	offloads = dev->data->dev_conf.rxmode.offloads | conf->offloads;
 	rxq->scatter = (offloads & RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
@@ -517,8 +494,6 @@ xnb_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	RTE_SET_USED(nb_desc);
 	RTE_SET_USED(socket_id);
 	RTE_SET_USED(conf);
-	txq->port_id = dev->data->port_id;
-	txq->queue_id = qid;
 	dev->data->tx_queues[qid] = txq;
 	return 0;
 }
@@ -780,20 +755,12 @@ default_mac(const struct xnb_devargs *d, struct rte_ether_addr *mac)
 	mac->addr_bytes[5] = d->a.handle & 0xff;
 }
 
-/*
- * The platform context is opened for one guest. A port named by domain=
- * whose guest does not exist yet opens it for the lowest guest id and uses
- * only its xenstore connection until the name resolves (the XenBus side
- * serves no vif before that, so nothing is mapped or bound).
- */
-#define XNB_DOMID_UNRESOLVED 1
-
 static int
 xnb_probe(struct rte_vdev_device *vdev)
 {
 	const char *name = rte_vdev_device_name(vdev);
 	struct xnb_xenbus_conf bus_conf;
-	struct xnb_xen_params params;
+	struct xnb_host_params params;
 	struct rte_eth_dev *dev;
 	struct xnb_port *port;
 	struct xnb_devargs d;
@@ -824,7 +791,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 	snprintf(port->name, sizeof(port->name), "%s", name);
 	port->port_id = dev->data->port_id;
 	port->args = args;
-	port->ops = args.platform == XNB_PLATFORM_SIM ? &xnb_xen_sim_ops : &xnb_xen_real_ops;
+	port->ops = args.platform;
 	port->nb_queues = args.queues;
 	port->mtu = RTE_ETHER_MTU;
 	pthread_mutex_init(&port->lock, NULL);
@@ -845,16 +812,23 @@ xnb_probe(struct rte_vdev_device *vdev)
 	};
 	xnb_xenbus_init(&port->bus, &bus_conf);
 
-	/* domain=: the XenBus side resolves the name and retargets. */
-	params.domid = d.domain[0] != '\0' ? XNB_DOMID_UNRESOLVED : args.domid;
+	/*
+	 * The host's devices and xenstore now; the guest's context once there
+	 * is a guest (with domain=, when the name resolves: port_retarget()).
+	 * The platform logs what went wrong and what to do.
+	 */
 	params.sim_dir = args.sim_dir;
-	ret = port->ops->open(&port->xen, &params);
+	ret = port->ops->host_open(&port->host, &params);
 	if (ret != 0) {
-		XNB_PORT_LOG(ERR, port, "cannot open the %s platform: %s%s", port->ops->name,
-			strerror(-ret), args.platform == XNB_PLATFORM_XEN ?
-			" (is this a Xen dom0 with /dev/xen/gntdev? on a machine without Xen use platform=sim)" : "");
-		port->xen = NULL;
+		port->host = NULL;
 		goto fail;
+	}
+	if (bus_conf.domid != 0) {
+		ret = port->ops->guest_open(port->host, bus_conf.domid, &port->xen);
+		if (ret != 0) {
+			port->xen = NULL;
+			goto fail;
+		}
 	}
 	for (i = 0; i < port->nb_queues; i++) {
 		port->queues[i] = rte_zmalloc_socket(name, sizeof(struct xnb_queue),
@@ -863,7 +837,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 			ret = -ENOMEM;
 			goto fail;
 		}
-		xnb_queue_init(port->queues[i], port->ops, port->xen, params.domid, i);
+		xnb_queue_init(port->queues[i], port->ops, port->xen, bus_conf.domid, i);
 		port->queues[i]->on_fatal = port_on_fatal;
 		port->queues[i]->on_fatal_arg = port;
 	}

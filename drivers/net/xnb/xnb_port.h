@@ -28,8 +28,9 @@ struct xnb_port {
 	char name[XNB_NAME_MAX];
 	uint16_t port_id;
 	struct xnb_args args;           /* as the devargs said */
-	const struct xnb_xen_ops *ops;
-	struct xnb_xen *xen;            /* the platform context, for bus.domid */
+	const struct xnb_xen_ops *ops;  /* the platform */
+	struct xnb_host *host;          /* its devices and xenstore */
+	struct xnb_xen *xen;            /* the guest bus.domid; NULL for none yet */
 	struct rte_ether_addr mac;
 	uint16_t nb_queues;             /* Xen queues offered (queues=) */
 	uint16_t nb_app_queues;         /* queue pairs the application configured */

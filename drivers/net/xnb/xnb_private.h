@@ -50,11 +50,6 @@
 #define XNB_OFFLOAD_TSO6 (1u << 2)  /* and over IPv6 */
 #define XNB_OFFLOAD_ALL (XNB_OFFLOAD_CSUM | XNB_OFFLOAD_TSO4 | XNB_OFFLOAD_TSO6)
 
-enum xnb_platform {
-	XNB_PLATFORM_XEN,
-	XNB_PLATFORM_SIM,
-};
-
 /* Devargs, after parsing (xnb_args.c). */
 struct xnb_args {
 	uint16_t domid;
@@ -62,7 +57,7 @@ struct xnb_args {
 	bool has_mac;
 	struct rte_ether_addr mac;
 	uint16_t queues;
-	enum xnb_platform platform;
+	const struct xnb_xen_ops *platform; /* platform=, looked up (xnb_xen_ops_get()) */
 	char sim_dir[PATH_MAX];
 	char type[32];             /* xenstore backend type, "vif" */
 	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
@@ -175,8 +170,7 @@ struct xnb_rxq {
 	bool csum_ip;
 	/* Longest frame taken (MTU + XNB_FRAME_OVERHEAD); GSO frames aside. */
 	uint32_t max_frame;
-	uint16_t port_id;
-	uint16_t queue_id;
+	uint16_t port_id;          /* mbuf->port */
 
 	/* Quiesce: the control path clears allow and waits for !busy. */
 	uint32_t allow;
@@ -232,8 +226,6 @@ struct xnb_tx_gso {
 /* DPDK tx queue: mbufs into the guest-rx ring (xnb_tx.c). */
 struct xnb_txq {
 	struct xnb_queue *q;
-	uint16_t port_id;
-	uint16_t queue_id;
 	/* Longest frame sent (MTU + XNB_FRAME_OVERHEAD); TSO frames aside. */
 	uint32_t max_frame;
 

@@ -143,14 +143,14 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 		return -EBUSY;
 	}
 
-	q->guest_tx_page = q->ops->map_refs(q->xen, q->domid, 1, &c->tx_ring_ref, true);
+	q->guest_tx_page = q->ops->map_refs(q->xen, 1, &c->tx_ring_ref, true);
 	if (q->guest_tx_page == NULL) {
 		ret = queue_errno();
 		XNB_LOG(DEBUG, "dom %u queue %u: cannot map the guest-tx ring (tx-ring-ref %u): %s; check that the frontend granted it writable to the backend",
 			q->domid, q->id, c->tx_ring_ref, strerror(-ret));
 		goto fail;
 	}
-	q->guest_rx_page = q->ops->map_refs(q->xen, q->domid, 1, &c->rx_ring_ref, true);
+	q->guest_rx_page = q->ops->map_refs(q->xen, 1, &c->rx_ring_ref, true);
 	if (q->guest_rx_page == NULL) {
 		ret = queue_errno();
 		XNB_LOG(DEBUG, "dom %u queue %u: cannot map the guest-rx ring (rx-ring-ref %u): %s; check that the frontend granted it writable to the backend",
@@ -168,7 +168,7 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 			q->domid, q->id, strerror(-ret));
 		goto fail;
 	}
-	ret = q->ops->evtchn_bind(q->evtchn, q->domid, c->evtchn);
+	ret = q->ops->evtchn_bind(q->evtchn, c->evtchn);
 	if (ret < 0) {
 		XNB_LOG(DEBUG, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel key",
 			q->domid, q->id, c->evtchn, strerror(-ret));
@@ -177,7 +177,7 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	q->evtchn_port = ret;
 	q->evtchn_rx_port = ret;
 	if (c->split) {
-		ret = q->ops->evtchn_bind(q->evtchn, q->domid, c->evtchn_rx);
+		ret = q->ops->evtchn_bind(q->evtchn, c->evtchn_rx);
 		if (ret < 0) {
 			XNB_LOG(DEBUG, "dom %u queue %u: cannot bind to the frontend's event channel %u: %s; check the frontend's event-channel-rx key",
 				q->domid, q->id, c->evtchn_rx, strerror(-ret));

@@ -20,12 +20,9 @@
  *   (xensim answers the former per segment with GNTST_bad_copy_arg).
  *   Copies are split in batches of 16 in the kernel, so a failing call
  *   may have copied earlier segments.
- * - /dev/xen/evtchn masks a port when it reports it: evtchn_unmask must
- *   follow evtchn_pending for the next event to arrive.
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +47,18 @@
  */
 #define XNB_REAL_MAX_GRANTS 1024
 
+struct xnb_host {
+	xengnttab_handle *xgt;          /* /dev/xen/gntdev */
+};
+
 struct xnb_xen {
+	struct xnb_host *host;
 	uint16_t domid;
-	xengnttab_handle *xgt;
 };
 
 struct xnb_evtchn {
 	xenevtchn_handle *xce;
+	uint16_t domid;
 };
 
 /* --- the Xen libraries' messages into our log --- */
@@ -91,56 +93,85 @@ static struct xentoollog_logger xnb_xtl = {
 /* --- grants --- */
 
 static int
-real_open(struct xnb_xen **xp, const struct xnb_xen_params *p)
+real_host_open(struct xnb_host **hp, const struct xnb_host_params *p)
 {
-	struct xnb_xen *x;
+	struct xnb_host *h;
 	int err;
 
-	x = calloc(1, sizeof(*x));
-	if (x == NULL)
+	RTE_SET_USED(p);
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
 		return -ENOMEM;
-	x->domid = p->domid;
-	x->xgt = xengnttab_open(&xnb_xtl, 0);
-	if (x->xgt == NULL) {
+	h->xgt = xengnttab_open(&xnb_xtl, 0);
+	if (h->xgt == NULL) {
 		err = errno;
 		XNB_LOG(ERR, "xengnttab_open failed: %s; a Xen backend needs dom0 "
-			"(or a driver domain) with /dev/xen/gntdev (modprobe xen-gntdev)",
-			strerror(err));
-		free(x);
+			"(or a driver domain) with /dev/xen/gntdev (modprobe xen-gntdev); "
+			"on a machine without Xen use platform=sim", strerror(err));
+		free(h);
 		return -err;
 	}
 	/* Must come right after open, before any other call on the handle. */
-	if (xengnttab_set_max_grants(x->xgt, XNB_REAL_MAX_GRANTS) != 0)
+	if (xengnttab_set_max_grants(h->xgt, XNB_REAL_MAX_GRANTS) != 0)
 		XNB_LOG(WARNING, "xengnttab_set_max_grants(%u) failed: %s",
 			XNB_REAL_MAX_GRANTS, strerror(errno));
+	*hp = h;
+	return 0;
+}
+
+static void
+real_host_close(struct xnb_host *h)
+{
+	if (h == NULL)
+		return;
+	if (xengnttab_close(h->xgt) != 0)
+		XNB_LOG(WARNING, "xengnttab_close failed: %s", strerror(errno));
+	free(h);
+}
+
+/* A guest is a domain id: the grant device serves every domain. */
+static int
+real_guest_open(struct xnb_host *h, uint16_t domid, struct xnb_xen **xp)
+{
+	struct xnb_xen *x;
+
+	if (domid == 0 || domid >= DOMID_FIRST_RESERVED) {
+		XNB_LOG(ERR, "domid %u cannot be a guest (1..%u)", domid,
+			DOMID_FIRST_RESERVED - 1);
+		return -EINVAL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	x->host = h;
+	x->domid = domid;
 	*xp = x;
 	return 0;
 }
 
 static void
-real_close(struct xnb_xen *x)
+real_guest_close(struct xnb_xen *x)
 {
-	if (x == NULL)
-		return;
-	if (xengnttab_close(x->xgt) != 0)
-		XNB_LOG(WARNING, "xengnttab_close failed: %s", strerror(errno));
 	free(x);
 }
 
 static struct xs_handle *
-real_xs_open(struct xnb_xen *x)
+real_xs_open(struct xnb_host *h, char *why, size_t size)
 {
 	struct xs_handle *xs = xs_open(0);
+	int err = errno;
 
-	if (xs == NULL)
-		XNB_LOG(ERR, "xs_open failed: %s; is xenstored running "
-			"(its socket, or /dev/xen/xenbus)?", strerror(errno));
+	RTE_SET_USED(h);
+	if (xs == NULL) {
+		snprintf(why, size, "xs_open: %s; is xenstored running (its socket, or /dev/xen/xenbus)?",
+			strerror(err));
+		errno = err;
+	}
 	return xs;
 }
 
 static void *
-real_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
-		const uint32_t *refs, bool writable)
+real_map_refs(struct xnb_xen *x, uint32_t count, const uint32_t *refs, bool writable)
 {
 	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 	void *addr;
@@ -151,12 +182,12 @@ real_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
 		return NULL;
 	}
 	/* libxengnttab only reads refs; its prototype lacks the const. */
-	addr = xengnttab_map_domain_grant_refs(x->xgt, count, domid,
+	addr = xengnttab_map_domain_grant_refs(x->host->xgt, count, x->domid,
 		(uint32_t *)(uintptr_t)refs, prot);
 	if (addr == NULL) {
 		err = errno;
 		XNB_LOG(DEBUG, "xengnttab_map_domain_grant_refs of %u ref(s) of domain "
-			"%u (first %u, %s) failed: %s", count, domid, refs[0],
+			"%u (first %u, %s) failed: %s", count, x->domid, refs[0],
 			writable ? "read-write" : "read-only", strerror(err));
 		errno = err;
 	}
@@ -168,7 +199,7 @@ real_unmap(struct xnb_xen *x, void *addr, uint32_t count)
 {
 	int err;
 
-	if (xengnttab_unmap(x->xgt, addr, count) != 0) {
+	if (xengnttab_unmap(x->host->xgt, addr, count) != 0) {
 		err = errno;
 		XNB_LOG(DEBUG, "xengnttab_unmap of %u page(s) at %p failed: %s",
 			count, addr, strerror(err));
@@ -183,7 +214,7 @@ real_copy(struct xnb_xen *x, uint32_t count,
 {
 	int err;
 
-	if (unlikely(xengnttab_grant_copy(x->xgt, count, segs) != 0)) {
+	if (unlikely(xengnttab_grant_copy(x->host->xgt, count, segs) != 0)) {
 		/* The queue stops and logs it once (xnb_copy_flush()). */
 		err = errno;
 		return err != 0 ? -err : -EIO;
@@ -197,31 +228,17 @@ static struct xnb_evtchn *
 real_evtchn_open(struct xnb_xen *x)
 {
 	struct xnb_evtchn *e;
-	int fd, flags, err;
+	int err;
 
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
+	e->domid = x->domid;
 	e->xce = xenevtchn_open(&xnb_xtl, 0);
 	if (e->xce == NULL) {
 		err = errno;
 		XNB_LOG(DEBUG, "xenevtchn_open failed: %s; a Xen backend needs "
 			"/dev/xen/evtchn (modprobe xen-evtchn)", strerror(err));
-		free(e);
-		errno = err;
-		return NULL;
-	}
-	/*
-	 * xenevtchn_pending() is a read() of the device: non-blocking, it
-	 * says EAGAIN when nothing is pending, as the ops table promises.
-	 */
-	fd = xenevtchn_fd(e->xce);
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-		err = errno;
-		XNB_LOG(DEBUG, "cannot make the event channel fd %d non-blocking: %s",
-			fd, strerror(err));
-		xenevtchn_close(e->xce);
 		free(e);
 		errno = err;
 		return NULL;
@@ -240,22 +257,16 @@ real_evtchn_close(struct xnb_evtchn *e)
 }
 
 static int
-real_evtchn_fd(struct xnb_evtchn *e)
-{
-	return xenevtchn_fd(e->xce);
-}
-
-static int
-real_evtchn_bind(struct xnb_evtchn *e, uint16_t domid, uint32_t remote_port)
+real_evtchn_bind(struct xnb_evtchn *e, uint32_t remote_port)
 {
 	xenevtchn_port_or_error_t port;
 	int err;
 
-	port = xenevtchn_bind_interdomain(e->xce, domid, remote_port);
+	port = xenevtchn_bind_interdomain(e->xce, e->domid, remote_port);
 	if (port < 0) {
 		err = errno;
 		XNB_LOG(DEBUG, "xenevtchn_bind_interdomain to port %u of domain %u "
-			"failed: %s", remote_port, domid, strerror(err));
+			"failed: %s", remote_port, e->domid, strerror(err));
 		return -err;
 	}
 	return port;
@@ -289,50 +300,19 @@ real_evtchn_notify(struct xnb_evtchn *e, uint32_t port)
 	return 0;
 }
 
-static int
-real_evtchn_pending(struct xnb_evtchn *e)
-{
-	xenevtchn_port_or_error_t port = xenevtchn_pending(e->xce);
-	int err;
-
-	if (port < 0) {
-		err = errno;
-		if (err == EAGAIN || err == EWOULDBLOCK)
-			return -EAGAIN;
-		XNB_LOG(ERR, "xenevtchn_pending failed: %s", strerror(err));
-		return err != 0 ? -err : -EIO;
-	}
-	return port;
-}
-
-static int
-real_evtchn_unmask(struct xnb_evtchn *e, uint32_t port)
-{
-	int err;
-
-	if (xenevtchn_unmask(e->xce, port) != 0) {
-		err = errno;
-		XNB_LOG(ERR, "xenevtchn_unmask of port %u failed: %s", port,
-			strerror(err));
-		return -err;
-	}
-	return 0;
-}
-
 const struct xnb_xen_ops xnb_xen_real_ops = {
 	.name = "xen",
-	.open = real_open,
-	.close = real_close,
+	.host_open = real_host_open,
+	.host_close = real_host_close,
 	.xs_open = real_xs_open,
+	.guest_open = real_guest_open,
+	.guest_close = real_guest_close,
 	.map_refs = real_map_refs,
 	.unmap = real_unmap,
 	.copy = real_copy,
 	.evtchn_open = real_evtchn_open,
 	.evtchn_close = real_evtchn_close,
-	.evtchn_fd = real_evtchn_fd,
 	.evtchn_bind = real_evtchn_bind,
 	.evtchn_unbind = real_evtchn_unbind,
 	.evtchn_notify = real_evtchn_notify,
-	.evtchn_pending = real_evtchn_pending,
-	.evtchn_unmask = real_evtchn_unmask,
 };

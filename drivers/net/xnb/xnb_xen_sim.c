@@ -6,7 +6,7 @@
  * (dom<domid>) and the socket of its xenstored (devtools/xnb-xenstored).
  *
  * A backend usually starts before its guest exists, and a guest that
- * reboots creates its domain file afresh: so open() asks for nothing,
+ * reboots creates its domain file afresh: so guest_open() asks for nothing,
  * and the domain is attached when it is first needed (mapping rings,
  * opening an event channel) and attached again when the file on disk is
  * no longer the one mapped. Mappings made from the previous incarnation
@@ -34,9 +34,13 @@
 #include "xnb_logs.h"
 #include "xnb_xen.h"
 
-struct xnb_xen {
-	uint16_t domid;
+struct xnb_host {
 	char sim_dir[PATH_MAX];
+};
+
+struct xnb_xen {
+	struct xnb_host *host;
+	uint16_t domid;
 	pthread_mutex_t lock;           /* attaching */
 	/* The incarnation in use (read by the datapath), NULL before any. */
 	struct xensim_dom *dom;
@@ -49,40 +53,60 @@ struct xnb_xen {
 
 struct xnb_evtchn {
 	struct xensim_evtchn *h;
+	uint16_t domid;
 };
 
 static int
-sim_open(struct xnb_xen **xp, const struct xnb_xen_params *p)
+sim_host_open(struct xnb_host **hp, const struct xnb_host_params *p)
 {
-	struct xnb_xen *x;
+	struct xnb_host *h;
 	int n;
 
 	if (p->sim_dir == NULL || p->sim_dir[0] == '\0') {
 		XNB_LOG(ERR, "the sim platform needs a sim directory (devarg sim_dir)");
 		return -EINVAL;
 	}
-	if (p->domid == XENSIM_BACKEND_DOMID || p->domid >= DOMID_FIRST_RESERVED) {
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	n = snprintf(h->sim_dir, sizeof(h->sim_dir), "%s", p->sim_dir);
+	if (n < 0 || (size_t)n >= sizeof(h->sim_dir)) {
+		free(h);
+		XNB_LOG(ERR, "sim directory name too long: %s", p->sim_dir);
+		return -ENAMETOOLONG;
+	}
+	*hp = h;
+	return 0;
+}
+
+static void
+sim_host_close(struct xnb_host *h)
+{
+	free(h);
+}
+
+static int
+sim_guest_open(struct xnb_host *h, uint16_t domid, struct xnb_xen **xp)
+{
+	struct xnb_xen *x;
+
+	if (domid == XENSIM_BACKEND_DOMID || domid >= DOMID_FIRST_RESERVED) {
 		XNB_LOG(ERR, "domid %u cannot be a simulated guest (1..%u)",
-			p->domid, DOMID_FIRST_RESERVED - 1);
+			domid, DOMID_FIRST_RESERVED - 1);
 		return -EINVAL;
 	}
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
-	n = snprintf(x->sim_dir, sizeof(x->sim_dir), "%s", p->sim_dir);
-	if (n < 0 || (size_t)n >= sizeof(x->sim_dir)) {
-		free(x);
-		XNB_LOG(ERR, "sim directory name too long: %s", p->sim_dir);
-		return -ENAMETOOLONG;
-	}
-	x->domid = p->domid;
+	x->host = h;
+	x->domid = domid;
 	pthread_mutex_init(&x->lock, NULL);
 	*xp = x;
 	return 0;
 }
 
 static void
-sim_close(struct xnb_xen *x)
+sim_guest_close(struct xnb_xen *x)
 {
 	if (x == NULL)
 		return;
@@ -109,12 +133,12 @@ sim_attach(struct xnb_xen *x)
 		pthread_mutex_unlock(&x->lock);
 		return cur;
 	}
-	d = xensim_dom_attach(x->sim_dir, x->domid);
+	d = xensim_dom_attach(x->host->sim_dir, x->domid);
 	if (d == NULL) {
 		err = errno;
 		pthread_mutex_unlock(&x->lock);
 		XNB_LOG(DEBUG, "cannot attach simulated domain %u in %s: %s%s",
-			x->domid, x->sim_dir, strerror(err),
+			x->domid, x->host->sim_dir, strerror(err),
 			err == ENOENT ? " (the guest has not created it yet)" : "");
 		errno = err;
 		return NULL;
@@ -132,31 +156,27 @@ sim_attach(struct xnb_xen *x)
 }
 
 static struct xs_handle *
-sim_xs_open(struct xnb_xen *x)
+sim_xs_open(struct xnb_host *h, char *why, size_t size)
 {
-	struct xs_handle *xs = xensim_xs_open(x->sim_dir);
+	struct xs_handle *xs = xensim_xs_open(h->sim_dir);
+	int err = errno;
 
-	if (xs == NULL)
-		XNB_LOG(ERR, "no xenstored at %s/socket (%s): start one with "
-			"devtools/xnb-xenstored start %s SHIM_SO", x->sim_dir,
-			strerror(errno), x->sim_dir);
+	if (xs == NULL) {
+		snprintf(why, size, "no xenstored at %s/socket (%s): start one with "
+			"devtools/xnb-xenstored start %s SHIM_SO", h->sim_dir,
+			strerror(err), h->sim_dir);
+		errno = err;
+	}
 	return xs;
 }
 
 static void *
-sim_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
-		const uint32_t *refs, bool writable)
+sim_map_refs(struct xnb_xen *x, uint32_t count, const uint32_t *refs, bool writable)
 {
 	struct xensim_dom *d;
 	void *addr;
 	int err;
 
-	if (domid != x->domid) {
-		XNB_LOG(DEBUG, "map of domain %u refs on a port of domain %u",
-			domid, x->domid);
-		errno = EINVAL;
-		return NULL;
-	}
 	d = sim_attach(x);
 	if (d == NULL)
 		return NULL;
@@ -165,7 +185,7 @@ sim_map_refs(struct xnb_xen *x, uint16_t domid, uint32_t count,
 	if (addr == NULL) {
 		err = errno;
 		XNB_LOG(DEBUG, "cannot map %u grant ref(s) of domain %u (first %u, %s): %s",
-			count, domid, count > 0 && refs != NULL ? refs[0] : 0,
+			count, x->domid, count > 0 && refs != NULL ? refs[0] : 0,
 			writable ? "writable" : "read-only", strerror(err));
 		errno = err;
 	}
@@ -243,6 +263,7 @@ sim_evtchn_open(struct xnb_xen *x)
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
+	e->domid = x->domid;
 	e->h = xensim_evtchn_open(d, XENSIM_BACKEND_DOMID);
 	if (e->h == NULL) {
 		err = errno;
@@ -265,19 +286,13 @@ sim_evtchn_close(struct xnb_evtchn *e)
 }
 
 static int
-sim_evtchn_fd(struct xnb_evtchn *e)
+sim_evtchn_bind(struct xnb_evtchn *e, uint32_t remote_port)
 {
-	return xensim_evtchn_fd(e->h);
-}
-
-static int
-sim_evtchn_bind(struct xnb_evtchn *e, uint16_t domid, uint32_t remote_port)
-{
-	int rc = xensim_evtchn_bind_interdomain(e->h, domid, remote_port);
+	int rc = xensim_evtchn_bind_interdomain(e->h, e->domid, remote_port);
 
 	if (rc < 0)
 		XNB_LOG(DEBUG, "cannot bind to port %u of domain %u: %s",
-			remote_port, domid, strerror(-rc));
+			remote_port, e->domid, strerror(-rc));
 	return rc;
 }
 
@@ -293,32 +308,19 @@ sim_evtchn_notify(struct xnb_evtchn *e, uint32_t port)
 	return xensim_evtchn_notify(e->h, port);
 }
 
-static int
-sim_evtchn_pending(struct xnb_evtchn *e)
-{
-	return xensim_evtchn_pending(e->h);
-}
-
-static int
-sim_evtchn_unmask(struct xnb_evtchn *e, uint32_t port)
-{
-	return xensim_evtchn_unmask(e->h, port);
-}
-
 const struct xnb_xen_ops xnb_xen_sim_ops = {
 	.name = "sim",
-	.open = sim_open,
-	.close = sim_close,
+	.host_open = sim_host_open,
+	.host_close = sim_host_close,
 	.xs_open = sim_xs_open,
+	.guest_open = sim_guest_open,
+	.guest_close = sim_guest_close,
 	.map_refs = sim_map_refs,
 	.unmap = sim_unmap,
 	.copy = sim_copy,
 	.evtchn_open = sim_evtchn_open,
 	.evtchn_close = sim_evtchn_close,
-	.evtchn_fd = sim_evtchn_fd,
 	.evtchn_bind = sim_evtchn_bind,
 	.evtchn_unbind = sim_evtchn_unbind,
 	.evtchn_notify = sim_evtchn_notify,
-	.evtchn_pending = sim_evtchn_pending,
-	.evtchn_unmask = sim_evtchn_unmask,
 };

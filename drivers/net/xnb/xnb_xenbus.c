@@ -547,13 +547,10 @@ xnb_xenbus_init(struct xnb_xenbus *bus, const struct xnb_xenbus_conf *conf)
 int
 xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs)
 {
-	unsigned long self = 0;
 	int ret;
 
 	bus->xs = xs;
-	/* Our own domain: "domid" relative to our home; dom0 when absent. */
-	xnb_xs_read_uint(xs, XBT_NULL, NULL, "domid", UINT16_MAX, &self);
-	bus->self_domid = self;
+	bus->self_domid = xnb_xs_self_domid(xs);
 	snprintf(bus->type_dir, sizeof(bus->type_dir), "/local/domain/%u/backend/%s",
 		bus->self_domid, bus->type);
 	snprintf(bus->token, sizeof(bus->token), "xnb-%s", bus->name);

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_errno.h>
+
+#include "xnb_logs.h"
 #include "xnb_netif.h"
 #include "xnb_number.h"
 #include "xnb_xenstore.h"
@@ -125,4 +128,52 @@ xnb_xs_drain_watches(struct xs_handle *xs)
 	if (n == 0 && errno != EAGAIN)
 		return -errno;
 	return (int)n;
+}
+
+uint32_t
+xnb_xs_self_domid(struct xs_handle *xs)
+{
+	unsigned long self = 0;
+
+	xnb_xs_read_uint(xs, XBT_NULL, NULL, "domid", UINT16_MAX, &self);
+	return (uint32_t)self;
+}
+
+int
+xnb_xs_watch_intr(struct xs_handle *xs, const char *who, rte_intr_callback_fn cb,
+		void *arg, struct rte_intr_handle **intr)
+{
+	struct rte_intr_handle *h;
+	int fd = xs_fileno(xs), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		XNB_LOG(ERR, "%s: no xenstore watch fd: %s", who, strerror(-ret));
+		return ret;
+	}
+	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (h == NULL)
+		return -ENOMEM;
+	if (rte_intr_fd_set(h, fd) != 0 || rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) != 0)
+		ret = -rte_errno;
+	else
+		ret = rte_intr_callback_register(h, cb, arg);
+	if (ret != 0) {
+		XNB_LOG(ERR, "%s: cannot register the xenstore watch fd: %s", who,
+			strerror(-ret));
+		rte_intr_instance_free(h);
+		return ret;
+	}
+	*intr = h;
+	return 0;
+}
+
+void
+xnb_xs_unwatch_intr(struct rte_intr_handle **intr, rte_intr_callback_fn cb, void *arg)
+{
+	if (*intr == NULL)
+		return;
+	rte_intr_callback_unregister_sync(*intr, cb, arg);
+	rte_intr_instance_free(*intr);
+	*intr = NULL;
 }

@@ -14,6 +14,8 @@
 
 #include <xenstore.h>
 
+#include <rte_interrupts.h>
+
 /* Longest value we accept from the frontend. */
 #define XNB_XS_VALUE_MAX 128
 
@@ -50,5 +52,17 @@ int xnb_xs_read_state(struct xs_handle *xs, const char *dir);
  * events, or -errno when reading failed before any.
  */
 int xnb_xs_drain_watches(struct xs_handle *xs);
+
+/* Our own domain: "domid" relative to our home in xenstore; dom0 when absent. */
+uint32_t xnb_xs_self_domid(struct xs_handle *xs);
+
+/*
+ * Have cb(arg) called on DPDK's interrupt thread whenever xs has watch
+ * events. 0 with *intr set, or -errno (logged, with who for context).
+ */
+int xnb_xs_watch_intr(struct xs_handle *xs, const char *who, rte_intr_callback_fn cb,
+		void *arg, struct rte_intr_handle **intr);
+/* Undo it; waits for a running cb. Not from cb itself. */
+void xnb_xs_unwatch_intr(struct rte_intr_handle **intr, rte_intr_callback_fn cb, void *arg);
 
 #endif /* XNB_XENSTORE_H */
