@@ -29,6 +29,7 @@
 #include "netfront.h"
 #include "xnb_port.h"
 #include "test.h"
+#include "test_common.h"
 #include "test_xenbus_env.h"
 
 static unsigned int port_seq;
@@ -355,6 +356,61 @@ test_bad_frontend_keys(void)
 	}
 	ret = TEST_SUCCESS;
 out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+/*
+ * A ring the backend cannot map is reported once, by the XenBus side
+ * with the vif's context (error node, Closing), not once per layer.
+ */
+static int
+test_ring_map_failure_logged_once(void)
+{
+	static const char * const keys[][2] = {
+		{ "tx-ring-ref", "4000" },     /* a ref the guest never granted */
+		{ "rx-ring-ref", "2" }, { "event-channel", "1" },
+		{ "request-rx-copy", "1" }, { "feature-sg", "1" },
+	};
+	struct netfront *nf = NULL;
+	unsigned int i, lines = 0;
+	int port_id, ret = TEST_FAILED;
+	bool capturing = false;
+	struct tg_log log = { 0 };
+	char name[32];
+	const char *p;
+
+	port_id = port_create(52, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	nf = guest_open(52);
+	if (nf == NULL || env_wait_backend_state(nf, XenbusStateInitWait) != 0)
+		goto out;
+	for (i = 0; i < RTE_DIM(keys); i++)
+		netfront_write_key(nf, keys[i][0], keys[i][1]);
+	/* Warnings and errors of the driver from here. */
+	if (tg_log_start(&log, RTE_LOG_WARNING) != 0)
+		goto out;
+	capturing = true;
+	netfront_set_state(nf, XenbusStateConnected);
+	if (env_wait_backend_state(nf, XenbusStateClosing) != 0) {
+		fprintf(stderr, "    backend state %d, not Closing\n", netfront_backend_state(nf));
+		goto out;
+	}
+	tg_log_stop(&log);
+	capturing = false;
+	for (p = log.buf; p != NULL && (p = strstr(p, name)) != NULL; p++)
+		lines++;
+	if (lines != 1 || strstr(log.buf, "queue 0: mapping ring refs 4000/2") == NULL) {
+		fprintf(stderr, "    %u lines about %s at WARNING and above, expected one:\n%s",
+			lines, name, log.buf != NULL ? log.buf : "");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (capturing)
+		tg_log_stop(&log);
+	tg_log_free(&log);
 	netfront_close(nf);
 	port_destroy(port_id, name);
 	return ret;
@@ -1033,6 +1089,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_guest_reboot),
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
+		TEST_CASE(test_ring_map_failure_logged_once),
 		TEST_CASE(test_xsa90_fatal_isolated),
 		TEST_CASE(test_lsc_callback_stops_port),
 		TEST_CASE(test_xsa349_watch_flood),
