@@ -62,8 +62,11 @@ for f in "$pmd" "$shim" "$guest"; do
 	[ -f "$f" ] || die "$f is missing: run ninja -C $build"
 done
 [ -x "$xsd" ] || die "$xsd is missing"
-testpmd=$(command -v dpdk-testpmd) ||
+command -v dpdk-testpmd >/dev/null ||
 	die "dpdk-testpmd is not installed (apt-get install dpdk-dev)"
+# The project's one way of driving testpmd: tp_start, tp_fwd_stats, tp_stop.
+# shellcheck source=../devtools/testpmd-lib.sh
+. "$top/devtools/testpmd-lib.sh"
 
 # A private work dir: the sim dir (grant tables, guest memory, xenstored's
 # socket) and the logs. /run first: short socket paths, not world-writable.
@@ -72,11 +75,11 @@ work=$(mktemp -d /run/xnb-demo.XXXXXX 2>/dev/null) ||
 	die "cannot make a work directory"
 sim=$work/sim
 mkdir -p "$sim"
-tp_log=$work/testpmd.log
+tp=$work/testpmd
+tp_log=$tp.log
 guest_log=$work/guest.log
 guest_out=$work/guest.out
 xsd_started=no
-tp_pid=
 guest_pid=
 status=1
 
@@ -121,15 +124,7 @@ cleanup() {
 		done
 		kill -KILL "$guest_pid" 2>/dev/null || :
 	fi
-	if [ -n "$tp_pid" ] && kill -0 "$tp_pid" 2>/dev/null; then
-		kill -INT "$tp_pid" 2>/dev/null || :
-		i=0
-		while kill -0 "$tp_pid" 2>/dev/null && [ "$i" -lt 150 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -KILL "$tp_pid" 2>/dev/null || :
-	fi
-	exec 3>&-
+	tp_kill "$tp"
 	if [ "$xsd_started" = yes ]; then
 		"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	fi
@@ -156,30 +151,17 @@ xsd_started=yes
 echo "xnb-demo: xenstored running on $sim/socket" >&2
 
 # 2. dpdk-testpmd with the xnb port for domain $domid, io forwarding the
-# port to itself. Its stdin is a fifo we hold open: it runs until SIGINT.
+# port to itself, until we stop it (devtools/testpmd-lib.sh).
 # Frames are up to 9000 bytes: one mbuf each, or chains with rx scatter.
 scatter=
 [ "$mbuf" -ge $((9018 + 128)) ] || scatter=--enable-scatter
-mkfifo "$work/testpmd.in"
-exec 3<>"$work/testpmd.in"
-# stdbuf: testpmd's stdout goes to a file; line buffering lets us see it.
-stdbuf -oL -eL "$testpmd" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbdemo$$" \
+# shellcheck disable=SC2086  # $scatter: one option or none
+TP_START_TIMEOUT=60 tp_start "$tp" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbdemo$$" \
 	-d "$pmd" --vdev="net_xnb0,domid=$domid,platform=sim,sim_dir=$sim" -- \
 	--forward-mode="$fwd" --port-topology=loop --nb-cores=1 \
 	--mbuf-size="$mbuf" --total-num-mbufs=16384 --max-pkt-len=9018 $scatter \
-	--disable-link-check \
-	<"$work/testpmd.in" >"$tp_log" 2>&1 &
-tp_pid=$!
-i=0
-until grep -q "start packet forwarding" "$tp_log" 2>/dev/null; do
-	kill -0 "$tp_pid" 2>/dev/null || {
-		tp_pid=
-		die "dpdk-testpmd exited before forwarding (log: $tp_log)"
-	}
-	[ $i -lt 600 ] || die "dpdk-testpmd did not start forwarding within 60 s"
-	sleep 0.1
-	i=$((i + 1))
-done
+	--disable-link-check ||
+	die "dpdk-testpmd did not start forwarding: $TP_ERROR"
 echo "xnb-demo: dpdk-testpmd forwarding ($fwd) on net_xnb0 (domid $domid)" >&2
 
 # 3. The guest: connect, send, check, disconnect, remove the vif.
@@ -194,27 +176,14 @@ guest_pid=
 line=$(grep '^xnb-guest: ' "$guest_out" | tail -n 1 || :)
 [ -n "$line" ] && echo "$line"
 
-# 4. Stop testpmd: its forward statistics are the port's own counters.
-kill -INT "$tp_pid" 2>/dev/null || :
-i=0
-while kill -0 "$tp_pid" 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-tp_rc=0
-if kill -0 "$tp_pid" 2>/dev/null; then
-	kill -KILL "$tp_pid" 2>/dev/null || :
-	tp_rc=137
-fi
-wait "$tp_pid" 2>/dev/null || tp_rc=$?
-tp_pid=
-
-# "Forward statistics for port 0" block: RX-packets / TX-packets lines.
-stats=$(sed -n '/Forward statistics for port 0/,/-----------------------------------------/p' "$tp_log" | tail -n 8)
-tp_rx=$(echo "$stats" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1)
-tp_rx_drop=$(echo "$stats" | sed -n 's/.*RX-dropped: *\([0-9]*\).*/\1/p' | tail -n 1)
-tp_tx=$(echo "$stats" | sed -n 's/.*TX-packets: *\([0-9]*\).*/\1/p' | tail -n 1)
-tp_tx_drop=$(echo "$stats" | sed -n 's/.*TX-dropped: *\([0-9]*\).*/\1/p' | tail -n 1)
+# 4. testpmd's forward statistics (the port's own counters), then stop it.
+tp_fwd_stats "$tp" 0 || :
+tp_rx=$TP_RX_PACKETS
+tp_rx_drop=$TP_RX_DROPPED
+tp_tx=$TP_TX_PACKETS
+tp_tx_drop=$TP_TX_DROPPED
+tp_stop "$tp" 30 || :
+tp_rc=${TP_RC:-1}
 echo "xnb-demo: testpmd port 0: rx_packets=${tp_rx:-?} rx_dropped=${tp_rx_drop:-?} tx_packets=${tp_tx:-?} tx_dropped=${tp_tx_drop:-?}"
 
 "$xsd" stop "$sim" >/dev/null 2>&1 || :

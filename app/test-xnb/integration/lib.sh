@@ -91,7 +91,9 @@ show_logs() {
 	done
 }
 
-# Offloads and testpmd (the offload and tap tests):
+# testpmd through devtools/testpmd-lib.sh (tp_start, tp_cmd, tp_telemetry,
+# tp_xstats, tp_fwd_stats, tp_stop, tp_kill: sourced with this file);
+# for the offload and tap tests:
 #
 #   testpmd_offloads SIMDIR PREFIX
 #                               "RXMASK TXMASK": of the offloads that matter
@@ -99,23 +101,24 @@ show_logs() {
 #                               scatter; tx: IPv4/UDP/TCP checksum, TCP TSO,
 #                               multi-segment), those an xnb port reports,
 #                               as testpmd's --rx-offloads/--tx-offloads
-#                               masks (a short interactive testpmd run)
-#   start_testpmd LOG PREFIX SIMDIR DOMID_A DOMID_B
-#                               dpdk-testpmd in io forward mode, two xnb
-#                               ports paired, rx scatter, those offloads
-#                               enabled; runs in the foreground (start it
-#                               with &), its output in LOG
+#                               masks (a one-shot testpmd, tp_run)
 #   run_paired_testpmd PREFIX   after env_init: xenstored in $sim, then
-#                               start_testpmd for domids 3 and 4 in the
-#                               background (tp_pid; commands through fd 3,
-#                               output in $work/testpmd.log) until it
+#                               dpdk-testpmd as the session $work/testpmd
+#                               (log $work/testpmd.log) in io forward mode,
+#                               xnb ports for domids 3 and 4 paired, rx
+#                               scatter, those offloads enabled, until it
 #                               forwards; exits 1 with a FAIL line if not
 
+# shellcheck source=../../../devtools/testpmd-lib.sh
+. "$src/devtools/testpmd-lib.sh"
+
 testpmd_offloads() {
-	_caps=$(printf 'show port 0 rx_offload capabilities\nshow port 0 tx_offload capabilities\nquit\n' |
-		timeout 60 dpdk-testpmd -l 0,1 --no-huge --no-pci -m 512 --file-prefix="$2" \
-		-d "$pmd" --vdev="net_xnb0,domid=32000,platform=sim,sim_dir=$1" -- -i \
-		--total-num-mbufs=4096 2>&1 | sed -n '/Offloading Capabilities/,/^$/p') || :
+	TP_STARTUP='show port 0 rx_offload capabilities
+show port 0 tx_offload capabilities' TP_RUN_TIMEOUT=60 \
+		tp_run "$work/testpmd-caps" -l 0,1 --no-huge --no-pci -m 512 --file-prefix="$2" \
+		-d "$pmd" --vdev="net_xnb0,domid=32000,platform=sim,sim_dir=$1" -- \
+		--total-num-mbufs=4096 || :
+	_caps=$(sed -n '/Offloading Capabilities/,/^$/p' "$work/testpmd-caps.log")
 	_rx=$(printf '%s\n' "$_caps" | sed -n '/^Rx/,/^Tx/p' | tr ' ' '\n')
 	_tx=$(printf '%s\n' "$_caps" | sed -n '/^Tx/,$p' | tr ' ' '\n')
 	_rxm=0
@@ -130,31 +133,24 @@ testpmd_offloads() {
 	printf '0x%x 0x%x\n' "$_rxm" "$_txm"
 }
 
-start_testpmd() {
-	_masks=$(testpmd_offloads "$3" "$2cap")
+run_paired_testpmd() {
+	pmd=$(plugin_path "$pmd" "$work/pmd")
+	"$xsd" start "$sim" "$shim"
+	_masks=$(testpmd_offloads "$sim" "$1cap$$")
 	_lro=
 	[ $(( ${_masks% *} & 16 )) -eq 0 ] || _lro=--max-lro-pkt-size=65535
 	echo "$name: testpmd rx offloads ${_masks% *}, tx offloads ${_masks#* }" \
 		"(of checksums, LRO/TSO, scatter, multi-segment)" >&2
-	exec stdbuf -oL -eL dpdk-testpmd -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="$2" \
+	# shellcheck disable=SC2086  # $_lro: one option or none
+	tp_start "$work/testpmd" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="$1$$" \
 		-d "$pmd" \
-		--vdev="net_xnb0,domid=$4,platform=sim,sim_dir=$3" \
-		--vdev="net_xnb1,domid=$5,platform=sim,sim_dir=$3" -- \
+		--vdev="net_xnb0,domid=3,platform=sim,sim_dir=$sim" \
+		--vdev="net_xnb1,domid=4,platform=sim,sim_dir=$sim" -- \
 		--forward-mode=io --port-topology=paired --nb-cores=1 \
 		--enable-scatter --max-pkt-len=9018 $_lro \
 		--rx-offloads="${_masks% *}" --tx-offloads="${_masks#* }" \
-		--total-num-mbufs=32768 --disable-link-check >"$1" 2>&1
-}
-
-run_paired_testpmd() {
-	pmd=$(plugin_path "$pmd" "$work/pmd")
-	"$xsd" start "$sim" "$shim"
-	mkfifo "$work/testpmd.in"
-	exec 3<>"$work/testpmd.in"
-	(start_testpmd "$work/testpmd.log" "$1$$" "$sim" 3 4) <"$work/testpmd.in" &
-	tp_pid=$!
-	wait_for "$work/testpmd.log" "start packet forwarding" 600 || {
-		echo "$name: FAIL: dpdk-testpmd did not start forwarding"
+		--total-num-mbufs=32768 --disable-link-check || {
+		echo "$name: FAIL: dpdk-testpmd did not start forwarding: $TP_ERROR"
 		exit 1
 	}
 }

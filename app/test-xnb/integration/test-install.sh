@@ -9,7 +9,10 @@
 # Usage: test-install.sh SRCDIR BUILDDIR
 set -eu
 
+src=$1
 build=$2
+# shellcheck source=../../../devtools/testpmd-lib.sh
+. "$src/devtools/testpmd-lib.sh"
 # EAL refuses a plugin below a world-writable directory: work in the first
 # of these that is not (/run normally is not; a container's may be).
 work=
@@ -35,9 +38,9 @@ so=$work/root$pmddir/librte_net_xnb.so
 echo "ok: installed as $pmddir/librte_net_xnb.so"
 
 testpmd() {
-	timeout 60 dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix=xnbinst$$ \
-		--log-level=pmd.net.xnb:info -d "$so" "$@" -- --total-num-mbufs=2048 \
-		</dev/null >"$work/tp.log" 2>&1
+	# one-shot (devtools/testpmd-lib.sh): its output in $work/tp.log
+	TP_RUN_TIMEOUT=60 tp_run "$work/tp" --no-huge --no-pci -m 256 --file-prefix=xnbinst$$ \
+		--log-level=pmd.net.xnb:info -d "$so" "$@" -- --total-num-mbufs=2048
 }
 
 # The plugin loads and its driver probes: without a xenstored the probe

@@ -28,14 +28,13 @@ if ! command -v dpdk-testpmd >/dev/null 2>&1; then
 	exit 1
 fi
 env_init
-tp_pid=
 refl_pid=
 
 cleanup() {
 	rc=$?
 	trap - EXIT
 	stop_pid "$refl_pid"
-	stop_pid "$tp_pid"
+	tp_kill "$work/testpmd"
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	[ $rc -eq 0 ] || show_logs "$work"/*.log "$work"/*.err "$sim/xenstored.log"
 	rm -rf "$work"
@@ -109,11 +108,8 @@ check "reflector bad checksums" "$(guest_field "$work/reflect.out" csum_bad)" 0
 check "reflector: every frame sent back" "$(guest_field "$work/reflect.out" sent)" \
 	"$(guest_field "$work/reflect.out" received)"
 
-kill -INT "$tp_pid"
-tp_rc=0
-wait "$tp_pid" || tp_rc=$?
-tp_pid=
-check "testpmd exit status" "$tp_rc" 0
+tp_stop "$work/testpmd" || :
+check "testpmd exit status" "$TP_RC" 0
 if [ $fail -ne 0 ]; then
 	echo "test-offload: FAILED"
 	exit 1

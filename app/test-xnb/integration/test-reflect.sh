@@ -24,14 +24,13 @@ if ! command -v dpdk-testpmd >/dev/null 2>&1; then
 	exit 1
 fi
 env_init
-tp_pid=
 refl_pid=
 
 cleanup() {
 	rc=$?
 	trap - EXIT
 	stop_pid "$refl_pid"
-	stop_pid "$tp_pid"
+	tp_kill "$work/testpmd"
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	[ $rc -eq 0 ] || show_logs "$work"/*.log "$work"/*.err "$sim/xenstored.log"
 	rm -rf "$work"
@@ -43,18 +42,14 @@ trap cleanup EXIT
 pmd=$(plugin_path "$pmd" "$work/pmd")
 
 "$xsd" start "$sim" "$shim"
-mkfifo "$work/testpmd.in"
-exec 3<>"$work/testpmd.in"
-stdbuf -oL -eL dpdk-testpmd -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbrefl$$" \
+tp=$work/testpmd
+tp_start "$tp" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbrefl$$" \
 	-d "$pmd" \
 	--vdev="net_xnb0,domid=3,platform=sim,sim_dir=$sim" \
 	--vdev="net_xnb1,domid=4,platform=sim,sim_dir=$sim" -- \
 	--forward-mode=io --port-topology=paired --nb-cores=1 \
-	--mbuf-size=10240 --total-num-mbufs=16384 --max-pkt-len=9018 --disable-link-check \
-	<"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
-tp_pid=$!
-wait_for "$work/testpmd.log" "start packet forwarding" 600 || {
-	echo "test-reflect: FAIL: dpdk-testpmd did not start forwarding"
+	--mbuf-size=10240 --total-num-mbufs=16384 --max-pkt-len=9018 --disable-link-check || {
+	echo "test-reflect: FAIL: dpdk-testpmd did not start forwarding: $TP_ERROR"
 	exit 1
 }
 
@@ -71,26 +66,13 @@ gen_rc=0
 	>"$work/gen.out" 2>"$work/gen.err" || gen_rc=$?
 cat "$work/gen.out"
 
-# Telemetry, as dpdk-telemetry.py asks it: port 1's xstats and private dump
-# while its guest is still connected.
-telemetry() {
-	# telemetry CMD: testpmd's JSON reply to CMD
-	python3 - "/var/run/dpdk/xnbrefl$$/dpdk_telemetry.v2" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.recv(4096)
-s.send(sys.argv[2].encode())
-print(s.recv(1 << 20).decode())
-PY
-}
-tm_json=$(telemetry /ethdev/xstats,1 2>&1 || :)
-tm_dump=$(telemetry /ethdev/dump_priv,1 2>&1 || :)
-json_value() {
-	# json_value KEY: KEY's value in $tm_json
-	printf '%s' "$tm_json" | python3 -c 'import json, sys
-d = json.load(sys.stdin)
-print(next(iter(d.values())).get(sys.argv[1], ""))' "$1" 2>/dev/null || :
+# Telemetry: port 1's xstats and private dump while its guest is still
+# connected.
+tm_xstats=$(tp_xstats "$tp" 1 2>&1 || :)
+tm_dump=$(tp_telemetry "$tp" /ethdev/dump_priv,1 2>&1 || :)
+xstat() {
+	# xstat NAME: the counter NAME in $tm_xstats
+	printf '%s\n' "$tm_xstats" | sed -n "s/^$1 \\([0-9]*\\)\$/\\1/p"
 }
 
 # SIGINT: the reflector disconnects and removes its vif.
@@ -101,15 +83,14 @@ refl_pid=
 cat "$work/reflect.out"
 left=$(XENSTORED_PATH=$sim/socket xenstore-ls /local/domain/0/backend/vif 2>/dev/null || :)
 
-kill -INT "$tp_pid"
-tp_rc=0
-wait "$tp_pid" || tp_rc=$?
-tp_pid=
-port_stat() {
-	# port_stat PORT RX|TX: packets in testpmd's forward statistics
-	sed -n "/Forward statistics for port $1 /,/-------------------------------------------------/p" \
-		"$work/testpmd.log" | sed -n "s/.*$2-packets: *\([0-9]*\).*/\1/p" | tail -n 1
-}
+# testpmd's forward statistics, then quit.
+tp_fwd_stats "$tp" 0 || :
+p0_rx=$TP_RX_PACKETS
+p0_tx=$TP_TX_PACKETS
+tp_fwd_stats "$tp" 1 || :
+p1_rx=$TP_RX_PACKETS
+p1_tx=$TP_TX_PACKETS
+tp_stop "$tp" || :
 
 check "generator exit status" "$gen_rc" 0
 check "generator sent" "$(guest_field "$work/gen.out" sent)" "$frames"
@@ -121,18 +102,18 @@ check "reflector sent" "$(guest_field "$work/reflect.out" sent)" "$frames"
 check "reflector's vif removed from xenstore" "$left" ""
 # A clean close: the backend answered every step in time.
 check "reflector's teardown timeouts" "$(grep -c 'did not' "$work/reflect.err" || :)" 0
-check "telemetry xstats: port 1 rx_good_packets" "$(json_value rx_good_packets)" "$frames"
+check "telemetry xstats: port 1 rx_good_packets" "$(xstat rx_good_packets)" "$frames"
 check "telemetry xstats: port 1 copy calls counted" \
-	"$([ "$(json_value rx_q0_copy_calls)" -gt 0 ] 2>/dev/null && echo yes || echo no)" yes
+	"$([ "$(xstat rx_q0_copy_calls)" -gt 0 ] 2>/dev/null && echo yes || echo no)" yes
 check "telemetry dump_priv: port 1 connected" \
 	"$(printf '%s' "$tm_dump" | grep -c 'queue 0: connected')" 1
 check "telemetry dump_priv: port 1 rx packets" \
 	"$(printf '%s' "$tm_dump" | sed -n 's/.* rx: packets \([0-9]*\).*/\1/p')" "$frames"
-check "testpmd exit status" "$tp_rc" 0
-check "port 0 rx" "$(port_stat 0 RX)" "$frames"
-check "port 1 tx" "$(port_stat 1 TX)" "$frames"
-check "port 1 rx" "$(port_stat 1 RX)" "$frames"
-check "port 0 tx" "$(port_stat 0 TX)" "$frames"
+check "testpmd exit status" "$TP_RC" 0
+check "port 0 rx" "$p0_rx" "$frames"
+check "port 1 tx" "$p1_tx" "$frames"
+check "port 1 rx" "$p1_rx" "$frames"
+check "port 0 tx" "$p0_tx" "$frames"
 if [ $fail -ne 0 ]; then
 	echo "test-reflect: FAILED"
 	exit 1

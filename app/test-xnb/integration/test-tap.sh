@@ -46,7 +46,6 @@ nsa=xnbtap$$a
 nsb=xnbtap$$b
 tapa=xt3
 tapb=xt4
-tp_pid=
 ga_pid=
 gb_pid=
 bg_pids=
@@ -59,7 +58,7 @@ cleanup() {
 	done
 	stop_pid "$ga_pid"
 	stop_pid "$gb_pid"
-	stop_pid "$tp_pid"
+	tp_kill "$work/testpmd"
 	ip netns del "$nsa" 2>/dev/null || :
 	ip netns del "$nsb" 2>/dev/null || :
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
@@ -325,11 +324,8 @@ check "TAPs gone" "$(ip -n "$nsa" -o link show "$tapa" 2>/dev/null
 left=$(XENSTORED_PATH=$sim/socket xenstore-ls /local/domain/0/backend/vif 2>/dev/null || :)
 check "vifs removed from xenstore" "$left" ""
 
-kill -INT "$tp_pid"
-tp_rc=0
-wait "$tp_pid" || tp_rc=$?
-tp_pid=
-check "testpmd exit status" "$tp_rc" 0
+tp_stop "$work/testpmd" || :
+check "testpmd exit status" "$TP_RC" 0
 if [ $fail -ne 0 ]; then
 	echo "test-tap: FAILED"
 	exit 1
