@@ -406,6 +406,8 @@ test_ring_map_failure_logged_once(void)
 			lines, name, log.buf != NULL ? log.buf : "");
 		goto out;
 	}
+	/* As a frontend answers Closing: Closed, then the toolstack removes the vif. */
+	netfront_set_state(nf, XenbusStateClosed);
 	ret = TEST_SUCCESS;
 out:
 	if (capturing)

@@ -53,7 +53,7 @@ static const struct rte_eth_link xnb_link_down = {
 /*
  * The link follows the vif: up while it is connected and the port
  * started. Control path, port->lock held. True when the status changed:
- * the caller raises LSC (port_lsc()) after dropping the lock.
+ * the caller raises LSC after dropping the lock.
  */
 static bool
 port_link_sync(struct xnb_port *port)
@@ -80,21 +80,24 @@ port_lsc_alarm(void *arg)
 }
 
 /*
- * Raise LSC when the link changed, without port->lock, so that the
- * application's callback may call any ethdev op on the port. On the
- * interrupt thread (watch events, fatal errors) at once; from an ethdev
- * op through an EAL alarm, so that the callback runs after the op has
- * returned and ethdev has recorded it (a callback that stops the port
- * from inside dev_start would find it not started yet).
+ * LSC, raised without port->lock so that the application's callback may
+ * call any ethdev op on the port. From the interrupt thread's own work
+ * (watch events, fatal errors) at once; from an ethdev op through an EAL
+ * alarm, so that the callback runs after the op has returned and ethdev
+ * has recorded it (a callback that stops the port from inside dev_start
+ * would find it not started yet).
  */
 static void
-port_lsc(struct xnb_port *port, bool changed)
+port_lsc_now(struct xnb_port *port, bool changed)
 {
-	if (!changed)
-		return;
-	if (rte_thread_is_intr())
+	if (changed)
 		port_lsc_alarm(port);
-	else
+}
+
+static void
+port_lsc_after_op(struct xnb_port *port, bool changed)
+{
+	if (changed)
 		rte_eal_alarm_set(XNB_LSC_DEFER_US, port_lsc_alarm, port);
 }
 
@@ -163,7 +166,7 @@ port_watch_cb(void *arg)
 	pthread_mutex_lock(&port->lock);
 	lsc = port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc(port, lsc);
+	port_lsc_now(port, lsc);
 }
 
 /* On the interrupt thread, after the datapath flagged a queue. */
@@ -184,7 +187,7 @@ port_fatal_alarm(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&port->lock);
-	port_lsc(port, lsc);
+	port_lsc_now(port, lsc);
 }
 
 /* Datapath context: never block; the alarm tears down on the control side. */
@@ -334,7 +337,7 @@ xnb_dev_start(struct rte_eth_dev *dev)
 	queues_allow(port);
 	lsc = port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc(port, lsc);
+	port_lsc_after_op(port, lsc);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
@@ -357,7 +360,7 @@ xnb_dev_stop(struct rte_eth_dev *dev)
 			xnb_queue_quiesce(port->queues[i]);
 	lsc = port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc(port, lsc);
+	port_lsc_after_op(port, lsc);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
@@ -480,7 +483,7 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	/* The frontend may have been waiting for us. */
 	lsc = port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc(port, lsc);
+	port_lsc_after_op(port, lsc);
 	return 0;
 }
 
