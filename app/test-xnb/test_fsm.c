@@ -32,6 +32,7 @@
 #define ADV XNB_FSM_ADVERTISE
 #define CON XNB_FSM_CONNECT
 #define WR XNB_FSM_WRITE
+#define RE XNB_FSM_REATTACH
 
 struct fsm_case {
 	const char *name;
@@ -53,6 +54,16 @@ static const struct fsm_case cases[] = {
 		ADV | CON, N, XNB_WHY_NONE },
 	{ "new vif, leftover Connected from an earlier backend", { true, N, C, I, false, true },
 		ADV, N, XNB_WHY_NONE },
+	{ "predecessor left it Connected, frontend Connected: reattach",
+		{ true, N, C, C, false, true }, RE, N, XNB_WHY_NONE },
+	{ "predecessor left it Connected, frontend Initialised: reattach",
+		{ true, N, C, D, false, true }, RE, N, XNB_WHY_NONE },
+	{ "predecessor left it Connected, application not ready: wait",
+		{ true, N, C, C, false, false }, 0, N, XNB_WHY_NONE },
+	{ "predecessor left it Connected, frontend closing",
+		{ true, N, C, K, false, true }, ADV | WR, K, XNB_WHY_NONE },
+	{ "predecessor left it Connected, frontend gone",
+		{ true, N, C, U, false, true }, ADV | WR, X, XNB_WHY_NONE },
 	{ "InitWait, frontend initialising", { true, W, W, I, false, true }, 0, N, XNB_WHY_NONE },
 	{ "InitWait, frontend Initialised", { true, W, W, D, false, true },
 		CON, N, XNB_WHY_NONE },
@@ -162,6 +173,11 @@ pass(struct world *w, int fe)
 		w->in.connected = true;
 		wrote(w, C);
 	}
+	if (out.act & RE) {
+		/* The state stays what the predecessor wrote: nothing written. */
+		w->in.connected = true;
+		w->in.ours = C;
+	}
 	if (out.act & WR)
 		wrote(w, out.state);
 }
@@ -234,6 +250,25 @@ test_fsm_walks(void)
 	TEST_ASSERT_EQUAL(strcmp(w.written, "WCXWC"), 0, "destroy and create wrote %s",
 		w.written);
 
+	/*
+	 * The application restarts: its predecessor left the vif Connected
+	 * (killed, or closed with on_close=keep); the new one takes it over
+	 * and writes nothing, then serves a reboot as usual.
+	 */
+	world_init(&w, false);
+	w.in.backend = C;
+	pass(&w, C);
+	TEST_ASSERT(!w.in.connected, "restart, queues not set up: waits");
+	w.in.ready = true;
+	pass(&w, C);
+	pass(&w, C);
+	TEST_ASSERT(w.in.connected, "restart: reattached");
+	TEST_ASSERT_EQUAL(w.written[0], '\0', "restart wrote %s, nothing", w.written);
+	pass(&w, I);
+	pass(&w, C);
+	TEST_ASSERT_EQUAL(strcmp(w.written, "WC"), 0, "reboot after a restart wrote %s",
+		w.written);
+
 	/* A frontend that flaps between every state settles nothing it should not. */
 	world_init(&w, true);
 	for (i = 0; i < 1000; i++) {
@@ -280,7 +315,11 @@ test_fsm_invariants(void)
 			continue;
 		n++;
 		xnb_fsm_step(&in, &out);
-		TEST_ASSERT((out.act & ~(DIS | FGT | ADV | CON | WR)) == 0, "unknown action");
+		TEST_ASSERT((out.act & ~(DIS | FGT | ADV | CON | WR | RE)) == 0, "unknown action");
+		TEST_ASSERT(!(out.act & RE) || (out.act == RE && in.ours == N && in.ready &&
+			in.vif && !in.connected && in.backend == C &&
+			(in.frontend == D || in.frontend == C)),
+			"reattach: only alone, first pass, over a Connected vif");
 		TEST_ASSERT(!(out.act & DIS) || in.connected, "disconnect while not connected");
 		TEST_ASSERT(!(out.act & DIS) || out.why != XNB_WHY_NONE, "disconnect without why");
 		TEST_ASSERT(!(out.act & CON) || (in.ready && in.vif &&

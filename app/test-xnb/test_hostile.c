@@ -122,7 +122,7 @@ test_xsa39_guest_tx_ring_overflow(void)
 	if (expect_fatal(XNB_FATAL_TX_RING_OVERFLOW) != TEST_SUCCESS)
 		return TEST_FAILED;
 	/* Reconnecting is refused while the ring is still broken... */
-	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EIO, "connect to a broken ring");
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EPROTO, "connect to a broken ring");
 	/* ...and works again once the frontend reset it. */
 	g.tx_sring->req_prod = g.tx_sring->rsp_prod;
 	g.tx.req_prod_pvt = g.tx_sring->rsp_prod;
@@ -492,14 +492,14 @@ static int
 test_connect_refused(void)
 {
 	g.tx_sring->req_prod = g.tx_sring->rsp_prod + XNB_TX_RING_SIZE + 1;
-	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EIO, "guest-tx ring");
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EPROTO, "guest-tx ring");
 	TEST_ASSERT(!g.q->connected, "not connected");
 	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
 	TEST_ASSERT_NULL(g.q->evtchn, "no event channel left");
 	g.tx_sring->req_prod = g.tx_sring->rsp_prod + XNB_TX_RING_SIZE;
 
 	g.rx_sring->req_prod = g.rx_sring->rsp_prod - 1;
-	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EIO, "guest-rx ring");
+	TEST_ASSERT_EQUAL(tg_connect(&g, true), -EPROTO, "guest-rx ring");
 	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(g.dom), 0, "nothing left mapped");
 	g.rx_sring->req_prod = g.rx_sring->rsp_prod;
 
@@ -624,7 +624,7 @@ test_connect_fails_quietly(void)
 
 	tg_conf(&g, &conf, true);
 	g.tx_sring->req_prod = g.tx_sring->rsp_prod + XNB_TX_RING_SIZE + 1;
-	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EIO, "broken guest-tx ring");
+	TEST_ASSERT_EQUAL(connect_logged(&conf, &lines), -EPROTO, "broken guest-tx ring");
 	TEST_ASSERT_EQUAL(lines, 0, "broken guest-tx ring: lines above DEBUG");
 	if (expect_nothing_left("broken ring") != TEST_SUCCESS)
 		return TEST_FAILED;

@@ -418,6 +418,167 @@ out:
 	return ret;
 }
 
+/* No frame is to reach the guest here: any does fails the test. */
+static void
+rx_unexpected(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
+{
+	RTE_SET_USED(q);
+	RTE_SET_USED(frame);
+	RTE_SET_USED(len);
+	(*(unsigned int *)arg)++;
+}
+
+/*
+ * on_close=keep: the application closes its port and a new one (the
+ * next process, here the same one) reattaches to the guest without any
+ * state change the guest could see. Frames the guest sent while no
+ * backend ran wait in its ring and arrive, in order, byte-exact; every
+ * one is answered.
+ */
+static int
+test_reattach_after_close(void)
+{
+	enum { IN_FLIGHT = 8 };
+	uint8_t frames[IN_FLIGHT][300];
+	char name[32], name2[32], path[160];
+	unsigned int i, k, got = 0, stray = 0;
+	struct xs_handle *xs = NULL;
+	struct netfront *nf = NULL;
+	int a, b = -1, ret = TEST_FAILED;
+	struct rte_mbuf *m[IN_FLIGHT];
+	uint64_t end;
+	char **vec;
+	uint16_t n;
+
+	a = port_create_args(54, 1, 1, ",on_close=keep", name, sizeof(name));
+	TEST_ASSERT(a >= 0, "port created");
+	nf = guest_open(54);
+	if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(a, 1) != 0 ||
+			env_check_traffic(nf, a, 1000) != TEST_SUCCESS) {
+		fprintf(stderr, "    the first port did not serve the guest\n");
+		goto out;
+	}
+	/* Every write of the backend's state from here on is seen. */
+	xs = xensim_xs_open(env_sim_dir());
+	snprintf(path, sizeof(path), "%s/state", nf->be_path);
+	if (xs == NULL || !xs_watch(xs, path, "t"))
+		goto out;
+	while ((vec = xs_read_watch(xs, &k)) == NULL)
+		;
+	free(vec);
+	port_destroy(a, name);
+	a = -1;
+	if (netfront_backend_state(nf) != XenbusStateConnected) {
+		fprintf(stderr, "    after the close the backend is %d, not Connected\n",
+			netfront_backend_state(nf));
+		goto out;
+	}
+	/* Sent while no backend runs: the frames wait in the guest's ring. */
+	for (k = 0; k < IN_FLIGHT; k++) {
+		for (i = 0; i < sizeof(frames[k]); i++)
+			frames[k][i] = (uint8_t)(i * 13 + k);
+		if (netfront_send(nf, frames[k], 100 + 20 * k) != 0)
+			goto out;
+	}
+	b = port_create_args(54, 1, 1, ",on_close=keep", name2, sizeof(name2));
+	if (b < 0 || env_wait_link(b, 1) != 0) {
+		fprintf(stderr, "    the second port did not reattach\n");
+		goto out;
+	}
+	end = env_deadline(ENV_WAIT_MS);
+	while (got < IN_FLIGHT && !env_waited(end)) {
+		n = rte_eth_rx_burst(b, 0, m, IN_FLIGHT - got);
+		for (i = 0; i < n; i++, got++) {
+			k = got;
+			if (m[i]->pkt_len != 100 + 20 * k || memcmp(rte_pktmbuf_mtod(m[i], void *),
+					frames[k], m[i]->pkt_len) != 0) {
+				fprintf(stderr, "    in-flight frame %u changed or out of order\n", k);
+				got = IN_FLIGHT + 1;
+			}
+		}
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	if (got != IN_FLIGHT) {
+		fprintf(stderr, "    %u of %u in-flight frames arrived\n", got, IN_FLIGHT);
+		goto out;
+	}
+	/* Every slot answered: nothing left in flight on the guest's side. */
+	end = env_deadline(ENV_WAIT_MS);
+	while (netfront_tx_inflight(nf) != 0 && !env_waited(end))
+		netfront_poll(nf, rx_unexpected, &stray);
+	if (netfront_tx_inflight(nf) != 0 || stray != 0 || netfront_check_backend(nf) != 0 ||
+			env_check_traffic(nf, b, 1514) != TEST_SUCCESS) {
+		fprintf(stderr, "    after the reattach: %" PRIu64 " in flight, %u stray frames\n",
+			netfront_tx_inflight(nf), stray);
+		goto out;
+	}
+	/* Neither port wrote a state: the guest saw nothing happen. */
+	vec = xs_check_watch(xs);
+	if (vec != NULL) {
+		fprintf(stderr, "    the backend's state was written (%s)\n", vec[XS_WATCH_PATH]);
+		free(vec);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (xs != NULL)
+		xs_close(xs);
+	netfront_close(nf);
+	port_destroy(a, name);
+	port_destroy(b, name2);
+	return ret;
+}
+
+/*
+ * What a guest may do while its backend is down, before a successor
+ * reattaches: rewrite a ring ref to one it never granted, or claim far
+ * more requests than its ring holds. Each is refused as at connect: an
+ * error node and Closing, no crash, the port still up.
+ */
+static int
+test_reattach_hostile(void)
+{
+	char name[32], name2[32], path[160], *err;
+	struct netfront_queue *q;
+	struct netfront *nf;
+	int a, b, c, ret = TEST_SUCCESS;
+
+	for (c = 0; c < 2 && ret == TEST_SUCCESS; c++) {
+		ret = TEST_FAILED;
+		b = -1;
+		a = port_create_args(55 + c, 1, 1, ",on_close=keep", name, sizeof(name));
+		nf = guest_open(55 + c);
+		if (a < 0 || nf == NULL || netfront_connect(nf) != 0 || env_wait_link(a, 1) != 0)
+			goto next;
+		port_destroy(a, name);
+		a = -1;
+		if (c == 0) {
+			netfront_write_key(nf, "tx-ring-ref", "4000");
+		} else {
+			q = netfront_queue(nf, 0);
+			q->tx.sring->req_prod = q->tx.req_prod_pvt + 10 * NETFRONT_TX_RING_SIZE;
+		}
+		b = port_create_args(55 + c, 1, 1, ",on_close=keep", name2, sizeof(name2));
+		if (b < 0 || env_wait_backend_state(nf, XenbusStateClosing) != 0) {
+			fprintf(stderr, "    case %d: backend %d, not Closing\n", c,
+				netfront_backend_state(nf));
+			goto next;
+		}
+		snprintf(path, sizeof(path), "%s/error", nf->be_path);
+		err = xs_read(nf->xs, XBT_NULL, path, NULL);
+		fprintf(stderr, "    case %d: %s\n", c, err != NULL ? err : "(no error node)");
+		if (err != NULL && rte_eth_dev_is_valid_port(b))
+			ret = TEST_SUCCESS;
+		free(err);
+		netfront_set_state(nf, XenbusStateClosed);
+next:
+		netfront_close(nf);
+		port_destroy(a, name);
+		port_destroy(b, name2);
+	}
+	return ret;
+}
+
 /* A vif of the two-vif cases: its started port and its guest. */
 struct vif {
 	char name[32];
@@ -1089,6 +1250,8 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_connect_guest_first),
 		TEST_CASE(test_reconnect),
 		TEST_CASE(test_guest_reboot),
+		TEST_CASE(test_reattach_after_close),
+		TEST_CASE(test_reattach_hostile),
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_ring_map_failure_logged_once),

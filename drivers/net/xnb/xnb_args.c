@@ -35,6 +35,7 @@ static const char * const valid_arguments[] = {
 	XNB_ARG_SIM_DIR,
 	XNB_ARG_TYPE,
 	XNB_ARG_OFFLOADS,
+	XNB_ARG_ON_CLOSE,
 	NULL
 };
 
@@ -210,6 +211,29 @@ set_type(const char *key, const char *value, void *opaque)
  * The offloads offered: "all", "none", or a list of csum, tso4, tso6
  * joined by ':' (or ',' inside brackets, as kvargs lists go).
  */
+/*
+ * What a closing port leaves its guest: disconnect (Closed, the guest
+ * gives its vif up) or keep (the vif stays Connected; the next backend
+ * process with the same devargs reattaches). A toolstack's close is
+ * answered at once either way.
+ */
+static int
+set_on_close(const char *key, const char *value, void *opaque)
+{
+	struct xnb_args *a = opaque;
+
+	if (strcmp(value, "keep") == 0) {
+		a->keep_on_close = true;
+	} else if (strcmp(value, "disconnect") == 0) {
+		a->keep_on_close = false;
+	} else {
+		XNB_LOG(ERR, "invalid %s=%s: expected disconnect (the guest sees Closed) or keep (the vif stays Connected for the next process to reattach)",
+			key, value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 set_offloads(const char *key, const char *value, void *opaque)
 {
@@ -285,6 +309,7 @@ static const struct {
 	{ XNB_ARG_SIM_DIR, set_sim_dir },
 	{ XNB_ARG_TYPE, set_type },
 	{ XNB_ARG_OFFLOADS, set_offloads },
+	{ XNB_ARG_ON_CLOSE, set_on_close },
 };
 
 struct setter_ctx {
@@ -307,6 +332,7 @@ run_setter(const char *key, const char *value, void *opaque)
 /* discover=1 takes only these keys: it names no guest and serves no vif. */
 static const char * const discover_keys[] = {
 	XNB_ARG_DISCOVER, XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS,
+	XNB_ARG_ON_CLOSE,
 };
 
 static bool

@@ -34,6 +34,7 @@ struct xnb_devargs {
 #define XNB_ARG_SIM_DIR  "sim_dir"
 #define XNB_ARG_TYPE     "type"
 #define XNB_ARG_OFFLOADS "offloads"
+#define XNB_ARG_ON_CLOSE "on_close"
 
 #define XNB_PARAMS_STRING \
 	XNB_ARG_DOMID "=<1-32751> " \
@@ -45,7 +46,8 @@ struct xnb_devargs {
 	XNB_ARG_PLATFORM "=<xen|sim> " \
 	XNB_ARG_SIM_DIR "=<path> " \
 	XNB_ARG_TYPE "=<xenstore backend type, default vif> " \
-	XNB_ARG_OFFLOADS "=<all|none|csum:tso4:tso6>"
+	XNB_ARG_OFFLOADS "=<all|none|csum:tso4:tso6> " \
+	XNB_ARG_ON_CLOSE "=<disconnect|keep>"
 
 int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);
 extern const char xnb_args_help[];

@@ -379,7 +379,7 @@ port_bus_close(struct xnb_port *port)
 	rte_eal_alarm_cancel(port_fatal_alarm, port);
 	pthread_mutex_lock(&port->lock);
 	port->closed = true;
-	xnb_xenbus_close(&port->bus);
+	xnb_xenbus_close(&port->bus, port->args.keep_on_close);
 	port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
 }
@@ -406,7 +406,7 @@ port_bus_open(struct xnb_port *port)
 		return ret;
 	ret = xnb_xs_watch_intr(xs, port->name, port_watch_cb, port, &port->intr);
 	if (ret != 0)
-		xnb_xenbus_close(&port->bus);
+		xnb_xenbus_close(&port->bus, true);     /* nothing served yet: touch nothing */
 	return ret;
 }
 

@@ -61,6 +61,7 @@ struct xnb_args {
 	char sim_dir[PATH_MAX];
 	char type[32];             /* xenstore backend type, "vif" */
 	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
+	bool keep_on_close;        /* on_close=keep: leave the vif Connected for a successor */
 };
 
 /* What the frontend asked for and we agreed to (xnb_xenbus.c). */
@@ -276,6 +277,12 @@ struct xnb_queue {
 /* xnb_queue.c */
 void xnb_queue_init(struct xnb_queue *q, const struct xnb_xen_ops *ops,
 		struct xnb_xen *xen, uint16_t domid, uint16_t id);
+/*
+ * Map the rings and bind the event channels, taking the rings at their
+ * shared indices (a reattach resumes where the last backend stopped).
+ * 0, -EPROTO when the indices claim more requests than a ring holds,
+ * else the -errno of the failed op. Logs nothing above DEBUG.
+ */
 int xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c);
 void xnb_queue_disconnect(struct xnb_queue *q);
 /* Let the bursts of a connected queue run again (after quiesce). */

@@ -49,7 +49,7 @@ queue_check_ring(struct xnb_queue *q, const char *name, RING_IDX req_prod,
 	if (req_prod - rsp_prod > size) {
 		XNB_LOG(DEBUG, "dom %u queue %u: %s ring: req_prod %u is %u requests ahead of rsp_prod %u, more than the ring's %u; the frontend is broken or hostile, refusing to connect",
 			q->domid, q->id, name, req_prod, req_prod - rsp_prod, rsp_prod, size);
-		return -EIO;
+		return -EPROTO;
 	}
 	return 0;
 }

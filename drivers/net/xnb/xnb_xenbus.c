@@ -281,9 +281,14 @@ read_queue_conf(struct xnb_xenbus *bus, uint16_t qid, uint16_t num,
 	return 0;
 }
 
-/* XNB_BUS_LINK when the vif connected. */
+/*
+ * Read and check the frontend's keys, connect the queues; Connected
+ * written, or, to reattach, left as a predecessor wrote it (the rings
+ * are taken at their shared indices either way: xnb_queue_connect()).
+ * XNB_BUS_LINK when the vif connected.
+ */
 static uint32_t
-connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues)
+connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues, bool reattach)
 {
 	struct xnb_queue_conf conf, first;
 	char protocol[32] = "native";
@@ -304,7 +309,13 @@ connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues)
 		ret = read_queue_conf(bus, i, num, &conf);
 		if (ret == 0) {
 			ret = bus->ops->queue_connect(bus->ops_arg, i, &conf);
-			if (ret != 0) {
+			if (ret == -EPROTO) {
+				/* xnb_queue_connect(): the shared indices do not hold together. */
+				snprintf(msg, sizeof(msg),
+					"queue %u: the rings of refs %u/%u claim more requests than they hold: the frontend is broken or hostile",
+					i, conf.tx_ring_ref, conf.rx_ring_ref);
+				backend_error(bus, msg);
+			} else if (ret != 0) {
 				snprintf(msg, sizeof(msg),
 					"queue %u: mapping ring refs %u/%u and binding event channel %u of dom%u: %s",
 					i, conf.tx_ring_ref, conf.rx_ring_ref, conf.evtchn,
@@ -325,10 +336,14 @@ connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues)
 	bus->feat = feat;
 	bus->evtchn = first.evtchn;
 	bus->nb_connected = num;
-	write_state(bus, XenbusStateConnected);
+	if (reattach)
+		bus->state = XenbusStateConnected;
+	else
+		write_state(bus, XenbusStateConnected);
 	XNB_BUS_LOG(INFO, bus,
-		"attached to dom%u vif%u (%s), event channel %u%s, protocol %s, %u of %u queue(s)%s%s",
-		bus->domid, bus->handle, bus->frontend, first.evtchn,
+		"%s dom%u vif%u (%s), event channel %u%s, protocol %s, %u of %u queue(s)%s%s",
+		reattach ? "reattached to (left Connected by an earlier backend process)" :
+		"attached to", bus->domid, bus->handle, bus->frontend, first.evtchn,
 		first.split ? " (split: tx and rx ports)" : "", protocol, num, bus->nb_queues,
 		feat.sg ? ", sg" : "", feat.rx_notify ? ", rx-notify" : "");
 	return XNB_BUS_LINK;
@@ -492,8 +507,8 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 		XNB_BUS_LOG(ERR, bus, "cannot advertise features in %s", bus->backend);
 		return changed;
 	}
-	if (out.act & XNB_FSM_CONNECT)
-		changed |= connect_frontend(bus, app_queues);
+	if (out.act & (XNB_FSM_CONNECT | XNB_FSM_REATTACH))
+		changed |= connect_frontend(bus, app_queues, (out.act & XNB_FSM_REATTACH) != 0);
 	if (out.act & XNB_FSM_WRITE)
 		write_state(bus, out.state);
 	return changed;
@@ -574,14 +589,15 @@ xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs)
 }
 
 void
-xnb_xenbus_close(struct xnb_xenbus *bus)
+xnb_xenbus_close(struct xnb_xenbus *bus, bool keep)
 {
 	if (bus->xs == NULL)
 		return;
-	disconnect(bus, "port closed");
-	/* Tell the toolstack and the frontend this backend is gone. */
-	if (bus->state != XNB_FSM_NONE && bus->domid != 0 && follow_frontend(bus) == 0 &&
-			bus->state != XenbusStateClosed)
+	disconnect(bus, keep ? "port closed; the vif is kept for a successor (on_close=keep)" :
+		"port closed");
+	/* Tell the toolstack and the frontend this backend is gone, unless kept. */
+	if (!keep && bus->state != XNB_FSM_NONE && bus->domid != 0 &&
+			follow_frontend(bus) == 0 && bus->state != XenbusStateClosed)
 		write_state(bus, XenbusStateClosed);
 	unwatch_target(bus);
 	xnb_follow_unwatch(bus);

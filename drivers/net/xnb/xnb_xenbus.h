@@ -113,8 +113,12 @@ void xnb_xenbus_init(struct xnb_xenbus *bus, const struct xnb_xenbus_conf *conf)
  * set the watches; the first watch events do the rest. 0 or -errno.
  */
 int xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs);
-/* Disconnect, tell the toolstack and frontend (Closed), unwatch, close xenstore. */
-void xnb_xenbus_close(struct xnb_xenbus *bus);
+/*
+ * Disconnect (unmap, unbind), tell the toolstack and frontend (Closed)
+ * unless keep, unwatch, close xenstore. With keep the vif stays as the
+ * guest sees it, Connected, for a successor to reattach.
+ */
+void xnb_xenbus_close(struct xnb_xenbus *bus, bool keep);
 /* The xenstore watch fd, for the port's interrupt callback. */
 int xnb_xenbus_fd(const struct xnb_xenbus *bus);
 /* Take every pending watch event (coalesced into one pass, XSA-349). */

@@ -90,6 +90,21 @@ xnb_fsm_step(const struct xnb_fsm_in *in, struct xnb_fsm_out *out)
 		return;
 	}
 
+	/*
+	 * Our first pass over a vif that another backend process left
+	 * Connected, with the frontend Connected: the guest has rings and an
+	 * event channel and keeps them. Take them over as they are (no
+	 * InitWait, which a connected Linux netfront ignores) once the
+	 * application has its queues; until then, touch nothing.
+	 */
+	if (ours == XNB_FSM_NONE && in->backend == XenbusStateConnected &&
+			(in->frontend == XenbusStateInitialised ||
+			in->frontend == XenbusStateConnected)) {
+		if (in->ready && !connected)
+			out->act |= XNB_FSM_REATTACH;
+		return;
+	}
+
 	if (in->backend != ours) {
 		/* Someone else wrote our state: the toolstack. */
 		if (in->backend == XenbusStateClosing || in->backend == XenbusStateClosed) {

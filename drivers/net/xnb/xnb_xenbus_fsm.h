@@ -27,13 +27,19 @@ struct xnb_fsm_in {
 	bool ready;        /* the application has set its queues up */
 };
 
-/* Actions, carried out in this order. */
+/* Actions, carried out in this order (REATTACH where CONNECT would be). */
 enum {
 	XNB_FSM_DISCONNECT = 1u << 0, /* quiesce, unmap, unbind every queue (why) */
 	XNB_FSM_FORGET = 1u << 1,     /* no vif: ours becomes XNB_FSM_NONE, nothing written */
 	XNB_FSM_ADVERTISE = 1u << 2,  /* features and InitWait in one transaction */
 	XNB_FSM_CONNECT = 1u << 3,    /* read the frontend's keys, map, bind, write Connected */
 	XNB_FSM_WRITE = 1u << 4,      /* write state */
+	/*
+	 * Take over a vif a predecessor left Connected (it exited, or was
+	 * killed): read the keys, map, bind, at the shared ring indices,
+	 * and write nothing the guest could see.
+	 */
+	XNB_FSM_REATTACH = 1u << 5,
 };
 
 enum xnb_fsm_why {
