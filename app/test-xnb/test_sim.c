@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -789,6 +790,61 @@ test_cross_process(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A backend process killed while bound (kill -9: no unbind, no close):
+ * as Xen releases a dead process's event channels, the guest's port is
+ * unbound again for the next backend to bind, and its kicks reach it. A
+ * live backend's binding is never taken.
+ */
+static int
+test_evtchn_dead_process(void)
+{
+	struct xensim_evtchn *g, *b;
+	int gp, bp, pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	g = xensim_evtchn_open(guest, GUEST_DOMID);
+	TEST_ASSERT_NOT_NULL(g, "guest handle");
+	gp = xensim_evtchn_alloc_unbound(g, 0);
+	TEST_ASSERT(gp > 0, "unbound port");
+	TEST_ASSERT_SUCCESS(pipe(pipefd), "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		/* The first backend: binds, says so, and dies holding it. */
+		struct xensim_dom *d = xensim_dom_attach(sim_dir, GUEST_DOMID);
+		struct xensim_evtchn *h = d != NULL ?
+			xensim_evtchn_open(d, XENSIM_BACKEND_DOMID) : NULL;
+
+		close(pipefd[0]);
+		c = h != NULL && xensim_evtchn_bind_interdomain(h, GUEST_DOMID,
+			(uint32_t)gp) > 0 ? 'b' : 'x';
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(3);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	TEST_ASSERT_EQUAL(read(pipefd[0], &c, 1), 1, "read");
+	close(pipefd[0]);
+	TEST_ASSERT_EQUAL(c, 'b', "the first backend bound");
+	b = xensim_evtchn_open(backend, XENSIM_BACKEND_DOMID);
+	TEST_ASSERT_NOT_NULL(b, "second backend handle");
+	TEST_ASSERT_EQUAL(xensim_evtchn_bind_interdomain(b, GUEST_DOMID, (uint32_t)gp), -EINVAL,
+		"a live backend's binding is not taken");
+	kill(pid, SIGKILL);
+	TEST_ASSERT_EQUAL(waitpid(pid, &status, 0), pid, "wait");
+	bp = xensim_evtchn_bind_interdomain(b, GUEST_DOMID, (uint32_t)gp);
+	TEST_ASSERT(bp > 0, "bind after the first backend died: %d", bp);
+	TEST_ASSERT_SUCCESS(xensim_evtchn_notify(g, (uint32_t)gp), "guest kick");
+	TEST_ASSERT(readable(xensim_evtchn_fd(b), 1000), "the kick reaches the new backend");
+	TEST_ASSERT_EQUAL(xensim_evtchn_pending(b), bp, "its port");
+	xensim_evtchn_close(b);
+	xensim_evtchn_close(g);
+	return TEST_SUCCESS;
+}
+
 /* Without Xen the real ops fail cleanly, with the errno of the device. */
 static int
 test_real_ops_without_xen(void)
@@ -823,6 +879,7 @@ static struct unit_test_suite sim_suite = {
 		TEST_CASE_ST(dom_setup, dom_teardown, test_ops_grants_and_evtchn),
 		TEST_CASE_ST(dom_setup, dom_teardown, test_ops_reattach),
 		TEST_CASE_ST(dom_setup, dom_teardown, test_cross_process),
+		TEST_CASE_ST(dom_setup, dom_teardown, test_evtchn_dead_process),
 		TEST_CASE(test_real_ops_without_xen),
 		TEST_CASES_END(),
 	},

@@ -17,6 +17,12 @@
  * other end back to unbound, as Xen does; a notify on an unbound port is
  * dropped silently, as Xen does.
  *
+ * A process that dies without closing its handles (kill -9) leaves its
+ * ports in the file; Xen closes a dead process's event channels, and so
+ * does the sim when it meets one: a handle's socket goes with its
+ * process, so a port whose socket no longer answers is closed, and its
+ * peer turned back to unbound, when someone binds to that peer.
+ *
  * Abstract unix socket names belong to a network namespace: the guest and
  * the backend of one domain must share one.
  */
@@ -176,6 +182,59 @@ xensim_evtchn_alloc_unbound(struct xensim_evtchn *h, uint16_t remote)
 	return port;
 }
 
+static void peer_unlink(struct xensim_evtchn *h, uint32_t port, uint32_t remote_port);
+
+/* Is the handle that owns port p still open (its socket bound)? */
+static bool
+port_owner_alive(const struct xensim_port *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint32_t len = __atomic_load_n(&p->sock_len, __ATOMIC_RELAXED);
+	bool alive;
+	int fd;
+
+	if (len == 0 || len > sizeof(p->sock_name) || len > sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, p->sock_name, len);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;        /* cannot tell: leave it */
+	/* A datagram connect sends nothing; it fails when no one has the name. */
+	alive = connect(fd, (struct sockaddr *)&sa,
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == 0 ||
+		errno != ECONNREFUSED;
+	close(fd);
+	return alive;
+}
+
+/*
+ * rp, a port of the other side, is bound to a port of ours whose handle
+ * died with its process: close that port and turn rp back to unbound,
+ * as Xen does when the process's event channel device is released.
+ */
+static void
+reclaim_dead_peer(struct xensim_evtchn *h, struct xensim_port *rp, uint32_t remote_port)
+{
+	uint32_t ours = __atomic_load_n(&rp->remote_port, __ATOMIC_RELAXED), st;
+	struct xensim_port *op;
+
+	if (ours == 0 || ours >= h->dom->nr_ports)
+		return;
+	op = port_entry(h, h->side, ours);
+	st = XENSIM_PORT_INTERDOMAIN;
+	if (__atomic_load_n(&op->remote_port, __ATOMIC_RELAXED) != remote_port ||
+			port_owner_alive(op) ||
+			!__atomic_compare_exchange_n(&op->state, &st, XENSIM_PORT_BUSY, false,
+			__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	op->remote_dom = 0;
+	op->remote_port = 0;
+	op->sock_len = 0;
+	memset(op->sock_name, 0, sizeof(op->sock_name));
+	__atomic_store_n(&op->state, XENSIM_PORT_FREE, __ATOMIC_RELEASE);
+	peer_unlink(h, ours, remote_port);
+}
+
 int
 xensim_evtchn_bind_interdomain(struct xensim_evtchn *h, uint16_t remote,
 		uint32_t remote_port)
@@ -192,6 +251,8 @@ xensim_evtchn_bind_interdomain(struct xensim_evtchn *h, uint16_t remote,
 	if (remote_port == 0 || remote_port >= h->dom->nr_ports)
 		return -EINVAL;
 	rp = port_entry(h, !h->side, remote_port);
+	if (__atomic_load_n(&rp->state, __ATOMIC_ACQUIRE) == XENSIM_PORT_INTERDOMAIN)
+		reclaim_dead_peer(h, rp, remote_port);
 
 	port = port_alloc(h);
 	if (port < 0)
