@@ -5,12 +5,12 @@
 # through the same protocol, devtools/xnb-bench. POSIX sh; source it.
 #
 # The protocol:
-#   start    testpmd runs interactive (-i) with --cmdline-file=S.d/startup:
+#   start    testpmd runs interactive (-i) with --cmdline-file=S.d/startup.txt:
 #            its startup commands (TP_STARTUP, "start" by default) run once
 #            the ports are started; stdin is the FIFO S.d/in, opened
 #            read-write so that testpmd never sees EOF and any process may
 #            write to it; stdout and stderr go to S.log (line-buffered).
-#   ready    S.log has "Read CLI commands from S.d/startup": the ports are
+#   ready    S.log has "Read CLI commands from S.d/startup.txt": the ports are
 #            up and the startup commands (forwarding) ran.
 #   command  the command lines go into a new file S.d/cmd.N.txt and
 #            "load S.d/cmd.N.txt" into the FIFO; testpmd prints "Read CLI
@@ -20,7 +20,10 @@
 #   read     counters, link and port facts through telemetry: the socket
 #            <runtime dir>/<file prefix>/dpdk_telemetry.v2 (SOCK_SEQPACKET;
 #            a JSON greeting, then one JSON reply per query), the runtime
-#            dir found as EAL finds it (/var/run/dpdk as root).
+#            dir found as EAL finds it (/var/run/dpdk as root). The
+#            client is a few lines of python3 (Debian's dpdk-dev depends
+#            on it, so the real-Xen dom0 has it too), not dpdk-telemetry.py,
+#            whose JSON would need parsing again here.
 #   stop     "quit" into the FIFO; SIGINT, then SIGKILL, when it does not
 #            go. Its exit status in TP_RC.
 #
