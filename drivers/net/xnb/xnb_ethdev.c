@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * net_xnb: probe/remove, registration, eth_dev_ops, queue setup, link
- * state and LSC. One port serves one Xen vif; the XenBus side is in
+ * net_xnb: probe/remove, registration, eth_dev_ops, queue setup, stats
+ * and xstats. One port serves one Xen vif; the XenBus side is in
  * xnb_xenbus.c, the datapath in xnb_rx.c and xnb_tx.c.
  *
- * The port owns the lock of the control path. XenBus runs under it and
- * says what changed; the port raises LSC only after dropping it, so an
- * application may stop or reconfigure the port from its callback.
+ * The port's control path (its lock, link, LSC, the XenBus glue) is in
+ * xnb_port.c; the ops here take its lock and call in.
  */
 
 #include <errno.h>
@@ -16,10 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_alarm.h>
 #include <rte_common.h>
 #include <rte_ethdev.h>
-#include <rte_interrupts.h>
 #include <rte_malloc.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
@@ -29,213 +26,11 @@
 #include "xnb_args.h"
 #include "xnb_discover.h"
 #include "xnb_port.h"
-#include "xnb_xenstore.h"
 
 RTE_LOG_REGISTER_DEFAULT(xnb_logtype, NOTICE);
 
-/*
- * LSC for a link changed by an ethdev op is raised this long after it,
- * on the interrupt thread: ethdev marks the port started or stopped
- * right after the op returns.
- */
-#define XNB_LSC_DEFER_US 1000
-
 /* The first mbuf of a packet holds at least this much (XSA-423). */
 #define XNB_MIN_RX_DATA 128
-
-static const struct rte_eth_link xnb_link_down = {
-	.link_speed = RTE_ETH_SPEED_NUM_10G,
-	.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-	.link_status = RTE_ETH_LINK_DOWN,
-	.link_autoneg = RTE_ETH_LINK_FIXED,
-};
-
-/*
- * The link follows the vif: up while it is connected and the port
- * started. Control path, port->lock held. True when the status changed:
- * the caller raises LSC after dropping the lock.
- */
-static bool
-port_link_sync(struct xnb_port *port)
-{
-	struct rte_eth_dev *dev = &rte_eth_devices[port->port_id];
-	struct rte_eth_link link = xnb_link_down;
-	bool up = port->bus.connected && port->started;
-
-	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
-	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
-	if (rte_eth_linkstatus_set(dev, &link) != 0)
-		return false;
-	XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
-	return true;
-}
-
-static void
-port_lsc_alarm(void *arg)
-{
-	struct xnb_port *port = arg;
-
-	rte_eth_dev_callback_process(&rte_eth_devices[port->port_id],
-		RTE_ETH_EVENT_INTR_LSC, NULL);
-}
-
-/*
- * LSC, raised without port->lock so that the application's callback may
- * call any ethdev op on the port. From the interrupt thread's own work
- * (watch events, fatal errors) at once; from an ethdev op through an EAL
- * alarm, so that the callback runs after the op has returned and ethdev
- * has recorded it (a callback that stops the port from inside dev_start
- * would find it not started yet).
- */
-static void
-port_lsc_now(struct xnb_port *port, bool changed)
-{
-	if (changed)
-		port_lsc_alarm(port);
-}
-
-static void
-port_lsc_after_op(struct xnb_port *port, bool changed)
-{
-	if (changed)
-		rte_eal_alarm_set(XNB_LSC_DEFER_US, port_lsc_alarm, port);
-}
-
-/*
- * Point the port's platform context and queues at another guest domain.
- * port->lock held, every queue disconnected (quiesced). 0, or -errno
- * with the port unchanged.
- */
-static int
-port_retarget(struct xnb_port *port, uint16_t domid)
-{
-	struct xnb_xen *x, *old = port->xen;
-	uint16_t i;
-	int ret;
-
-	for (i = 0; i < port->nb_queues; i++)
-		if (port->queues[i]->connected)
-			return -EBUSY;
-	ret = port->ops->guest_open(port->host, domid, &x);
-	if (ret != 0)
-		return ret;
-	/*
-	 * The queues are disconnected: their bursts see allow == 0 and touch
-	 * neither the context nor the domid; the next connect publishes both
-	 * with its allow store.
-	 */
-	for (i = 0; i < port->nb_queues; i++) {
-		port->queues[i]->xen = x;
-		port->queues[i]->domid = domid;
-	}
-	port->xen = x;
-	if (old != NULL)
-		port->ops->guest_close(old);
-	return 0;
-}
-
-/*
- * One pass of the XenBus side, and what it asks of the port: a retarget
- * (domain=), then the handshake with the new domain. port->lock held;
- * true when the link changed.
- */
-static bool
-port_bus_update(struct xnb_port *port)
-{
-	uint32_t changed;
-
-	if (port->closed)
-		return false;
-	changed = xnb_xenbus_update(&port->bus);
-	if (changed & XNB_BUS_RETARGET) {
-		if (port_retarget(port, port->bus.retarget_domid) == 0 &&
-				xnb_xenbus_target(&port->bus, port->bus.retarget_domid) == 0)
-			xnb_xenbus_update(&port->bus);
-	}
-	return port_link_sync(port);
-}
-
-/* The xenstore watch fd, on the interrupt thread. */
-static void
-port_watch_cb(void *arg)
-{
-	struct xnb_port *port = arg;
-	bool lsc;
-
-	xnb_xenbus_drain(&port->bus);
-	pthread_mutex_lock(&port->lock);
-	lsc = port_bus_update(port);
-	pthread_mutex_unlock(&port->lock);
-	port_lsc_now(port, lsc);
-}
-
-/* On the interrupt thread, after the datapath flagged a queue. */
-static void
-port_fatal_alarm(void *arg)
-{
-	struct xnb_port *port = arg;
-	bool lsc = false;
-	uint32_t why;
-	uint16_t i;
-
-	pthread_mutex_lock(&port->lock);
-	for (i = 0; i < port->nb_queues && !port->closed; i++) {
-		why = __atomic_load_n(&port->queues[i]->fatal, __ATOMIC_ACQUIRE);
-		if (why != XNB_FATAL_NONE && xnb_xenbus_fatal(&port->bus, i, why) != 0) {
-			lsc = port_link_sync(port);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&port->lock);
-	port_lsc_now(port, lsc);
-}
-
-/* Datapath context: never block; the alarm tears down on the control side. */
-static void
-port_on_fatal(struct xnb_queue *q, void *arg)
-{
-	RTE_SET_USED(q);
-	rte_eal_alarm_set(1, port_fatal_alarm, arg);
-}
-
-/* What the port lends its XenBus side (struct xnb_xenbus_port_ops). */
-static uint16_t
-bus_ready_queues(void *arg)
-{
-	const struct xnb_port *port = arg;
-	uint16_t i;
-
-	for (i = 0; i < port->nb_app_queues; i++)
-		if (port->queues[i]->rx.mb_pool == NULL)
-			return 0;
-	return port->nb_app_queues;
-}
-
-static int
-bus_queue_connect(void *arg, uint16_t qid, const struct xnb_queue_conf *c)
-{
-	struct xnb_port *port = arg;
-	int ret;
-
-	ret = xnb_queue_connect(port->queues[qid], c);
-	if (ret == 0 && !port->started)
-		xnb_queue_quiesce(port->queues[qid]);
-	return ret;
-}
-
-static void
-bus_queue_disconnect(void *arg, uint16_t qid)
-{
-	struct xnb_port *port = arg;
-
-	xnb_queue_disconnect(port->queues[qid]);
-}
-
-static const struct xnb_xenbus_port_ops xnb_bus_ops = {
-	.ready_queues = bus_ready_queues,
-	.queue_connect = bus_queue_connect,
-	.queue_disconnect = bus_queue_disconnect,
-};
 
 static void
 queues_allow(struct xnb_port *port)
@@ -335,9 +130,9 @@ xnb_dev_start(struct rte_eth_dev *dev)
 	pthread_mutex_lock(&port->lock);
 	port->started = true;
 	queues_allow(port);
-	lsc = port_bus_update(port);
+	lsc = xnb_port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc_after_op(port, lsc);
+	xnb_port_lsc_after_op(port, lsc);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
@@ -358,56 +153,14 @@ xnb_dev_stop(struct rte_eth_dev *dev)
 	for (i = 0; i < port->nb_queues; i++)
 		if (port->queues[i]->connected)
 			xnb_queue_quiesce(port->queues[i]);
-	lsc = port_link_sync(port);
+	lsc = xnb_port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc_after_op(port, lsc);
+	xnb_port_lsc_after_op(port, lsc);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	return 0;
-}
-
-/*
- * Stop the watch interrupt and the fatal alarm, then let XenBus tell the
- * toolstack and the frontend (Closed) and close xenstore.
- */
-static void
-port_bus_close(struct xnb_port *port)
-{
-	xnb_xs_unwatch_intr(&port->intr, port_watch_cb, port);
-	rte_eal_alarm_cancel(port_fatal_alarm, port);
-	pthread_mutex_lock(&port->lock);
-	port->closed = true;
-	xnb_xenbus_close(&port->bus, port->args.keep_on_close);
-	port_link_sync(port);
-	pthread_mutex_unlock(&port->lock);
-}
-
-/*
- * Open the XenBus side on a xenstore connection and take its watch fd
- * into the interrupt thread. 0 or -errno, logged.
- */
-static int
-port_bus_open(struct xnb_port *port)
-{
-	char why[XNB_XS_PATH_MAX + 128];
-	struct xs_handle *xs;
-	int ret;
-
-	/* The platform says what went wrong, and what to do. */
-	xs = port->ops->xs_open(port->host, why, sizeof(why));
-	if (xs == NULL) {
-		XNB_PORT_LOG(ERR, port, "cannot connect to xenstore: %s", why);
-		return -ENOTCONN;
-	}
-	ret = xnb_xenbus_open(&port->bus, xs);
-	if (ret != 0)
-		return ret;
-	ret = xnb_xs_watch_intr(xs, port->name, port_watch_cb, port, &port->intr);
-	if (ret != 0)
-		xnb_xenbus_close(&port->bus, true);     /* nothing served yet: touch nothing */
-	return ret;
 }
 
 static void
@@ -441,9 +194,7 @@ xnb_dev_close(struct rte_eth_dev *dev)
 		return 0;
 	if (port->started)
 		xnb_dev_stop(dev);
-	port_bus_close(port);
-	/* Nothing left to raise it for: the port goes. */
-	rte_eal_alarm_cancel(port_lsc_alarm, port);
+	xnb_port_bus_close(port);
 	xnb_port_free(port);
 	XNB_LOG(INFO, "%s closed", port->name);
 	return 0;
@@ -481,9 +232,9 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->csum_ip = (offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
 	dev->data->rx_queues[qid] = rxq;
 	/* The frontend may have been waiting for us. */
-	lsc = port_bus_update(port);
+	lsc = xnb_port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
-	port_lsc_after_op(port, lsc);
+	xnb_port_lsc_after_op(port, lsc);
 	return 0;
 }
 
@@ -540,7 +291,7 @@ static int
 xnb_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 {
 	struct xnb_port *port = dev->data->dev_private;
-	struct rte_eth_link link = xnb_link_down;
+	struct rte_eth_link link = xnb_port_link_down;
 
 	RTE_SET_USED(wait_to_complete);
 	link.link_status = port->bus.connected && port->started ?
@@ -810,7 +561,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 		.handle = args.handle,
 		.nb_queues = args.queues,
 		.offloads = args.offloads,
-		.ops = &xnb_bus_ops,
+		.ops = &xnb_port_bus_ops,
 		.ops_arg = port,
 	};
 	xnb_xenbus_init(&port->bus, &bus_conf);
@@ -841,7 +592,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 			goto fail;
 		}
 		xnb_queue_init(port->queues[i], port->ops, port->xen, bus_conf.domid, i);
-		port->queues[i]->on_fatal = port_on_fatal;
+		port->queues[i]->on_fatal = xnb_port_on_fatal;
 		port->queues[i]->on_fatal_arg = port;
 	}
 
@@ -856,10 +607,10 @@ xnb_probe(struct rte_vdev_device *vdev)
 	dev->rx_pkt_burst = xnb_rx_burst;
 	dev->tx_pkt_burst = xnb_tx_burst;
 	dev->tx_pkt_prepare = xnb_tx_prepare;
-	dev->data->dev_link = xnb_link_down;
+	dev->data->dev_link = xnb_port_link_down;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 
-	ret = port_bus_open(port);
+	ret = xnb_port_bus_open(port);
 	if (ret != 0)
 		goto fail;
 	XNB_PORT_LOG(INFO, port, "platform %s", port->ops->name);

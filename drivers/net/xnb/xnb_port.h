@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_ethdev.h>
 
 #include "xnb_private.h"
 #include "xnb_xenbus.h"
@@ -46,6 +47,35 @@ struct xnb_port {
 
 #define XNB_PORT_LOG(level, port, fmt, ...) \
 	XNB_BUS_LOG(level, &(port)->bus, fmt, ##__VA_ARGS__)
+
+/* xnb_port.c: the port's control path. */
+
+/* The link as the port reports it while the vif is not up. */
+extern const struct rte_eth_link xnb_port_link_down;
+/* What the port lends its XenBus side. */
+extern const struct xnb_xenbus_port_ops xnb_port_bus_ops;
+
+/*
+ * Open the XenBus side on a xenstore connection and take its watch fd
+ * into the interrupt thread. 0 or -errno, logged.
+ */
+int xnb_port_bus_open(struct xnb_port *port);
+/*
+ * Stop the watch interrupt and the alarms, then let XenBus tell the
+ * toolstack and the frontend (on_close) and close xenstore.
+ */
+void xnb_port_bus_close(struct xnb_port *port);
+/*
+ * One pass of the XenBus side and what it asks of the port. port->lock
+ * held; true when the link changed.
+ */
+bool xnb_port_bus_update(struct xnb_port *port);
+/* The link from the vif and the port's state; port->lock held. True if it changed. */
+bool xnb_port_link_sync(struct xnb_port *port);
+/* LSC for a change an ethdev op made: raised after the op returns, without the lock. */
+void xnb_port_lsc_after_op(struct xnb_port *port, bool changed);
+/* A queue's datapath found the guest hostile (xnb_queue.on_fatal). */
+void xnb_port_on_fatal(struct xnb_queue *q, void *arg);
 
 /*
  * xnb_dump.c: the port's state, every queue's ring indices and counters,
