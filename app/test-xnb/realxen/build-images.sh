@@ -19,9 +19,11 @@
 #                    run-scenario.sh)
 #
 # The cache lives in $XNB_REALXEN_CACHE (default /var/cache/xnb-realxen),
-# one directory per hash of this script: edit the recipe and the next run
-# rebuilds; anything else (the harness, the scenarios, the driver) travels
-# in the per-run payload and never forces a rebuild.
+# one directory per hash of this script and of devtools/testpmd-lib.sh
+# (the project's testpmd driver, which dom0's lib.sh sources from the
+# image, /usr/local/lib/xnb): edit either and the next run rebuilds;
+# anything else (the harness, the scenarios, the PMD) travels in the
+# per-run payload and never forces a rebuild.
 #
 # Usage: build-images.sh [--force]
 # Prints the image directory on stdout; everything else goes to stderr.
@@ -30,10 +32,12 @@
 set -euo pipefail
 
 script=$(readlink -f "$0")
+tp_lib=$(dirname "$script")/../../../devtools/testpmd-lib.sh
+[ -f "$tp_lib" ] || { echo "[build-images] ERROR: no $tp_lib" >&2; exit 1; }
 cache=${XNB_REALXEN_CACHE:-/var/cache/xnb-realxen}
 mirror=${XNB_REALXEN_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${XNB_REALXEN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-key=$(sha256sum "$script" | cut -c1-16)
+key=$(cat "$script" "$tp_lib" | sha256sum | cut -c1-16)
 out=$cache/$key
 force=no
 [ "${1:-}" = --force ] && force=yes
@@ -225,6 +229,9 @@ echo o >/proc/sysrq-trigger
 while :; do sleep 60; done
 EOF
 chmod 755 "$root/sbin/xnb-realxen-init"
+# The project's testpmd driver (dom0/lib.sh sources it; the key above
+# covers it).
+install -D -m 644 "$tp_lib" "$root/usr/local/lib/xnb/testpmd-lib.sh"
 step dom0-init
 
 # --- 5. the guest's base initramfs -------------------------------------------

@@ -307,60 +307,52 @@ xr_guest_tell() {
 }
 
 # --- dpdk-testpmd -----------------------------------------------------------
-# Interactive testpmd fed through a FIFO, its output in $XR_LOGS/testpmd.log.
+# Through the project's one testpmd driver, devtools/testpmd-lib.sh, which
+# build-images.sh puts into the image (/usr/local/lib/xnb): interactive
+# testpmd, its startup command ("start") in a --cmdline-file, commands as
+# `load` files ended by testpmd's own marker line, the link and xstats
+# through the telemetry socket (dpdk-dev brings python3 into the image).
+# The session is $XR_TP: its output in $XR_LOGS/testpmd.log.
 # xr_testpmd_start EAL_ARGS...; testpmd's own extra arguments (after --)
 # in XR_TESTPMD_ARGS (split on spaces).
+# shellcheck source=../../../../devtools/testpmd-lib.sh
+. /usr/local/lib/xnb/testpmd-lib.sh
+# A look at the log costs forks, which are slow under TCG.
+TP_POLL=0.2
+XR_TP=$XR_LOGS/testpmd
 XR_TESTPMD_ARGS=
 
 xr_testpmd_start() {
 	[ -r "$XR_PMD" ] || xr_fail "the payload has no PMD at $XR_PMD"
-	rm -f /run/xr/testpmd.in
-	mkfifo /run/xr/testpmd.in
-	# stdbuf: testpmd's printf output must reach the log as it happens.
 	# XR_TESTPMD_ARGS is split on spaces on purpose.
 	# shellcheck disable=SC2086
-	stdbuf -oL -eL dpdk-testpmd -l 0-1 --no-huge -m 128 --no-pci \
+	tp_launch "$XR_TP" -l 0-1 --no-huge -m 128 --no-pci \
 		--file-prefix=xr --log-level=pmd.net.xnb:info -d "$XR_PMD" "$@" \
-		-- -i --auto-start \
-		--total-num-mbufs=8192 $XR_TESTPMD_ARGS \
-		</run/xr/testpmd.in >"$XR_LOGS/testpmd.log" 2>&1 &
-	XR_TESTPMD_PID=$!
+		-- --total-num-mbufs=8192 $XR_TESTPMD_ARGS ||
+		xr_fail "dpdk-testpmd did not start: $TP_ERROR"
+	XR_TESTPMD_PID=$TP_PID
 	echo "$XR_TESTPMD_PID" >"$XR_STATE/testpmd.pid"
-	# Keep a writer open so testpmd never sees EOF between commands.
-	exec 7>/run/xr/testpmd.in
 	xr_mark "dpdk-testpmd started (pid $XR_TESTPMD_PID): $*"
 	XR_TESTPMD_T0=$(xr_now)
-	xr_wait 180 "the testpmd prompt" xr_testpmd_ready
+	if ! TP_START_TIMEOUT=180 tp_ready "$XR_TP"; then
+		tail -n 30 "$XR_TP.log"
+		xr_fail "dpdk-testpmd not ready: $TP_ERROR"
+	fi
 	xr_info testpmd_startup_s "$(xr_elapsed "$XR_TESTPMD_T0" "$(xr_now)")"
 }
 
 xr_testpmd_alive() {
-	kill -0 "$(cat "$XR_STATE/testpmd.pid")" 2>/dev/null
+	tp_alive "$XR_TP"
 }
 
-xr_testpmd_ready() {
-	if ! xr_testpmd_alive; then
-		tail -n 30 "$XR_LOGS/testpmd.log"
-		xr_fail "dpdk-testpmd exited (see testpmd.log)"
-	fi
-	grep -q 'testpmd> ' "$XR_LOGS/testpmd.log"
-}
-
-# xr_testpmd_cmd CMD: send CMD, wait for the next prompt; testpmd's
-# answer is in $XR_STATE/testpmd.answer.
+# xr_testpmd_cmd CMD: run CMD, wait for its end; testpmd's answer is in
+# $XR_STATE/testpmd.answer.
 xr_testpmd_cmd() {
-	_off=$(stat -c %s "$XR_LOGS/testpmd.log")
-	echo "$*" >&7
-	_i=0
-	while [ $_i -lt 150 ]; do
-		sleep 0.2
-		if tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log" | grep -q 'testpmd> '; then
-			break
-		fi
+	if ! tp_cmd "$XR_TP" "$*"; then
 		xr_testpmd_alive || xr_fail "dpdk-testpmd died on '$*'"
-		_i=$((_i + 1))
-	done
-	tail -c +$((_off + 1)) "$XR_LOGS/testpmd.log" | tr -d '\r' >"$XR_STATE/testpmd.answer"
+		xr_mark "testpmd: '$*' did not end: $TP_ERROR"
+	fi
+	cp "$TP_ANSWER" "$XR_STATE/testpmd.answer"
 }
 
 # xr_testpmd_expect PATTERN WHAT: testpmd's last answer must match
@@ -372,22 +364,24 @@ xr_testpmd_expect() {
 
 # xr_testpmd_log_has PATTERN: testpmd's whole log matches PATTERN (grep -E).
 xr_testpmd_log_has() {
-	tr -d '\r' <"$XR_LOGS/testpmd.log" | grep -q -E -e "$1"
+	tr -d '\r' <"$XR_TP.log" | grep -q -E -e "$1"
 }
 
-# xr_testpmd_link PORT: XR_LINK becomes "up" or "down", as testpmd shows it.
+# xr_testpmd_link PORT: XR_LINK becomes "up" or "down" (empty: no such
+# port), from telemetry's /ethdev/link_status (rte_eth_link_get_nowait,
+# as testpmd's `show port info`).
 xr_testpmd_link() {
-	xr_testpmd_cmd "show port info $1"
-	XR_LINK=$(sed -n 's/^Link status: *//p' "$XR_STATE/testpmd.answer" | tail -n 1)
+	tp_link "$XR_TP" "$1" 2>>"$XR_LOGS/testpmd-telemetry.log"
+	XR_LINK=$TP_LINK
 }
 
-# xr_testpmd_xstats PORT FILE: `show port xstats PORT`, stored in FILE as
-# "name value" lines (testpmd's answer also in FILE.answer).
+# xr_testpmd_xstats PORT FILE: the port's xstats (telemetry's
+# /ethdev/xstats), stored in FILE as "name value" lines (and a copy in
+# FILE.answer).
 xr_testpmd_xstats() {
-	xr_testpmd_cmd "show port xstats $1"
-	cp "$XR_STATE/testpmd.answer" "$2.answer"
-	sed -n 's/^ *\([A-Za-z0-9_]*\): *\([0-9][0-9]*\) *$/\1 \2/p' "$XR_STATE/testpmd.answer" >"$2"
-	[ -s "$2" ] || xr_fail "show port xstats $1: no counters in testpmd's answer: $(tr '\n' '|' <"$2.answer" | cut -c1-300)"
+	tp_xstats "$XR_TP" "$1" >"$2" 2>>"$XR_LOGS/testpmd-telemetry.log"
+	cp "$2" "$2.answer"
+	[ -s "$2" ] || xr_fail "telemetry /ethdev/xstats,$1: no counters: $(tail -n 3 "$XR_LOGS/testpmd-telemetry.log" | tr '\n' '|' | cut -c1-300)"
 }
 
 # xr_xstat FILE NAME: XR_VAL = the counter NAME in FILE (of
@@ -406,19 +400,7 @@ xr_xstat_delta() {
 }
 
 xr_testpmd_stop() {
-	if xr_testpmd_alive; then
-		echo quit >&7
-		_i=0
-		while xr_testpmd_alive && [ $_i -lt 100 ]; do
-			sleep 0.2
-			_i=$((_i + 1))
-		done
-		if xr_testpmd_alive; then
-			kill "$(cat "$XR_STATE/testpmd.pid")"
-			xr_fail "dpdk-testpmd did not quit within 20 s"
-		fi
-	fi
-	exec 7>&-
+	tp_stop "$XR_TP" 20 || xr_fail "dpdk-testpmd did not quit within 20 s"
 }
 
 # --- dom0's end of the link ----------------------------------------------

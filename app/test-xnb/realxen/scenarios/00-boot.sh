@@ -15,10 +15,13 @@ if lsmod | grep -q '^xen_netback'; then
 fi
 [ "$(xr_xs_read /local/domain/0/name)" = Domain-0 ] ||
 	xr_fail "xenstore has no /local/domain/0/name = Domain-0 (xen-init-dom0 did not run?)"
-# DPDK runs in the PV dom0 (needs SSE4.2 from QEMU's CPU model).
-xr_run testpmd-null timeout 120 dpdk-testpmd -l 0-1 --no-huge -m 128 --no-pci \
-	--file-prefix=boot --vdev=net_null0 --vdev=net_null1 -- --stats-period 0 \
-	--nb-cores=1 --tx-first --total-num-mbufs=2048 --forward-mode=io \
-	--max-pkt-len=1518 </dev/null
+# DPDK runs in the PV dom0 (needs SSE4.2 from QEMU's CPU model): a
+# one-shot testpmd (tp_run) that starts forwarding with tx_first and quits.
+if ! TP_STARTUP='start tx_first' TP_RUN_TIMEOUT=120 tp_run "$XR_LOGS/testpmd-null" \
+	-l 0-1 --no-huge -m 128 --no-pci --file-prefix=boot --vdev=net_null0 --vdev=net_null1 \
+	-- --nb-cores=1 --total-num-mbufs=2048 --forward-mode=io --max-pkt-len=1518; then
+	tail -n 30 "$XR_LOGS/testpmd-null.log"
+	xr_fail "testpmd-null failed: $TP_ERROR"
+fi
 grep -q 'Done' "$XR_LOGS/testpmd-null.log" || xr_fail "testpmd did not bring its null ports up"
 xr_mark "Xen $v, dom0 $(uname -r), testpmd runs"

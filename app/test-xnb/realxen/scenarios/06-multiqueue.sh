@@ -57,9 +57,9 @@ d_tx=$(xr_md5 /run/xr/dom0-tx)
 [ "$g_rx" = "$d_tx" ] || xr_fail "dom0->guest: dom0 sent md5 $d_tx, guest got $g_rx ($res)"
 xr_mark "4 MiB each way byte-exact over $used queues"
 
-xr_testpmd_cmd "show port xstats 0"
-cp "$XR_STATE/testpmd.answer" "$XR_LOGS/testpmd-xstats.log"
-xr_info xnb_queue_counters "$(grep -E '(rx|tx)_q[01]_(packets|copy_calls)' \
-	"$XR_LOGS/testpmd-xstats.log" | tr -s ' ' | tr -d ':' | tr ' ' '=' | tr '\n' ',')"
+xr_testpmd_xstats 0 /run/xr/xstats-end
+cp /run/xr/xstats-end "$XR_LOGS/testpmd-xstats.log"
+xr_info xnb_queue_counters "$(grep -E '^(rx|tx)_q[01]_(packets|copy_calls) ' \
+	"$XR_LOGS/testpmd-xstats.log" | tr ' ' '=' | tr '\n' ',')"
 xr_destroy xnbguest
 xr_testpmd_alive || xr_fail "dpdk-testpmd died when the guest was destroyed"
