@@ -450,7 +450,8 @@ test_reattach_after_close(void)
 	char **vec;
 	uint16_t n;
 
-	a = port_create_args(54, 1, 1, ",on_close=keep", name, sizeof(name));
+	/* The default, on_close=keep. */
+	a = port_create_args(54, 1, 1, "", name, sizeof(name));
 	TEST_ASSERT(a >= 0, "port created");
 	nf = guest_open(54);
 	if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(a, 1) != 0 ||

@@ -49,11 +49,12 @@ refl_pid=$!
 test_rc=0
 echo pmd_perf_autotest | timeout 240 dpdk-test -l 0,1 --no-huge --no-pci -m 1024 \
 	--file-prefix="xnbpp$$" -d "$pmd" \
-	--vdev="net_xnb0,domid=3,platform=sim,sim_dir=$sim" >"$work/test.out" 2>&1 ||
+	--vdev="net_xnb0,domid=3,platform=sim,sim_dir=$sim,on_close=disconnect" >"$work/test.out" 2>&1 ||
 	test_rc=$?
 sed -n '/Start PMD RXTX/,/Test /p' "$work/test.out"
 
-# dpdk-test closed its port on exit: the backend said Closed and the guest
+# dpdk-test closed its port on exit (on_close=disconnect, not the default
+# keep): the backend said Closed and the guest
 # went away by itself.
 wait_for "$work/reflect.err" "the backend closed the connection" 100 || :
 kill -INT "$refl_pid" 2>/dev/null || :

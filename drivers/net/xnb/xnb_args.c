@@ -212,10 +212,10 @@ set_type(const char *key, const char *value, void *opaque)
  * joined by ':' (or ',' inside brackets, as kvargs lists go).
  */
 /*
- * What a closing port leaves its guest: disconnect (Closed, the guest
- * gives its vif up) or keep (the vif stays Connected; the next backend
- * process with the same devargs reattaches). A toolstack's close is
- * answered at once either way.
+ * What a closing port leaves its guest: keep (the default: the vif stays
+ * Connected; the next backend process with the same devargs reattaches)
+ * or disconnect (Closed: Linux's netfront gives its vif up for good). A
+ * toolstack's close is answered at once either way.
  */
 static int
 set_on_close(const char *key, const char *value, void *opaque)
@@ -357,6 +357,7 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 	memset(d, 0, sizeof(*d));
 	a->queues = 1;
 	a->offloads = XNB_OFFLOAD_ALL;
+	a->keep_on_close = true;
 	a->platform = &xnb_xen_real_ops;
 	rte_strscpy(a->sim_dir, XNB_DEFAULT_SIM_DIR, sizeof(a->sim_dir));
 	rte_strscpy(a->type, XNB_DEFAULT_TYPE, sizeof(a->type));

@@ -47,7 +47,7 @@ struct xnb_devargs {
 	XNB_ARG_SIM_DIR "=<path> " \
 	XNB_ARG_TYPE "=<xenstore backend type, default vif> " \
 	XNB_ARG_OFFLOADS "=<all|none|csum:tso4:tso6> " \
-	XNB_ARG_ON_CLOSE "=<disconnect|keep>"
+	XNB_ARG_ON_CLOSE "=<keep|disconnect>"
 
 int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);
 extern const char xnb_args_help[];

@@ -61,7 +61,7 @@ struct xnb_args {
 	char sim_dir[PATH_MAX];
 	char type[32];             /* xenstore backend type, "vif" */
 	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
-	bool keep_on_close;        /* on_close=keep: leave the vif Connected for a successor */
+	bool keep_on_close;        /* on_close=keep (default): leave the vif Connected for a successor */
 };
 
 /* What the frontend asked for and we agreed to (xnb_xenbus.c). */
