@@ -12,6 +12,7 @@
  * (XSA-349).
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -527,6 +528,73 @@ out:
 	netfront_close(nf);
 	port_destroy(a, name);
 	port_destroy(b, name2);
+	return ret;
+}
+
+/* Descriptors this process has open. */
+static unsigned int
+open_fds(void)
+{
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * 100 restarts of the application (a port closed with the default
+ * on_close=keep, a new one reattaching), each with traffic both ways:
+ * no descriptor, grant mapping or mbuf left behind, and the guest
+ * served after the last as after the first.
+ */
+static int
+test_restart_100(void)
+{
+	unsigned int i, fds0 = 0, maps0 = 0, mbufs0 = 0;
+	struct netfront *nf;
+	char name[32];
+	int port_id, ret = TEST_FAILED;
+
+	nf = guest_open(57);
+	TEST_ASSERT_NOT_NULL(nf, "guest");
+	for (i = 0; i <= 100; i++) {
+		port_id = port_create(57, name, sizeof(name));
+		if (port_id < 0 || (i == 0 && netfront_connect(nf) != 0) ||
+				env_wait_link(port_id, 1) != 0 ||
+				env_check_traffic(nf, port_id, 60 + i * 14) != TEST_SUCCESS) {
+			fprintf(stderr, "    restart %u: the guest was not served\n", i);
+			port_destroy(port_id, name);
+			goto out;
+		}
+		port_destroy(port_id, name);
+		if (netfront_backend_state(nf) != XenbusStateConnected) {
+			fprintf(stderr, "    restart %u: backend state %d\n", i,
+				netfront_backend_state(nf));
+			goto out;
+		}
+		if (i == 0) {
+			/* After the first round: what one served vif costs. */
+			fds0 = open_fds();
+			maps0 = xensim_grant_mapped_count(nf->dom);
+			mbufs0 = rte_mempool_in_use_count(env_pool());
+		}
+	}
+	printf("    100 restarts: %u descriptors, %u grant mappings, %u mbufs in use, as after the first\n",
+		open_fds(), xensim_grant_mapped_count(nf->dom),
+		rte_mempool_in_use_count(env_pool()));
+	TEST_ASSERT_EQUAL(open_fds(), fds0, "descriptors");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(nf->dom), maps0, "grant mappings");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(env_pool()), mbufs0, "mbufs in use");
+	TEST_ASSERT_EQUAL(maps0, 0, "no mapping left by a closed port");
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
 	return ret;
 }
 
@@ -1253,6 +1321,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_guest_reboot),
 		TEST_CASE(test_reattach_after_close),
 		TEST_CASE(test_reattach_hostile),
+		TEST_CASE(test_restart_100),
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_ring_map_failure_logged_once),
