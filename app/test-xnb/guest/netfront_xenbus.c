@@ -431,6 +431,11 @@ netfront_disconnect(struct netfront *nf)
  * The backend's state changed under us. Closing or Closed (or its
  * directory removed) while we are connected: we close too, straight to
  * Closed, as Linux's netfront does; resources go in netfront_disconnect.
+ * As in Linux's netfront (netback_changed), that is final: the guest
+ * does not connect again by itself (only netfront_connect() does, from
+ * Initialising), and an InitWait written while we are connected is
+ * ignored. So a backend restart that the guest survives here is one it
+ * survives with Linux too: the backend must not write its state.
  */
 int
 netfront_check_backend(struct netfront *nf)
