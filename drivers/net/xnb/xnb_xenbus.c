@@ -528,12 +528,6 @@ xnb_xenbus_fatal(struct xnb_xenbus *bus, uint16_t qid, uint32_t why)
 	return changed;
 }
 
-int
-xnb_xenbus_fd(const struct xnb_xenbus *bus)
-{
-	return xs_fileno(bus->xs);
-}
-
 void
 xnb_xenbus_drain(struct xnb_xenbus *bus)
 {

@@ -119,8 +119,6 @@ int xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs);
  * guest sees it, Connected, for a successor to reattach.
  */
 void xnb_xenbus_close(struct xnb_xenbus *bus, bool keep);
-/* The xenstore watch fd, for the port's interrupt callback. */
-int xnb_xenbus_fd(const struct xnb_xenbus *bus);
 /* Take every pending watch event (coalesced into one pass, XSA-349). */
 void xnb_xenbus_drain(struct xnb_xenbus *bus);
 /* Re-read xenstore and move the state machine. XNB_BUS_* changed. */
