@@ -283,7 +283,12 @@ test_discover(void)
 	/* Guest a's vif exists before discovery starts, guest b's after. */
 	a = guest_open(41, "disc-a");
 	TEST_ASSERT_NOT_NULL(a, "guest a opened");
-	snprintf(args, sizeof(args), "discover=1,platform=sim,sim_dir=%s", env_sim_dir());
+	/*
+	 * on_close=disconnect (passed on to the ports): the guests left
+	 * behind when the instance goes are told, and close at once.
+	 */
+	snprintf(args, sizeof(args), "discover=1,platform=sim,sim_dir=%s,on_close=disconnect",
+		env_sim_dir());
 	if (rte_vdev_init(disc, args) != 0) {
 		fprintf(stderr, "    discovery instance refused\n");
 		goto out;
@@ -361,7 +366,8 @@ test_discover_type(void)
 	char *gso;
 
 	/* Its ports offer what the instance was told to (offloads=). */
-	snprintf(args, sizeof(args), "discover=1,type=vif2,platform=sim,sim_dir=%s,offloads=csum",
+	snprintf(args, sizeof(args),
+		"discover=1,type=vif2,platform=sim,sim_dir=%s,offloads=csum,on_close=disconnect",
 		env_sim_dir());
 	TEST_ASSERT_SUCCESS(rte_vdev_init(disc, args), "discovery instance");
 	nf = env_guest_open(44, "plain-vif", UNSERVED_MS);
