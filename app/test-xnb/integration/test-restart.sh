@@ -99,7 +99,7 @@ start_guest() {
 		{ show_logs "$work/guest.err"; echo "$name: FAIL: the guest sends nothing"; exit 1; }
 }
 
-frames=${XNB_TEST_RESTART_FRAMES:-20000000}
+frames=${XNB_TEST_RESTART_FRAMES:-8000000}
 start_testpmd "$tp.1" || { echo "$name: FAIL: testpmd: $TP_ERROR"; exit 1; }
 # Every write of the backend's state node from here on is a line.
 XENSTORED_PATH=$sim/socket xenstore-watch "$state" >"$work/watch.log" 2>&1 &
