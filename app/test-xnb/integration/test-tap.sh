@@ -166,7 +166,9 @@ check "ping IPv6 b -> a, 3000 bytes (fragments)" \
 	"$(pingloss "$nsb" -6 -c 10 -i 0.05 -W 2 -s 3000 "$v6a")" 0
 
 # --- transfers ---
-inb iperf3 -s -p 5201 >"$work/iperf3-server.log" 2>&1 &
+# Not through inb: $! must be iperf3 itself (ip netns exec becomes it),
+# not a subshell whose kill would leave the server running.
+ip netns exec "$nsb" iperf3 -s -p 5201 >"$work/iperf3-server.log" 2>&1 &
 bg_pids="$bg_pids $!"
 sleep 0.5
 
