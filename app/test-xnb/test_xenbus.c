@@ -561,10 +561,10 @@ test_restart_100(void)
 	char name[32];
 	int port_id, ret = TEST_FAILED;
 
-	nf = guest_open(57);
+	nf = guest_open(58);
 	TEST_ASSERT_NOT_NULL(nf, "guest");
 	for (i = 0; i <= 100; i++) {
-		port_id = port_create(57, name, sizeof(name));
+		port_id = port_create(58, name, sizeof(name));
 		if (port_id < 0 || (i == 0 && netfront_connect(nf) != 0) ||
 				env_wait_link(port_id, 1) != 0 ||
 				env_check_traffic(nf, port_id, 60 + i * 14) != TEST_SUCCESS) {
@@ -595,7 +595,7 @@ test_restart_100(void)
 	ret = TEST_SUCCESS;
 out:
 	/* A backend to answer the guest's close (as xl destroy's). */
-	port_id = port_create(57, name, sizeof(name));
+	port_id = port_create(58, name, sizeof(name));
 	netfront_close(nf);
 	port_destroy(port_id, name);
 	return ret;
@@ -603,9 +603,10 @@ out:
 
 /*
  * What a guest may do while its backend is down, before a successor
- * reattaches: rewrite a ring ref to one it never granted, or claim far
- * more requests than its ring holds. Each is refused as at connect: an
- * error node and Closing, no crash, the port still up.
+ * reattaches: rewrite a ring ref to one it never granted, claim far more
+ * requests than its ring holds, or name an event channel it never
+ * allocated. Each is refused as at connect: an error node and Closing,
+ * no crash, the port still up.
  */
 static int
 test_reattach_hostile(void)
@@ -615,7 +616,7 @@ test_reattach_hostile(void)
 	struct netfront *nf;
 	int a, b, c, ret = TEST_SUCCESS;
 
-	for (c = 0; c < 2 && ret == TEST_SUCCESS; c++) {
+	for (c = 0; c < 3 && ret == TEST_SUCCESS; c++) {
 		ret = TEST_FAILED;
 		b = -1;
 		a = port_create_args(55 + c, 1, 1, ",on_close=keep", name, sizeof(name));
@@ -626,9 +627,12 @@ test_reattach_hostile(void)
 		a = -1;
 		if (c == 0) {
 			netfront_write_key(nf, "tx-ring-ref", "4000");
-		} else {
+		} else if (c == 1) {
 			q = netfront_queue(nf, 0);
 			q->tx.sring->req_prod = q->tx.req_prod_pvt + 10 * NETFRONT_TX_RING_SIZE;
+		} else {
+			/* A port the guest never allocated for us. */
+			netfront_write_key(nf, "event-channel-tx", "999");
 		}
 		b = port_create_args(55 + c, 1, 1, ",on_close=keep", name2, sizeof(name2));
 		if (b < 0 || env_wait_backend_state(nf, XenbusStateClosing) != 0) {
