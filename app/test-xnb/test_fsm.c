@@ -36,7 +36,7 @@
 
 struct fsm_case {
 	const char *name;
-	struct xnb_fsm_in in;      /* vif, ours, backend, frontend, connected, ready */
+	struct xnb_fsm_in in;      /* vif, ours, backend, frontend, connected, ready, taken */
 	uint32_t act;
 	int state;                 /* with WR */
 	enum xnb_fsm_why why;      /* with DIS */
@@ -64,6 +64,12 @@ static const struct fsm_case cases[] = {
 		{ true, N, C, K, false, true }, ADV | WR, K, XNB_WHY_NONE },
 	{ "predecessor left it Connected, frontend gone",
 		{ true, N, C, U, false, true }, ADV | WR, X, XNB_WHY_NONE },
+	{ "another backend serves the vif: touch nothing",
+		{ true, N, C, C, false, true, true }, 0, N, XNB_WHY_NONE },
+	{ "another backend serves a new vif: no InitWait either",
+		{ true, N, U, I, false, true, true }, 0, N, XNB_WHY_NONE },
+	{ "ours already: an owner record of someone else changes nothing",
+		{ true, C, C, C, true, true, true }, 0, N, XNB_WHY_NONE },
 	{ "InitWait, frontend initialising", { true, W, W, I, false, true }, 0, N, XNB_WHY_NONE },
 	{ "InitWait, frontend Initialised", { true, W, W, D, false, true },
 		CON, N, XNB_WHY_NONE },
@@ -300,13 +306,14 @@ test_fsm_invariants(void)
 	struct xnb_fsm_in in;
 	unsigned int a, b, f, bits, n = 0;
 
-	for (bits = 0; bits < 8; bits++)
+	for (bits = 0; bits < 16; bits++)
 	for (a = 0; a < RTE_DIM(states); a++)
 	for (b = 0; b < RTE_DIM(states); b++)
 	for (f = 0; f < RTE_DIM(states); f++) {
 		in.vif = bits & 1;
 		in.connected = (bits >> 1) & 1;
 		in.ready = (bits >> 2) & 1;
+		in.taken = (bits >> 3) & 1;
 		in.ours = states[a];
 		in.backend = states[b];
 		in.frontend = states[f];
@@ -329,6 +336,8 @@ test_fsm_invariants(void)
 			"writes %d: only Closing and Closed are written as such", out.state);
 		TEST_ASSERT(!((out.act & CON) && (out.act & WR)), "connect and write");
 		TEST_ASSERT(!in.vif || !(out.act & FGT), "forget with a vif");
+		TEST_ASSERT(!(in.vif && in.taken && in.ours == N && !in.connected) || out.act == 0,
+			"another backend's vif touched: 0x%x", out.act);
 		TEST_ASSERT(in.vif || out.act == FGT || out.act == (DIS | FGT),
 			"no vif: only disconnect and forget");
 		/* A frontend out of range never connects, and a connected vif goes. */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
@@ -652,6 +653,87 @@ next:
 		port_destroy(a, name);
 		port_destroy(b, name2);
 	}
+	return ret;
+}
+
+/*
+ * Two backends for one vif: the second refuses while the first lives,
+ * saying who has it, and writes nothing; once the first is gone (closed
+ * with on_close=keep) the second takes the vif over. A record left by a
+ * process that died is no obstacle.
+ */
+static int
+test_owner_conflict(void)
+{
+	char name_a[32], name_b[32], name_c[32], path[200], rec[160], *v;
+	struct netfront *nf = NULL;
+	int a = -1, b = -1, c = -1, ret = TEST_FAILED;
+	unsigned int lines;
+	struct tg_log log;
+	pid_t dead;
+
+	a = port_create(59, name_a, sizeof(name_a));
+	nf = guest_open(59);
+	if (a < 0 || nf == NULL || netfront_connect(nf) != 0 || env_wait_link(a, 1) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/xnb-owner", nf->be_path);
+	v = xs_read(nf->xs, XBT_NULL, path, NULL);
+	if (v == NULL || strstr(v, name_a) == NULL) {
+		fprintf(stderr, "    no owner record naming %s: %s\n", name_a, v != NULL ? v : "(none)");
+		free(v);
+		goto out;
+	}
+	free(v);
+
+	if (tg_log_start(&log, RTE_LOG_ERR) != 0)
+		goto out;
+	b = port_create(59, name_b, sizeof(name_b));
+	rte_delay_ms(1500);
+	lines = tg_log_stop(&log);
+	fprintf(stderr, "    %s", log.buf != NULL ? log.buf : "(nothing logged)\n");
+	if (b < 0 || lines != 1 || strstr(log.buf, "is served by process") == NULL ||
+			strstr(log.buf, name_a) == NULL) {
+		fprintf(stderr, "    the second port did not refuse once, naming %s\n", name_a);
+		tg_log_free(&log);
+		goto out;
+	}
+	tg_log_free(&log);
+	if (env_wait_link(b, 0) != 0 || env_check_traffic(nf, a, 500) != TEST_SUCCESS ||
+			netfront_backend_state(nf) != XenbusStateConnected) {
+		fprintf(stderr, "    the refusing port disturbed the vif\n");
+		goto out;
+	}
+	/* The first goes (on_close=keep): the second takes over within its recheck. */
+	port_destroy(a, name_a);
+	a = -1;
+	if (env_wait_link(b, 1) != 0 || env_check_traffic(nf, b, 600) != TEST_SUCCESS) {
+		fprintf(stderr, "    the second port did not take the vif over\n");
+		goto out;
+	}
+	port_destroy(b, name_b);
+	b = -1;
+
+	/* A record of a process that has died: free. */
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	v = xs_read(nf->xs, XBT_NULL, path, NULL);
+	snprintf(rec, sizeof(rec), "%.36s/%d/1/ghost", v != NULL ? v : "", (int)dead);
+	free(v);
+	if (!xs_write(nf->xs, XBT_NULL, path, rec, strlen(rec)))
+		goto out;
+	c = port_create(59, name_c, sizeof(name_c));
+	if (c < 0 || env_wait_link(c, 1) != 0 || env_check_traffic(nf, c, 700) != TEST_SUCCESS) {
+		fprintf(stderr, "    a dead owner's record kept the vif from a new port\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(a, name_a);
+	port_destroy(b, name_b);
+	port_destroy(c, name_c);
 	return ret;
 }
 
@@ -1329,6 +1411,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_reattach_after_close),
 		TEST_CASE(test_reattach_hostile),
 		TEST_CASE(test_restart_100),
+		TEST_CASE(test_owner_conflict),
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_ring_map_failure_logged_once),

@@ -27,6 +27,8 @@
  * right after the op returns.
  */
 #define XNB_LSC_DEFER_US 1000
+/* How often a refused port looks again whether the vif's owner has gone. */
+#define XNB_RECHECK_US (1000 * 1000)
 
 const struct rte_eth_link xnb_port_link_down = {
 	.link_speed = RTE_ETH_SPEED_NUM_10G,
@@ -119,6 +121,8 @@ port_retarget(struct xnb_port *port, uint16_t domid)
 	return 0;
 }
 
+static void port_recheck_alarm(void *arg);
+
 /*
  * One pass of the XenBus side, and what it asks of the port: a retarget
  * (domain=), then the handshake with the new domain. port->lock held;
@@ -135,8 +139,11 @@ xnb_port_bus_update(struct xnb_port *port)
 	if (changed & XNB_BUS_RETARGET) {
 		if (port_retarget(port, port->bus.retarget_domid) == 0 &&
 				xnb_xenbus_target(&port->bus, port->bus.retarget_domid) == 0)
-			xnb_xenbus_update(&port->bus);
+			changed = xnb_xenbus_update(&port->bus);
 	}
+	/* Another backend serves the vif: no event tells when it goes. */
+	if (changed & XNB_BUS_RECHECK)
+		rte_eal_alarm_set(XNB_RECHECK_US, port_recheck_alarm, port);
 	return xnb_port_link_sync(port);
 }
 
@@ -148,6 +155,19 @@ port_watch_cb(void *arg)
 	bool lsc;
 
 	xnb_xenbus_drain(&port->bus);
+	pthread_mutex_lock(&port->lock);
+	lsc = xnb_port_bus_update(port);
+	pthread_mutex_unlock(&port->lock);
+	port_lsc_now(port, lsc);
+}
+
+/* While another backend serves the vif: a pass a second, on the interrupt thread. */
+static void
+port_recheck_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+	bool lsc;
+
 	pthread_mutex_lock(&port->lock);
 	lsc = xnb_port_bus_update(port);
 	pthread_mutex_unlock(&port->lock);
@@ -231,13 +251,15 @@ xnb_port_bus_close(struct xnb_port *port)
 {
 	xnb_xs_unwatch_intr(&port->intr, port_watch_cb, port);
 	rte_eal_alarm_cancel(port_fatal_alarm, port);
+	rte_eal_alarm_cancel(port_recheck_alarm, port);
 	pthread_mutex_lock(&port->lock);
 	port->closed = true;
 	xnb_xenbus_close(&port->bus, port->args.keep_on_close);
 	xnb_port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
-	/* Nothing left to raise it for: the port goes. */
+	/* Nothing left to raise or look again for (closed: none re-arms). */
 	rte_eal_alarm_cancel(xnb_port_lsc_alarm, port);
+	rte_eal_alarm_cancel(port_recheck_alarm, port);
 }
 
 /*

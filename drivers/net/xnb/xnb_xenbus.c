@@ -23,6 +23,7 @@
 
 #include "xnb_follow.h"
 #include "xnb_logs.h"
+#include "xnb_owner.h"
 #include "xnb_xenbus.h"
 #include "xnb_xenstore.h"
 
@@ -472,6 +473,30 @@ xnb_xenbus_target(struct xnb_xenbus *bus, uint16_t domid)
 	return 0;
 }
 
+/*
+ * Does another live backend serve our vif: the kernel's xen-netback, or
+ * a process whose owner record is in the backend directory? Said once,
+ * with who it is; a dead owner's vif is free.
+ */
+static bool
+vif_taken(struct xnb_xenbus *bus)
+{
+	char rec[XNB_OWNER_MAX], who[96];
+
+	if (xnb_owner_kernel(bus->type, bus->domid, bus->handle))
+		snprintf(who, sizeof(who), "the kernel's backend (xen-netback: unbind it or "
+			"unload the module)");
+	else if (xnb_xs_read(bus->xs, XBT_NULL, bus->backend, XNB_OWNER_KEY, rec,
+			sizeof(rec)) != 0 ||
+			!xnb_owner_other(rec, bus->owner, who, sizeof(who)))
+		return false;
+	if (!bus->refused)
+		XNB_BUS_LOG(ERR, bus, "dom%u vif%u (%s) is served by %s: refused; it is taken over once that backend is gone",
+			bus->domid, bus->handle, bus->backend, who);
+	bus->refused = true;
+	return true;
+}
+
 uint32_t
 xnb_xenbus_update(struct xnb_xenbus *bus)
 {
@@ -492,6 +517,7 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 
 	app_queues = bus->ops->ready_queues(bus->ops_arg);
 	in.vif = follow_frontend(bus) == 0;
+	in.taken = in.vif && bus->state == XNB_FSM_NONE && vif_taken(bus);
 	in.ours = bus->state;
 	in.backend = in.vif ? xnb_xs_read_state(bus->xs, bus->backend) : XenbusStateUnknown;
 	in.frontend = in.vif ? xnb_xs_read_state(bus->xs, bus->frontend) : XenbusStateUnknown;
@@ -511,7 +537,15 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 		changed |= connect_frontend(bus, app_queues, (out.act & XNB_FSM_REATTACH) != 0);
 	if (out.act & XNB_FSM_WRITE)
 		write_state(bus, out.state);
-	return changed;
+	if (out.act & XNB_FSM_FORGET)
+		bus->owner_written = false;
+	else if (bus->state != XNB_FSM_NONE && !bus->owner_written && bus->owner[0] != '\0')
+		/* The vif is ours now: say so, for the next backend that looks. */
+		bus->owner_written = xnb_xs_printf(bus->xs, XBT_NULL, bus->backend,
+			XNB_OWNER_KEY, "%s", bus->owner) == 0;
+	if (bus->owner_written)
+		bus->refused = false;
+	return in.taken ? changed | XNB_BUS_RECHECK : changed;
 }
 
 uint32_t
@@ -560,6 +594,10 @@ xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs)
 
 	bus->xs = xs;
 	bus->self_domid = xnb_xs_self_domid(xs);
+	if (xnb_owner_self(bus->name, bus->owner, sizeof(bus->owner)) != 0) {
+		bus->owner[0] = '\0';
+		XNB_BUS_LOG(WARNING, bus, "cannot tell this process's identity from /proc: no owner record, other backends cannot see this one");
+	}
 	snprintf(bus->type_dir, sizeof(bus->type_dir), "/local/domain/%u/backend/%s",
 		bus->self_domid, bus->type);
 	snprintf(bus->token, sizeof(bus->token), "xnb-%s", bus->name);
@@ -585,10 +623,18 @@ xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs)
 void
 xnb_xenbus_close(struct xnb_xenbus *bus, bool keep)
 {
+	char path[XNB_XS_PATH_MAX + 16];
+
 	if (bus->xs == NULL)
 		return;
 	disconnect(bus, keep ? "port closed; the vif is kept for a successor (on_close=keep)" :
 		"port closed");
+	/* Our record goes with us (a successor would find it dead anyway). */
+	if (bus->owner_written && bus->domid != 0 && follow_frontend(bus) == 0) {
+		snprintf(path, sizeof(path), "%s/%s", bus->backend, XNB_OWNER_KEY);
+		xs_rm(bus->xs, XBT_NULL, path);
+	}
+	bus->owner_written = false;
 	/* Tell the toolstack and the frontend this backend is gone, unless kept. */
 	if (!keep && bus->state != XNB_FSM_NONE && bus->domid != 0 &&
 			follow_frontend(bus) == 0 && bus->state != XenbusStateClosed)

@@ -59,6 +59,8 @@ enum {
 	 * the port points its queues there, then xnb_xenbus_target().
 	 */
 	XNB_BUS_RETARGET = 1u << 1,
+	/* Another backend serves the vif: look again in a while (no event says it went). */
+	XNB_BUS_RECHECK = 1u << 2,
 };
 
 struct xnb_xenbus {
@@ -90,6 +92,9 @@ struct xnb_xenbus {
 	struct xnb_features feat;       /* negotiated on the last connect */
 	uint32_t evtchn;                /* the frontend's port (queue 0), for logs */
 	uint16_t nb_connected;          /* queues the frontend uses */
+	char owner[128];                /* our owner record (xnb_owner.h) */
+	bool owner_written;             /* in the backend directory */
+	bool refused;                   /* another backend serves the vif (said once) */
 };
 
 /*

@@ -90,6 +90,10 @@ xnb_fsm_step(const struct xnb_fsm_in *in, struct xnb_fsm_out *out)
 		return;
 	}
 
+	/* Another live backend serves it: not ours to touch (until it goes). */
+	if (ours == XNB_FSM_NONE && in->taken && !connected)
+		return;
+
 	/*
 	 * Our first pass over a vif that another backend process left
 	 * Connected, with the frontend Connected: the guest has rings and an

@@ -25,6 +25,7 @@ struct xnb_fsm_in {
 	int frontend;      /* the frontend's state node; XenbusStateUnknown when absent or bad */
 	bool connected;    /* rings mapped, event channels bound */
 	bool ready;        /* the application has set its queues up */
+	bool taken;        /* another live backend serves the vif (xnb_owner.h) */
 };
 
 /* Actions, carried out in this order (REATTACH where CONNECT would be). */
