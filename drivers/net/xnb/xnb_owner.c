@@ -106,7 +106,11 @@ xnb_owner_kernel(const char *type, uint16_t domid, uint16_t handle)
 {
 	char path[96];
 
-	snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%.32s-%u-%u", type, domid,
-		handle);
+	/*
+	 * dom0's xenbus makes a device of every backend directory; a driver
+	 * bound to it (its driver link) is a kernel backend serving it.
+	 */
+	snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%.32s-%u-%u/driver", type,
+		domid, handle);
 	return access(path, F_OK) == 0;
 }

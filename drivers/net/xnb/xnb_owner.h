@@ -30,7 +30,7 @@ int xnb_owner_self(const char *name, char *buf, size_t size);
  */
 bool xnb_owner_other(const char *record, const char *self, char *who, size_t size);
 
-/* Has the kernel's backend (xen-netback) bound type-domid-handle? */
+/* Has a kernel backend (xen-netback) bound type-domid-handle (its sysfs driver link)? */
 bool xnb_owner_kernel(const char *type, uint16_t domid, uint16_t handle);
 
 #endif /* XNB_OWNER_H */

@@ -8,7 +8,9 @@
 # (xnb says so), dom0's pings are answered again, and the transfer
 # started before the stop completes byte-exact after it. The time from
 # the new testpmd's start to the guest's first answered ping is reported
-# (restart_to_ping_s; testpmd's own start under TCG included).
+# (restart_to_ping_s; testpmd's own start under TCG included). The
+# vif's owner record names the last testpmd (the killed one's was no
+# obstacle).
 # realxen: needs-pmd
 
 domid=$(xr_next_domid)
@@ -73,6 +75,13 @@ for ph in 1 2; do
 	*) xr_fail "phase $ph: dom0 got $(stat -c %s "/run/xr/rx-$ph") bytes, md5 $got; the guest sent $xfer" ;;
 	esac
 done
+# The vif's owner record names the testpmd serving it now (pid and port).
+owner=$(xr_xs_read "$be/xnb-owner")
+xr_info owner_record "$owner"
+case $owner in
+*/"$XR_TESTPMD_PID"/*/net_xnb0) ;;
+*) xr_fail "the owner record '$owner' does not name testpmd $XR_TESTPMD_PID's net_xnb0" ;;
+esac
 writes=$(( $(wc -l <"$XR_LOGS/state-watch.log") - writes0 ))
 xr_info state_writes_across_restarts "$writes"
 [ "$writes" = 0 ] || xr_fail "the state nodes were written across the restarts: $(tail -n 4 "$XR_LOGS/state-watch.log" | tr '\n' '|')"
