@@ -399,36 +399,36 @@ rx_plain_ip(struct rte_mbuf *m)
  * takes as such, headers of the common shape (xnb_hdr_fast()). false
  * leaves the frame to rx_offload_general().
  */
+/* A blank checksum left blank: the headers and flags the application gets. */
+static __rte_always_inline void
+rx_blank_set(struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t ptype, uint32_t l3, uint32_t l4)
+{
+	m->packet_type = ptype;
+	m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, l3, l4, 0, 0, 0, 0);
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	if (rxq->csum_ip && l3 == sizeof(struct rte_ipv4_hdr))
+		m->ol_flags |= rx_ip4_csum_flag(m, RTE_ETHER_HDR_LEN, l3);
+	rxq->stats.csum_blank++;
+}
+
 static inline bool
 rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
 {
-	uint32_t f, l3, l4;
+	uint32_t f, l4;
 
 	/* TCP over IPv4 first: its packet type and lengths are constants. */
 	if (likely(m->data_len >= XNB_FAST_MIN && rxq->csum_tcp)) {
 		l4 = xnb_hdr_fast_tcp4(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len);
 		if (likely(l4 != 0)) {
-			m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
-			m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN,
-				sizeof(struct rte_ipv4_hdr), l4, 0, 0, 0, 0);
-			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
-			if (rxq->csum_ip)
-				m->ol_flags |= rx_ip4_csum_flag(m, RTE_ETHER_HDR_LEN,
-					sizeof(struct rte_ipv4_hdr));
-			rxq->stats.csum_blank++;
+			rx_blank_set(rxq, m, RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 |
+				RTE_PTYPE_L4_TCP, sizeof(struct rte_ipv4_hdr), l4);
 			return true;
 		}
 	}
 	f = xnb_hdr_fast(m, m->pkt_len);
 	if (unlikely(f == 0 || !(XNB_FAST_PROTO(f) == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp)))
 		return false;
-	l3 = XNB_FAST_L3(f);
-	m->packet_type = xnb_hdr_fast_ptype(f);
-	m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, l3, XNB_FAST_L4(f), 0, 0, 0, 0);
-	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
-	if (rxq->csum_ip && l3 == sizeof(struct rte_ipv4_hdr))
-		m->ol_flags |= rx_ip4_csum_flag(m, RTE_ETHER_HDR_LEN, l3);
-	rxq->stats.csum_blank++;
+	rx_blank_set(rxq, m, xnb_hdr_fast_ptype(f), XNB_FAST_L3(f), XNB_FAST_L4(f));
 	return true;
 }
 
