@@ -88,6 +88,11 @@ xr_xs_read() {
 	xenstore-read "$1" 2>/dev/null
 }
 
+# xr_xs_is PATH VALUE: PATH holds VALUE now (a predicate for xr_wait).
+xr_xs_is() {
+	[ "$(xr_xs_read "$1")" = "$2" ]
+}
+
 # The backend directory of a vif: xr_vif_backend DOMID [HANDLE]
 xr_vif_backend() {
 	echo "/local/domain/0/backend/vif/$1/${2:-0}"

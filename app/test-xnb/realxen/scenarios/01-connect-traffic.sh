@@ -37,8 +37,7 @@ xr_listen_send 5006 /run/xr/dom0-tx-3 6
 xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
 t_created=$(xr_now)
-be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
+xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 xr_info backend_connected_after_create_s "$(xr_elapsed "$t_created" "$(xr_now)")"
 xr_mark "vif connected: backend $be state 4, frontend state $(xr_xs_read \
 	"/local/domain/$domid/device/vif/0/state")"

@@ -12,8 +12,7 @@ xr_testpmd_start "--vdev=net_xnb0,domid=$domid,handle=0,type=vif" \
 xr_tap_up xnbtap0
 xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
-be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
+xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 xr_guest_wait xnbguest PING4 180
 xr_testpmd_link 0
 [ "$XR_LINK" = up ] || xr_fail "testpmd shows the xnb port's link '$XR_LINK' while the guest is connected"

@@ -23,8 +23,7 @@ for n in 1 2; do
 	xr_info "domid_$n" "$domid"
 	be=$(xr_vif_backend "$domid" 0)
 	t_created=$(xr_now)
-	be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-	xr_wait 120 "the backend $be (xnbguest #$n, domain $domid) in state 4 (Connected)" be_connected
+	xr_wait 120 "the backend $be (xnbguest #$n, domain $domid) in state 4 (Connected)" xr_xs_is "$be/state" 4
 	xr_info "connected_after_create_${n}_s" "$(xr_elapsed "$t_created" "$(xr_now)")"
 	xr_guest_wait xnbguest NET_UP 120
 	link_up() { xr_testpmd_link 0; [ "$XR_LINK" = up ]; }

@@ -48,8 +48,7 @@ iw=$(awk '/wpath=.*backend\/vif\/.*\/state/ && t0 == "" { t0 = $1 }
 	"$XR_LOGS/xl-network-attach.log")
 [ -n "$iw" ] && xr_info vif_initwait_attach_s "$iw"
 t_att=$(xr_now)
-be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-xr_wait 120 "the backend $be in state 4 (Connected) after xl network-attach" be_connected
+xr_wait 120 "the backend $be in state 4 (Connected) after xl network-attach" xr_xs_is "$be/state" 4
 xr_info backend_connected_after_attach_s "$(xr_elapsed "$t_att" "$(xr_now)")"
 xenstore-ls -fp "$be" >"$XR_LOGS/xenstore-backend-connected.log" 2>&1
 xr_guest_wait xnbguest NET_UP 120

@@ -72,8 +72,7 @@ for n in 1 2; do
 	xr_testpmd_expect 'io packet forwarding' "forwarding did not start with the discovered port"
 	xr_info "port_setup_s_$n" "$(xr_elapsed "$t0" "$(xr_now)")"
 
-	be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-	xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
+	xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 	xr_info "connected_after_create_s_$n" "$(xr_elapsed "$t_create" "$(xr_now)")"
 	xr_guest_wait xnbguest NET_UP 120
 	link_up() { xr_testpmd_link "$pid"; [ "$XR_LINK" = up ]; }

@@ -22,8 +22,7 @@ xr_listen_send 5002 /run/xr/dom0-tx
 XR_GUEST_VCPUS=2
 xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
-be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
+xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 offered=$(xr_xs_read "$be/multi-queue-max-queues")
 used=$(xr_xs_read "$fe/multi-queue-num-queues")
 xr_info queues_offered "$offered"

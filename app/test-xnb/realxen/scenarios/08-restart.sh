@@ -22,8 +22,7 @@ xr_testpmd_start "$args" --vdev=net_tap0,iface=xnbtap0
 xr_tap_up xnbtap0
 xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
-be_connected() { [ "$(xr_xs_read "$be/state")" = 4 ]; }
-xr_wait 120 "the backend $be in state 4 (Connected)" be_connected
+xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 xr_guest_wait xnbguest PING4 180
 
 # Every write of either state node from here on, with its value (a
