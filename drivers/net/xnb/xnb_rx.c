@@ -411,24 +411,35 @@ rx_blank_set(struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t ptype, uint32_t l
 	rxq->stats.csum_blank++;
 }
 
-static inline bool
-rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
+/*
+ * The other shapes xnb_hdr_fast() takes: IPv6, UDP, or a first mbuf too
+ * short for the TCP/IPv4 test. Out of line, so that the TCP/IPv4 case
+ * inlined in rx_complete() keeps its values in registers.
+ */
+static __rte_noinline bool
+rx_blank_other(struct xnb_rxq *rxq, struct rte_mbuf *m)
 {
-	uint32_t f, l4;
+	uint32_t f = xnb_hdr_fast(m, m->pkt_len);
 
-	/* TCP over IPv4 first: its packet type and lengths are constants. */
-	if (likely(m->data_len >= XNB_FAST_MIN && rxq->csum_tcp)) {
-		l4 = xnb_hdr_fast_tcp4(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len);
-		if (likely(l4 != 0)) {
-			rx_blank_set(rxq, m, RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 |
-				RTE_PTYPE_L4_TCP, sizeof(struct rte_ipv4_hdr), l4);
-			return true;
-		}
-	}
-	f = xnb_hdr_fast(m, m->pkt_len);
 	if (unlikely(f == 0 || !(XNB_FAST_PROTO(f) == IPPROTO_TCP ? rxq->csum_tcp : rxq->csum_udp)))
 		return false;
 	rx_blank_set(rxq, m, xnb_hdr_fast_ptype(f), XNB_FAST_L3(f), XNB_FAST_L4(f));
+	return true;
+}
+
+static inline bool
+rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
+{
+	uint32_t l4;
+
+	/* TCP over IPv4 first: its packet type and lengths are constants. */
+	if (unlikely(m->data_len < XNB_FAST_MIN || !rxq->csum_tcp))
+		return rx_blank_other(rxq, m);
+	l4 = xnb_hdr_fast_tcp4(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len);
+	if (unlikely(l4 == 0))
+		return rx_blank_other(rxq, m);
+	rx_blank_set(rxq, m, RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP,
+		sizeof(struct rte_ipv4_hdr), l4);
 	return true;
 }
 
