@@ -36,7 +36,7 @@
 
 struct fsm_case {
 	const char *name;
-	struct xnb_fsm_in in;      /* vif, ours, backend, frontend, connected, ready, taken */
+	struct xnb_fsm_in in;      /* vif, ours, backend, frontend, connected, ready, taken, plugging */
 	uint32_t act;
 	int state;                 /* with WR */
 	enum xnb_fsm_why why;      /* with DIS */
@@ -77,6 +77,14 @@ static const struct fsm_case cases[] = {
 		CON, N, XNB_WHY_NONE },
 	{ "InitWait, frontend Connected, application not ready", { true, W, W, C, false, false },
 		0, N, XNB_WHY_NONE },
+	{ "InitWait, frontend Connected, the hotplug script not done: wait",
+		{ true, W, W, C, false, true, false, true }, 0, N, XNB_WHY_NONE },
+	{ "new vif, frontend Connected, the hotplug script not done: InitWait only",
+		{ true, N, U, C, false, true, false, true }, ADV, N, XNB_WHY_NONE },
+	{ "connected: a hotplug-status that changes later changes nothing",
+		{ true, C, C, C, true, true, false, true }, 0, N, XNB_WHY_NONE },
+	{ "predecessor left it Connected: reattach without waiting for the script",
+		{ true, N, C, C, false, true, false, true }, RE, N, XNB_WHY_NONE },
 	{ "connected and steady", { true, C, C, C, true, true }, 0, N, XNB_WHY_NONE },
 	{ "frontend restarts (reboot)", { true, C, C, I, true, true },
 		DIS | ADV, N, XNB_WHY_FRONTEND_RESTARTED },
@@ -275,6 +283,22 @@ test_fsm_walks(void)
 	TEST_ASSERT_EQUAL(strcmp(w.written, "WC"), 0, "reboot after a restart wrote %s",
 		w.written);
 
+	/*
+	 * xl create with script=vif-xnb: InitWait for libxl, which then runs
+	 * the script; Linux's netfront is Connected before the script has put
+	 * the port into its switch, and Connected waits for hotplug-status.
+	 */
+	world_init(&w, true);
+	w.in.plugging = true;
+	pass(&w, I);
+	pass(&w, C);
+	pass(&w, C);
+	TEST_ASSERT(!w.in.connected, "script still running: not connected");
+	w.in.plugging = false;
+	pass(&w, C);
+	TEST_ASSERT(w.in.connected, "script done: connected");
+	TEST_ASSERT_EQUAL(strcmp(w.written, "WC"), 0, "hotplug script wait wrote %s", w.written);
+
 	/* A frontend that flaps between every state settles nothing it should not. */
 	world_init(&w, true);
 	for (i = 0; i < 1000; i++) {
@@ -306,7 +330,7 @@ test_fsm_invariants(void)
 	struct xnb_fsm_in in;
 	unsigned int a, b, f, bits, n = 0;
 
-	for (bits = 0; bits < 16; bits++)
+	for (bits = 0; bits < 32; bits++)
 	for (a = 0; a < RTE_DIM(states); a++)
 	for (b = 0; b < RTE_DIM(states); b++)
 	for (f = 0; f < RTE_DIM(states); f++) {
@@ -314,6 +338,7 @@ test_fsm_invariants(void)
 		in.connected = (bits >> 1) & 1;
 		in.ready = (bits >> 2) & 1;
 		in.taken = (bits >> 3) & 1;
+		in.plugging = (bits >> 4) & 1;
 		in.ours = states[a];
 		in.backend = states[b];
 		in.frontend = states[f];
@@ -329,9 +354,10 @@ test_fsm_invariants(void)
 			"reattach: only alone, first pass, over a Connected vif");
 		TEST_ASSERT(!(out.act & DIS) || in.connected, "disconnect while not connected");
 		TEST_ASSERT(!(out.act & DIS) || out.why != XNB_WHY_NONE, "disconnect without why");
-		TEST_ASSERT(!(out.act & CON) || (in.ready && in.vif &&
+		TEST_ASSERT(!(out.act & CON) || (in.ready && !in.plugging && in.vif &&
 			(in.frontend == D || in.frontend == C)),
-			"connect: ready %d, frontend %d", in.ready, in.frontend);
+			"connect: ready %d, plugging %d, frontend %d", in.ready, in.plugging,
+			in.frontend);
 		TEST_ASSERT(!(out.act & WR) || out.state == K || out.state == X,
 			"writes %d: only Closing and Closed are written as such", out.state);
 		TEST_ASSERT(!((out.act & CON) && (out.act & WR)), "connect and write");

@@ -737,6 +737,141 @@ out:
 	return ret;
 }
 
+/*
+ * The toolstack's hotplug script, played by a thread: a second after the
+ * frontend went Connected it notes the backend's state (still InitWait
+ * when the port waits for the script), then writes hotplug-status as the
+ * script would, and hotplug-error first when it failed.
+ */
+struct hotplug_script {
+	struct netfront *nf;
+	const char *status;        /* "connected" or "error" */
+	int fe_state, be_state;    /* seen before it writes */
+};
+
+/* The state node in dir, read now; -1 when absent. */
+static int
+xs_state(struct netfront *nf, const char *dir)
+{
+	char path[200], *v;
+	int s;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	v = xs_read(nf->xs, XBT_NULL, path, NULL);
+	s = v != NULL ? atoi(v) : -1;
+	free(v);
+	return s;
+}
+
+static void *
+hotplug_script_run(void *arg)
+{
+	struct hotplug_script *h = arg;
+	char path[200];
+	uint64_t end = env_deadline(ENV_WAIT_MS);
+
+	while (xs_state(h->nf, h->nf->fe_path) != XenbusStateConnected && !env_waited(end))
+		;
+	rte_delay_ms(1000);
+	h->fe_state = xs_state(h->nf, h->nf->fe_path);
+	h->be_state = xs_state(h->nf, h->nf->be_path);
+	if (strcmp(h->status, "error") == 0) {
+		snprintf(path, sizeof(path), "%s/hotplug-error", h->nf->be_path);
+		xs_write(h->nf->xs, XBT_NULL, path, "no OVS bridge 'br9'", 19);
+	}
+	snprintf(path, sizeof(path), "%s/hotplug-status", h->nf->be_path);
+	xs_write(h->nf->xs, XBT_NULL, path, h->status, strlen(h->status));
+	return NULL;
+}
+
+/*
+ * One vif of domid with the toolstack's script node set to script, a
+ * port with devargs extra, a frontend connecting while a thread plays the
+ * hotplug script (writing status). *waited: the backend was still in
+ * InitWait with the frontend Connected a second in; *connected: the
+ * handshake then completed. log: what the port logged at INFO and up.
+ */
+static int
+hotplug_case(uint16_t domid, const char *script, const char *extra, const char *status,
+		bool *waited, bool *connected, struct tg_log *log)
+{
+	struct hotplug_script h = { .status = status };
+	char name[32], path[200];
+	struct netfront *nf;
+	pthread_t th;
+	int port_id, ret = TEST_FAILED;
+
+	port_id = port_create_args(domid, 1, 1, extra, name, sizeof(name));
+	nf = env_guest_open(domid, NULL, 4000);
+	if (port_id < 0 || nf == NULL)
+		goto out;
+	snprintf(path, sizeof(path), "%s/script", nf->be_path);
+	if (!xs_write(nf->xs, XBT_NULL, path, script, strlen(script)))
+		goto out;
+	h.nf = nf;
+	if (tg_log_start(log, RTE_LOG_INFO) != 0)
+		goto out;
+	if (pthread_create(&th, NULL, hotplug_script_run, &h) != 0) {
+		tg_log_stop(log);
+		goto out;
+	}
+	*connected = netfront_connect(nf) == 0 &&
+		netfront_backend_state(nf) == XenbusStateConnected;
+	pthread_join(th, NULL);
+	tg_log_stop(log);
+	*waited = h.fe_state == XenbusStateConnected && h.be_state == XenbusStateInitWait;
+	fprintf(stderr, "    script=%s%s, hotplug-status=%s: a second in, frontend %d backend %d; connected: %s\n",
+		script, extra, status, h.fe_state, h.be_state, *connected ? "yes" : "no");
+	ret = TEST_SUCCESS;
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+/*
+ * hotplug-status, as Linux's netback: Connected waits for the script
+ * (vif-xnb) to say it plugged the port in; not for script=/bin/true, and
+ * never with hotplug=ignore. A failed script leaves the guest
+ * unconnected, and the port says why.
+ */
+static int
+test_hotplug_status(void)
+{
+	struct tg_log log = { 0 };
+	bool waited, connected;
+
+	TEST_ASSERT_SUCCESS(hotplug_case(61, "/etc/xen/scripts/vif-xnb", "", "connected",
+		&waited, &connected, &log), "vif-xnb, auto");
+	TEST_ASSERT(waited && connected, "auto with vif-xnb: waits for the script, then connects");
+	TEST_ASSERT(log.buf != NULL && strstr(log.buf, "waits for the hotplug script (/etc/xen/scripts/vif-xnb)") != NULL,
+		"the wait is logged, naming the script");
+	tg_log_free(&log);
+
+	TEST_ASSERT_SUCCESS(hotplug_case(62, "/bin/true", "", "connected", &waited, &connected,
+		&log), "/bin/true, auto");
+	tg_log_free(&log);
+	TEST_ASSERT(!waited && connected, "auto with /bin/true: connects at once");
+
+	TEST_ASSERT_SUCCESS(hotplug_case(63, "vif-xnb", ",hotplug=ignore", "connected",
+		&waited, &connected, &log), "vif-xnb, ignore");
+	tg_log_free(&log);
+	TEST_ASSERT(!waited && connected, "hotplug=ignore: connects at once");
+
+	TEST_ASSERT_SUCCESS(hotplug_case(64, "/bin/true", ",hotplug=wait", "connected",
+		&waited, &connected, &log), "/bin/true, wait");
+	tg_log_free(&log);
+	TEST_ASSERT(waited && connected, "hotplug=wait: waits even for /bin/true");
+
+	TEST_ASSERT_SUCCESS(hotplug_case(65, "vif-xnb", "", "error", &waited, &connected,
+		&log), "vif-xnb fails");
+	TEST_ASSERT(waited && !connected, "a failed script: never connected");
+	TEST_ASSERT(log.buf != NULL && strstr(log.buf, "hotplug script failed: no OVS bridge 'br9'") != NULL,
+		"the failure is logged with the script's hotplug-error");
+	tg_log_free(&log);
+	return TEST_SUCCESS;
+}
+
 /* A vif of the two-vif cases: its started port and its guest. */
 struct vif {
 	char name[32];
@@ -1200,6 +1335,7 @@ test_bad_devargs(void)
 		"discover=1,mac=02:00:00:00:00:01", "discover=1,queues=1",
 		"domid=3,offloads=", "domid=3,offloads=tso", "domid=3,offloads=tso4",
 		"domid=3,offloads=csum:bogus", "domid=3,offloads=all,offloads=none",
+		"domid=3,hotplug=", "domid=3,hotplug=yes", "domid=3,hotplug=wait,hotplug=auto",
 	};
 	char args[256];
 	unsigned int i;
@@ -1412,6 +1548,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_reattach_hostile),
 		TEST_CASE(test_restart_100),
 		TEST_CASE(test_owner_conflict),
+		TEST_CASE(test_hotplug_status),
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_ring_map_failure_logged_once),

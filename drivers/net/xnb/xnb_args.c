@@ -36,6 +36,7 @@ static const char * const valid_arguments[] = {
 	XNB_ARG_TYPE,
 	XNB_ARG_OFFLOADS,
 	XNB_ARG_ON_CLOSE,
+	XNB_ARG_HOTPLUG,
 	NULL
 };
 
@@ -234,6 +235,36 @@ set_on_close(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
+static const char * const hotplug_names[] = {
+	[XNB_HOTPLUG_AUTO] = "auto",
+	[XNB_HOTPLUG_WAIT] = "wait",
+	[XNB_HOTPLUG_IGNORE] = "ignore",
+};
+
+const char *
+xnb_hotplug_str(enum xnb_hotplug h)
+{
+	return (unsigned int)h < RTE_DIM(hotplug_names) ? hotplug_names[h] : "?";
+}
+
+/* When Connected waits for the hotplug script (enum xnb_hotplug). */
+static int
+set_hotplug(const char *key, const char *value, void *opaque)
+{
+	struct xnb_args *a = opaque;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(hotplug_names); i++) {
+		if (strcmp(value, hotplug_names[i]) == 0) {
+			a->hotplug = i;
+			return 0;
+		}
+	}
+	XNB_LOG(ERR, "invalid %s=%s: expected auto (wait for the toolstack's hotplug script to write hotplug-status=connected when the vif has a script other than true), wait (always) or ignore (never)",
+		key, value);
+	return -EINVAL;
+}
+
 static int
 set_offloads(const char *key, const char *value, void *opaque)
 {
@@ -310,6 +341,7 @@ static const struct {
 	{ XNB_ARG_TYPE, set_type },
 	{ XNB_ARG_OFFLOADS, set_offloads },
 	{ XNB_ARG_ON_CLOSE, set_on_close },
+	{ XNB_ARG_HOTPLUG, set_hotplug },
 };
 
 struct setter_ctx {
@@ -332,7 +364,7 @@ run_setter(const char *key, const char *value, void *opaque)
 /* discover=1 takes only these keys: it names no guest and serves no vif. */
 static const char * const discover_keys[] = {
 	XNB_ARG_DISCOVER, XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS,
-	XNB_ARG_ON_CLOSE,
+	XNB_ARG_ON_CLOSE, XNB_ARG_HOTPLUG,
 };
 
 static bool
@@ -391,9 +423,10 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 		for (i = 0; i < kvlist->count; i++) {
 			if (is_discover_key(kvlist->pairs[i].key))
 				continue;
-			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s, %s and %s",
+			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s, %s, %s, %s and %s",
 				name, kvlist->pairs[i].key, XNB_ARG_DISCOVER, XNB_ARG_DISCOVER,
-				XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS);
+				XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS,
+				XNB_ARG_ON_CLOSE, XNB_ARG_HOTPLUG);
 			ret = -EINVAL;
 			goto out;
 		}

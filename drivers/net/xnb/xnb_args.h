@@ -35,6 +35,7 @@ struct xnb_devargs {
 #define XNB_ARG_TYPE     "type"
 #define XNB_ARG_OFFLOADS "offloads"
 #define XNB_ARG_ON_CLOSE "on_close"
+#define XNB_ARG_HOTPLUG  "hotplug"
 
 #define XNB_PARAMS_STRING \
 	XNB_ARG_DOMID "=<1-32751> " \
@@ -47,12 +48,15 @@ struct xnb_devargs {
 	XNB_ARG_SIM_DIR "=<path> " \
 	XNB_ARG_TYPE "=<xenstore backend type, default vif> " \
 	XNB_ARG_OFFLOADS "=<all|none|csum:tso4:tso6> " \
-	XNB_ARG_ON_CLOSE "=<keep|disconnect>"
+	XNB_ARG_ON_CLOSE "=<keep|disconnect> " \
+	XNB_ARG_HOTPLUG "=<auto|wait|ignore>"
 
 int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);
 extern const char xnb_args_help[];
 /* The offloads= value that names XNB_OFFLOAD_* bits; snprintf's result. */
 int xnb_offloads_str(uint32_t bits, char *buf, size_t size);
+/* The hotplug= value of h. */
+const char *xnb_hotplug_str(enum xnb_hotplug h);
 /* Does s name a domain as xl accepts it (1-63 of [A-Za-z0-9_.-])? */
 bool xnb_domain_name_valid(const char *s);
 

@@ -561,6 +561,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 		.handle = args.handle,
 		.nb_queues = args.queues,
 		.offloads = args.offloads,
+		.hotplug = args.hotplug,
 		.ops = &xnb_port_bus_ops,
 		.ops_arg = port,
 	};

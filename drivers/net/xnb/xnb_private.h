@@ -50,6 +50,16 @@
 #define XNB_OFFLOAD_TSO6 (1u << 2)  /* and over IPv6 */
 #define XNB_OFFLOAD_ALL (XNB_OFFLOAD_CSUM | XNB_OFFLOAD_TSO4 | XNB_OFFLOAD_TSO6)
 
+/*
+ * hotplug=: whether Connected waits for the toolstack's hotplug script to
+ * say hotplug-status=connected, as Linux's netback always waits.
+ */
+enum xnb_hotplug {
+	XNB_HOTPLUG_AUTO,   /* wait when the vif's script does something (not true) */
+	XNB_HOTPLUG_WAIT,   /* always wait */
+	XNB_HOTPLUG_IGNORE, /* never wait */
+};
+
 /* Devargs, after parsing (xnb_args.c). */
 struct xnb_args {
 	uint16_t domid;
@@ -62,6 +72,7 @@ struct xnb_args {
 	char type[32];             /* xenstore backend type, "vif" */
 	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
 	bool keep_on_close;        /* on_close=keep (default): leave the vif Connected for a successor */
+	enum xnb_hotplug hotplug;  /* hotplug= */
 };
 
 /* What the frontend asked for and we agreed to (xnb_xenbus.c). */

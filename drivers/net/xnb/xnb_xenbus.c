@@ -497,6 +497,52 @@ vif_taken(struct xnb_xenbus *bus)
 	return true;
 }
 
+/*
+ * Is the toolstack's hotplug script still plugging the vif in (vif-xnb
+ * putting its port into a switch)? Linux's netback holds Connected back
+ * until the script writes hotplug-status=connected, so that the guest
+ * sends nothing before the port is switched. hotplug=auto waits only when
+ * the vif has a script that does something: with script=/bin/true
+ * nothing would ever write it. Said once per hotplug-status seen.
+ */
+static bool
+hotplug_pending(struct xnb_xenbus *bus)
+{
+	char status[sizeof(bus->hotplug_status)], script[256], err[XNB_MSG_MAX];
+	const char *base;
+
+	if (bus->hotplug == XNB_HOTPLUG_IGNORE)
+		return false;
+	if (xnb_xs_read(bus->xs, XBT_NULL, bus->backend, "hotplug-status", status,
+			sizeof(status)) != 0)
+		status[0] = '\0';
+	if (strcmp(status, "connected") == 0)
+		return false;
+	if (xnb_xs_read(bus->xs, XBT_NULL, bus->backend, "script", script, sizeof(script)) != 0)
+		script[0] = '\0';
+	if (bus->hotplug == XNB_HOTPLUG_AUTO) {
+		base = strrchr(script, '/');
+		base = base != NULL ? base + 1 : script;
+		if (base[0] == '\0' || strcmp(base, "true") == 0)
+			return false;
+	}
+	if (bus->hotplug_said && strcmp(status, bus->hotplug_status) == 0)
+		return true;
+	bus->hotplug_said = true;
+	rte_strscpy(bus->hotplug_status, status, sizeof(bus->hotplug_status));
+	if (strcmp(status, "error") == 0) {
+		if (xnb_xs_read(bus->xs, XBT_NULL, bus->backend, "hotplug-error", err,
+				sizeof(err)) != 0)
+			rte_strscpy(err, "(no hotplug-error)", sizeof(err));
+		XNB_BUS_LOG(ERR, bus, "the toolstack's hotplug script failed: %s; the guest is not connected (the toolstack removes the vif)",
+			err);
+	} else {
+		XNB_BUS_LOG(INFO, bus, "the frontend is ready; Connected waits for the hotplug script (%s) to write %s/hotplug-status=connected",
+			script[0] != '\0' ? script : "none named: hotplug=wait", bus->backend);
+	}
+	return true;
+}
+
 uint32_t
 xnb_xenbus_update(struct xnb_xenbus *bus)
 {
@@ -523,6 +569,11 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 	in.frontend = in.vif ? xnb_xs_read_state(bus->xs, bus->frontend) : XenbusStateUnknown;
 	in.connected = bus->connected;
 	in.ready = app_queues != 0;
+	in.plugging = in.vif && !in.connected && bus->state == XenbusStateInitWait &&
+		(in.frontend == XenbusStateInitialised || in.frontend == XenbusStateConnected) &&
+		hotplug_pending(bus);
+	if (in.connected)
+		bus->hotplug_said = false;
 	xnb_fsm_step(&in, &out);
 
 	if (out.act & XNB_FSM_DISCONNECT)
@@ -582,6 +633,7 @@ xnb_xenbus_init(struct xnb_xenbus *bus, const struct xnb_xenbus_conf *conf)
 	bus->handle = conf->handle;
 	bus->nb_queues = conf->nb_queues;
 	bus->offloads = conf->offloads;
+	bus->hotplug = conf->hotplug;
 	bus->ops = conf->ops;
 	bus->ops_arg = conf->ops_arg;
 	bus->state = XNB_FSM_NONE;

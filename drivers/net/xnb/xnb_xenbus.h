@@ -47,6 +47,7 @@ struct xnb_xenbus_conf {
 	uint16_t handle;
 	uint16_t nb_queues;        /* queues offered */
 	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
+	enum xnb_hotplug hotplug;  /* when Connected waits for the hotplug script */
 	const struct xnb_xenbus_port_ops *ops;
 	void *ops_arg;
 };
@@ -71,6 +72,7 @@ struct xnb_xenbus {
 	uint16_t handle;
 	uint16_t nb_queues;
 	uint32_t offloads;
+	enum xnb_hotplug hotplug;
 	const struct xnb_xenbus_port_ops *ops;
 	void *ops_arg;
 
@@ -95,6 +97,8 @@ struct xnb_xenbus {
 	char owner[128];                /* our owner record (xnb_owner.h) */
 	bool owner_written;             /* in the backend directory */
 	bool refused;                   /* another backend serves the vif (said once) */
+	bool hotplug_said;              /* the wait for the hotplug script was logged */
+	char hotplug_status[16];        /* with the hotplug-status it saw */
 };
 
 /*

@@ -135,8 +135,11 @@ xnb_fsm_step(const struct xnb_fsm_in *in, struct xnb_fsm_out *out)
 		break;
 	case XenbusStateInitialised:
 	case XenbusStateConnected:
-		/* Linux's netfront goes from Initialising straight to Connected. */
-		if (!connected && ours == XenbusStateInitWait && in->ready)
+		/*
+		 * Linux's netfront goes from Initialising straight to Connected.
+		 * As Linux's netback, Connected waits for the hotplug script.
+		 */
+		if (!connected && ours == XenbusStateInitWait && in->ready && !in->plugging)
 			out->act |= XNB_FSM_CONNECT;
 		break;
 	case XenbusStateClosing:

@@ -26,6 +26,7 @@ struct xnb_fsm_in {
 	bool connected;    /* rings mapped, event channels bound */
 	bool ready;        /* the application has set its queues up */
 	bool taken;        /* another live backend serves the vif (xnb_owner.h) */
+	bool plugging;     /* the toolstack's hotplug script has not said connected yet */
 };
 
 /* Actions, carried out in this order (REATTACH where CONNECT would be). */
@@ -33,7 +34,7 @@ enum {
 	XNB_FSM_DISCONNECT = 1u << 0, /* quiesce, unmap, unbind every queue (why) */
 	XNB_FSM_FORGET = 1u << 1,     /* no vif: ours becomes XNB_FSM_NONE, nothing written */
 	XNB_FSM_ADVERTISE = 1u << 2,  /* features and InitWait in one transaction */
-	XNB_FSM_CONNECT = 1u << 3,    /* read the frontend's keys, map, bind, write Connected */
+	XNB_FSM_CONNECT = 1u << 3,    /* read the frontend's keys, map, bind, write Connected (once plugged) */
 	XNB_FSM_WRITE = 1u << 4,      /* write state */
 	/*
 	 * Take over a vif a predecessor left Connected (it exited, or was
