@@ -36,6 +36,10 @@ meson install -C "$build" --no-rebuild --destdir "$work/root" >"$work/install.lo
 so=$work/root$pmddir/librte_net_xnb.so
 [ -f "$so" ] || fail "not installed into the PMD directory $pmddir"
 echo "ok: installed as $pmddir/librte_net_xnb.so"
+script=$work/root/etc/xen/scripts/vif-xnb
+[ -x "$script" ] || fail "vif-xnb not installed as an executable into /etc/xen/scripts"
+cmp -s "$script" "$src/usertools/vif-xnb" || fail "the installed vif-xnb differs from usertools/vif-xnb"
+echo "ok: installed /etc/xen/scripts/vif-xnb, where libxl finds script=vif-xnb"
 
 testpmd() {
 	# one-shot (devtools/testpmd-lib.sh): its output in $work/tp.log
