@@ -111,6 +111,12 @@ struct netfront_conf {
 
 	/* Do the toolstack's writes on open and removal on close. */
 	bool toolstack;
+	/*
+	 * The backend's script and bridge nodes, as xl writes them from the
+	 * vif's script= and bridge=; NULL: /bin/true, and no bridge node.
+	 */
+	const char *script;
+	const char *bridge;
 	/* Bound of every wait on the backend (ms). */
 	unsigned int timeout_ms;
 

@@ -65,7 +65,10 @@ netfront_toolstack_create(struct netfront *nf)
 			nf_xs_write(nf, t, nf->be_path, "frontend-id", fe_id) &&
 			nf_xs_write(nf, t, nf->be_path, "online", "1") &&
 			nf_xs_write(nf, t, nf->be_path, "state", "1") &&
-			nf_xs_write(nf, t, nf->be_path, "script", "/bin/true") &&
+			nf_xs_write(nf, t, nf->be_path, "script",
+				nf->conf.script != NULL ? nf->conf.script : "/bin/true") &&
+			(nf->conf.bridge == NULL ||
+				nf_xs_write(nf, t, nf->be_path, "bridge", nf->conf.bridge)) &&
 			nf_xs_write(nf, t, nf->be_path, "mac", mac) &&
 			nf_xs_write(nf, t, nf->be_path, "handle", num) &&
 			nf_xs_write(nf, t, nf->be_path, "type", "vif") &&

@@ -10,7 +10,8 @@
  *             [--proto raw|udp4|udp6|tcp4|tcp6] [--csum-blank] [--gso MSS]
  *             [--no-csum-offload] [--no-ipv6-csum] [--no-gso]
  *             [--tap NAME] [--netns NS]
- *             [--dst MAC] [--timeout SEC] [--no-toolstack] [--no-sg]
+ *             [--dst MAC] [--timeout SEC] [--no-toolstack] [--script PATH]
+ *             [--bridge NAME] [--no-sg]
  *             [--aligned] [--seed S] [--quiet]
  *
  * gen sends N numbered frames with a pattern derived from the number,
@@ -121,6 +122,8 @@ usage(FILE *f)
 		"                      the last progress (10); reflect/sink: run at most\n"
 		"                      SEC (the handshake is bounded by 10 s)\n"
 		"  --no-toolstack      the device directories exist already (no xl role)\n"
+		"  --script PATH       the vif's hotplug script, as xl's script= (/bin/true)\n"
+		"  --bridge NAME       the vif's bridge node, as xl's bridge= (none)\n"
 		"  --no-sg             do not offer feature-sg (frames fit one page)\n"
 		"  --aligned           page-aligned slots instead of varied offsets\n"
 		"  --seed S            seed of the slot layout and size choice\n"
@@ -805,6 +808,8 @@ main(int argc, char **argv)
 		{ "dst", required_argument, NULL, 'D' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-toolstack", no_argument, NULL, 'N' },
+		{ "script", required_argument, NULL, 'x' },
+		{ "bridge", required_argument, NULL, 'B' },
 		{ "no-sg", no_argument, NULL, 'G' },
 		{ "aligned", no_argument, NULL, 'A' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -918,6 +923,12 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			conf.toolstack = false;
+			break;
+		case 'x':
+			conf.script = optarg;
+			break;
+		case 'B':
+			conf.bridge = optarg;
 			break;
 		case 'G':
 			conf.sg = false;

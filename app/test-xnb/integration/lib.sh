@@ -21,6 +21,15 @@
 #   plugin_path PMD DIR         PMD, or a copy of it in DIR when it lies
 #                               below a world-writable directory (EAL
 #                               refuses to load a plugin from there)
+#   ovs_start PREFIX [EAL...]   after env_init: Open vSwitch with DPDK
+#                               (Debian's openvswitch-switch-dpdk) of its
+#                               own in $work (ovsdb-server, ovs-vswitchd),
+#                               with the PMD (a plugin path set in $pmd),
+#                               no hugepages, EAL file prefix PREFIX and
+#                               the extra EAL arguments; its PMD thread on
+#                               cpu 1; exits 1 with a FAIL line if DPDK does
+#                               not come up. vsctl ARGS... drives it.
+#   ovs_stop                    stop both daemons (for the cleanup trap)
 
 fail=0
 
@@ -88,6 +97,54 @@ show_logs() {
 		[ -s "$_l" ] || continue
 		echo "----- last lines of $_l"
 		tail -n 30 "$_l"
+	done
+}
+
+vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+
+vsctl() {
+	ovs-vsctl --db="unix:$work/run/db.sock" --timeout=30 "$@"
+}
+
+ovs_start() {
+	if [ ! -x "$vswitchd" ] || ! command -v ovsdb-server >/dev/null 2>&1; then
+		echo "$name: FAIL: Open vSwitch with DPDK is not installed" \
+			"(apt-get install openvswitch-switch-dpdk)"
+		exit 1
+	fi
+	_prefix=$1
+	shift
+	mkdir -p "$work/run" "$work/log" "$work/db" "$work/etc"
+	export OVS_RUNDIR="$work/run" OVS_LOGDIR="$work/log" OVS_DBDIR="$work/db" \
+		OVS_SYSCONFDIR="$work/etc"
+	ovsdb-tool create "$work/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	ovsdb-server "$work/db/conf.db" --remote="punix:$work/run/db.sock" \
+		--pidfile="$work/run/ovsdb-server.pid" --detach \
+		--log-file="$work/log/ovsdb-server.log"
+	vsctl --no-wait init
+	# The PMD thread on cpu 1, OVS's other threads on cpu 0; no hugepages.
+	vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+		"other_config:dpdk-extra=--no-huge --no-pci --legacy-mem -m 1024 --file-prefix=$_prefix -d $pmd $*" \
+		other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2
+	"$vswitchd" "unix:$work/run/db.sock" --pidfile="$work/run/ovs-vswitchd.pid" --detach \
+		--log-file="$work/log/ovs-vswitchd.log"
+	wait_for "$work/log/ovs-vswitchd.log" "DPDK Enabled - initialized" 300 || {
+		echo "$name: FAIL: ovs-vswitchd did not initialise DPDK"
+		exit 1
+	}
+}
+
+ovs_stop() {
+	for _d in ovs-vswitchd ovsdb-server; do
+		[ -s "$work/run/$_d.pid" ] || continue
+		_pid=$(cat "$work/run/$_d.pid")
+		kill -TERM "$_pid" 2>/dev/null || :
+		_i=0
+		while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		kill -KILL "$_pid" 2>/dev/null || :
 	done
 }
 

@@ -22,41 +22,18 @@ set -eu
 src=${1:?usage: test-ovs.sh SRCDIR BUILDDIR}
 build=${2:?usage: test-ovs.sh SRCDIR BUILDDIR}
 frames=${XNB_TEST_FRAMES:-20000}
-vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 
 name=test-ovs
 . "$src/app/test-xnb/integration/lib.sh"
 
-if [ ! -x "$vswitchd" ] || ! command -v ovsdb-server >/dev/null 2>&1; then
-	echo "test-ovs: FAIL: Open vSwitch with DPDK is not installed" \
-		"(apt-get install openvswitch-switch-dpdk)"
-	exit 1
-fi
 env_init
-mkdir -p "$work/run" "$work/log" "$work/db" "$work/etc"
-export OVS_RUNDIR="$work/run" OVS_LOGDIR="$work/log" OVS_DBDIR="$work/db" \
-	OVS_SYSCONFDIR="$work/etc"
-db=unix:$work/run/db.sock
-vsctl() {
-	ovs-vsctl --db="$db" --timeout=30 "$@"
-}
 refl_pid=
 
 cleanup() {
 	rc=$?
 	trap - EXIT
 	stop_pid "$refl_pid"
-	for d in ovs-vswitchd ovsdb-server; do
-		[ -s "$work/run/$d.pid" ] || continue
-		pid=$(cat "$work/run/$d.pid")
-		kill -TERM "$pid" 2>/dev/null || :
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$pid" 2>/dev/null || :
-	done
+	ovs_stop
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	rm -rf "/var/run/dpdk/xnbovs$$"
 	[ $rc -eq 0 ] || show_logs "$work"/*.err "$work/log/ovs-vswitchd.log" "$sim/xenstored.log"
@@ -82,20 +59,7 @@ wait_link() {
 pmd=$(plugin_path "$pmd" "$work/pmd")
 
 "$xsd" start "$sim" "$shim"
-ovsdb-tool create "$work/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-server "$work/db/conf.db" --remote="punix:$work/run/db.sock" \
-	--pidfile="$work/run/ovsdb-server.pid" --detach --log-file="$work/log/ovsdb-server.log"
-vsctl --no-wait init
-# The PMD thread on cpu 1, OVS's other threads on cpu 0; no hugepages.
-vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-	"other_config:dpdk-extra=--no-huge --no-pci --legacy-mem -m 1024 --file-prefix=xnbovs$$ -d $pmd" \
-	other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2
-"$vswitchd" "$db" --pidfile="$work/run/ovs-vswitchd.pid" --detach \
-	--log-file="$work/log/ovs-vswitchd.log"
-wait_for "$work/log/ovs-vswitchd.log" "DPDK Enabled - initialized" 300 || {
-	echo "test-ovs: FAIL: ovs-vswitchd did not initialise DPDK"
-	exit 1
-}
+ovs_start "xnbovs$$"
 
 vsctl add-br br0 -- set Bridge br0 datapath_type=netdev
 vsctl add-port br0 xnb3 -- set Interface xnb3 type=dpdk \
