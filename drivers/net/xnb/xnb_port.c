@@ -27,6 +27,8 @@
  * right after the op returns.
  */
 #define XNB_LSC_DEFER_US 1000
+/* Deferrals while ethdev has not recorded the op yet, at most (1 s). */
+#define XNB_LSC_DEFER_MAX 1000
 /* How often a refused port looks again whether the vif's owner has gone. */
 #define XNB_RECHECK_US (1000 * 1000)
 
@@ -61,9 +63,20 @@ static void
 xnb_port_lsc_alarm(void *arg)
 {
 	struct xnb_port *port = arg;
+	struct rte_eth_dev *dev = &rte_eth_devices[port->port_id];
 
-	rte_eth_dev_callback_process(&rte_eth_devices[port->port_id],
-		RTE_ETH_EVENT_INTR_LSC, NULL);
+	/*
+	 * dev_start or dev_stop has returned but ethdev has not recorded it
+	 * yet (its thread was preempted): later, or a callback that stops
+	 * the port would find it not started, and the start then completes.
+	 */
+	if (dev->data->dev_started != __atomic_load_n(&port->started, __ATOMIC_RELAXED) &&
+			port->lsc_deferred++ < XNB_LSC_DEFER_MAX) {
+		if (rte_eal_alarm_set(XNB_LSC_DEFER_US, xnb_port_lsc_alarm, port) == 0)
+			return;
+	}
+	port->lsc_deferred = 0;
+	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 }
 
 /*

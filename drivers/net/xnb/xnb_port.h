@@ -39,6 +39,7 @@ struct xnb_port {
 	bool started;
 	bool closed;
 	uint16_t mtu;
+	uint16_t lsc_deferred;          /* LSC alarm: waits for ethdev to record an op */
 	/* Serialises the control path: ethdev ops vs. the interrupt thread. */
 	pthread_mutex_t lock;
 	struct rte_intr_handle *intr;   /* the xenstore watch fd */
