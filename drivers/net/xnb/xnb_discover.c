@@ -10,7 +10,8 @@
  * EAL alarm, and ethdev announces them with RTE_ETH_EVENT_NEW. When a vif
  * directory goes away its port gets RTE_ETH_EVENT_INTR_RMV, and
  * XNB_DISC_RMV_DELAY_US later it is closed and detached unless the
- * application detached it first. Removing the instance stops discovery
+ * application detached it first, or once the application has stopped it
+ * (port_left_started()). Removing the instance stops discovery
  * and detaches the ports it created.
  *
  * Threads: the watch callback runs on the interrupt thread and only
@@ -59,6 +60,7 @@ struct xnb_disc_vif {
 	bool present;              /* seen in the last scan */
 	bool created;              /* our probe of its port succeeded */
 	bool removing;             /* INTR_RMV raised, detach due at rmv_at */
+	bool said;                 /* its port was left started (logged once) */
 	uint64_t rmv_at;           /* timer cycles */
 	char port[RTE_ETH_NAME_MAX_LEN];
 };
@@ -250,7 +252,29 @@ port_detach(const char *name)
 	if (ret != 0)
 		XNB_LOG(ERR, "cannot detach %s: %s", name, strerror(-ret));
 	else
-		XNB_LOG(INFO, "%s detached", name);
+		XNB_LOG(NOTICE, "%s detached", name);
+}
+
+/*
+ * The delay after INTR_RMV ran out: is the port still started? Then it
+ * is not detached yet (looked at again a delay later): applications that
+ * do not handle INTR_RMV (Open vSwitch 3.1 among them) would go on
+ * polling a detached port. One left started serves its vif again if the
+ * toolstack creates it again first, and goes when the application stops
+ * or detaches it (vif-xnb offline: ovs-vsctl del-port).
+ */
+static bool
+port_left_started(struct xnb_disc *disc, struct xnb_disc_vif *v)
+{
+	uint16_t port_id;
+
+	if (port_of(v->port, &port_id) != 0 || !rte_eth_devices[port_id].data->dev_started)
+		return false;
+	if (!v->said)
+		XNB_LOG(NOTICE, "%s: port %s is still started: it is detached once the application stops it (RTE_ETH_EVENT_INTR_RMV), and serves dom%u vif%u again if the toolstack creates it again first",
+			disc->name, v->port, v->domid, v->handle);
+	v->said = true;
+	return true;
 }
 
 /*
@@ -275,6 +299,13 @@ disc_pass(struct xnb_disc *disc)
 
 		if (e->present && !e->removing)
 			continue;
+		if (e->present && e->created && port_of(e->port, &port_id) == 0 &&
+				rte_eth_devices[port_id].data->dev_started) {
+			/* Back while its port was left started (port_left_started()): it serves it. */
+			e->removing = false;
+			e->said = false;
+			continue;
+		}
 		if (!e->created || port_of(e->port, &port_id) != 0) {
 			if (!e->present) {
 				/* Gone and no port (failed, or detached by the app). */
@@ -293,6 +324,13 @@ disc_pass(struct xnb_disc *disc)
 			pthread_mutex_lock(&disc->lock);
 		}
 		if (now < e->rmv_at) {
+			if (next == 0 || e->rmv_at < next)
+				next = e->rmv_at;
+			continue;
+		}
+		if (port_left_started(disc, e)) {
+			/* Look again in a while. */
+			e->rmv_at = now + hz * XNB_DISC_RMV_DELAY_US / US_PER_S;
 			if (next == 0 || e->rmv_at < next)
 				next = e->rmv_at;
 			continue;
