@@ -845,6 +845,64 @@ test_evtchn_dead_process(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A backend process killed holding grant mappings: Linux releases its
+ * gntdev file's mappings, so the guest can revoke the grants and a new
+ * backend can map them. A live process's mapping is kept.
+ */
+static int
+test_grant_dead_process(void)
+{
+	int ref, ref2, pipefd[2], status;
+	uint32_t r;
+	void *live;
+	pid_t pid;
+	char c;
+
+	ref = xensim_grant_access(guest, XENSIM_BACKEND_DOMID, 1, false);
+	ref2 = xensim_grant_access(guest, XENSIM_BACKEND_DOMID, 2, false);
+	TEST_ASSERT(ref > 0 && ref2 > 0, "grants");
+	TEST_ASSERT_SUCCESS(pipe(pipefd), "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		/* The first backend: maps both, says so, and dies holding them. */
+		struct xensim_dom *d = xensim_dom_attach(sim_dir, GUEST_DOMID);
+		uint32_t refs[2] = { (uint32_t)ref, (uint32_t)ref2 };
+
+		close(pipefd[0]);
+		c = d != NULL && xensim_map_grant_refs(d, XENSIM_BACKEND_DOMID, 2, refs,
+			true) != NULL ? 'm' : 'x';
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(3);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	TEST_ASSERT_EQUAL(read(pipefd[0], &c, 1), 1, "read");
+	close(pipefd[0]);
+	TEST_ASSERT_EQUAL(c, 'm', "the first backend mapped");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(guest), 2, "mapped by a live process");
+	TEST_ASSERT_EQUAL(xensim_grant_end(guest, (uint32_t)ref), -EBUSY,
+		"a live process's mapping keeps its grant");
+	/* This process maps ref2 too: its own mapping stays through the reclaim. */
+	r = (uint32_t)ref2;
+	live = xensim_map_grant_refs(backend, XENSIM_BACKEND_DOMID, 1, &r, true);
+	TEST_ASSERT_NOT_NULL(live, "a second mapping");
+	kill(pid, SIGKILL);
+	TEST_ASSERT_EQUAL(waitpid(pid, &status, 0), pid, "wait");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(guest), 1,
+		"the dead process's mappings released, ours kept");
+	TEST_ASSERT_SUCCESS(xensim_grant_end(guest, (uint32_t)ref),
+		"the guest revokes what the dead process had mapped");
+	TEST_ASSERT_EQUAL(xensim_grant_end(guest, (uint32_t)ref2), -EBUSY,
+		"not what a live process maps");
+	TEST_ASSERT_SUCCESS(xensim_unmap(backend, live, 1), "unmap");
+	TEST_ASSERT_SUCCESS(xensim_grant_end(guest, (uint32_t)ref2), "then it revokes");
+	TEST_ASSERT_EQUAL(xensim_grant_mapped_count(guest), 0, "nothing mapped");
+	return TEST_SUCCESS;
+}
+
 /* Without Xen the real ops fail cleanly, with the errno of the device. */
 static int
 test_real_ops_without_xen(void)
@@ -880,6 +938,7 @@ static struct unit_test_suite sim_suite = {
 		TEST_CASE_ST(dom_setup, dom_teardown, test_ops_reattach),
 		TEST_CASE_ST(dom_setup, dom_teardown, test_cross_process),
 		TEST_CASE_ST(dom_setup, dom_teardown, test_evtchn_dead_process),
+		TEST_CASE_ST(dom_setup, dom_teardown, test_grant_dead_process),
 		TEST_CASE(test_real_ops_without_xen),
 		TEST_CASES_END(),
 	},

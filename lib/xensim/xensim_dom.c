@@ -82,6 +82,7 @@ dom_setup(struct xensim_dom *d, uint8_t *base, size_t size,
 	d->base = base;
 	d->size = size;
 	d->hdr = (struct xensim_hdr *)base;
+	d->pins = (struct xensim_pin *)(base + XENSIM_PIN_OFF);
 	d->gnt = (grant_entry_v1_t *)(base + l->grant_off);
 	d->gstate = (uint32_t *)(base + l->gstate_off);
 	d->ports[XENSIM_SIDE_GUEST] =

@@ -11,9 +11,12 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include "xensim_priv.h"
@@ -32,6 +35,136 @@ struct xensim_mapping {
 
 static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct xensim_mapping *mappings;
+
+static void gref_unpin(struct xensim_dom *d, uint32_t ref);
+
+/* --- Pin records: who holds each mapping, across processes --- */
+
+/* A process's start time (field 22 of /proc/PID/stat), or 0 if it is gone. */
+static uint64_t
+proc_start(int32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	size_t n;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%" PRId32 "/stat", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name, which may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	/* Fields 3 to 21, then the start time. */
+	for (i = 3; i <= 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* This process: its pid and start time, looked up again after a fork. */
+static void
+proc_self(int32_t *pid, uint64_t *start)
+{
+	static int32_t self_pid;
+	static uint64_t self_start;
+	int32_t now = (int32_t)getpid();
+
+	if (__atomic_load_n(&self_pid, __ATOMIC_ACQUIRE) != now) {
+		__atomic_store_n(&self_start, proc_start(now), __ATOMIC_RELAXED);
+		__atomic_store_n(&self_pid, now, __ATOMIC_RELEASE);
+	}
+	*pid = now;
+	*start = __atomic_load_n(&self_start, __ATOMIC_RELAXED);
+}
+
+/*
+ * Record that this process holds a mapping of ref. With every slot taken
+ * the mapping stands unrecorded: it is released only by an unmap.
+ */
+static void
+pin_record(struct xensim_dom *d, uint32_t ref)
+{
+	struct xensim_pin *p;
+	uint32_t free_ref;
+	uint64_t start;
+	int32_t pid;
+	size_t i;
+
+	proc_self(&pid, &start);
+	for (i = 0; i < XENSIM_NR_PINS; i++) {
+		p = &d->pins[i];
+		free_ref = 0;
+		if (!__atomic_compare_exchange_n(&p->ref, &free_ref, ref, false,
+				__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&p->start, start, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->pid, pid, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+/* Forget one record of this process's mapping of ref. */
+static void
+pin_forget(struct xensim_dom *d, uint32_t ref)
+{
+	struct xensim_pin *p;
+	uint64_t start;
+	int32_t pid;
+	size_t i;
+
+	proc_self(&pid, &start);
+	for (i = 0; i < XENSIM_NR_PINS; i++) {
+		p = &d->pins[i];
+		if (__atomic_load_n(&p->ref, __ATOMIC_ACQUIRE) != ref ||
+				__atomic_load_n(&p->pid, __ATOMIC_ACQUIRE) != pid)
+			continue;
+		__atomic_store_n(&p->pid, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->ref, 0, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+/*
+ * Release the mappings of ref whose process has died (or, with ref 0,
+ * of every ref), as the kernel does when a dead process's gntdev file is
+ * closed. The number released.
+ */
+static uint32_t
+pin_reclaim(struct xensim_dom *d, uint32_t ref)
+{
+	struct xensim_pin *p;
+	uint32_t r, n = 0;
+	uint64_t start;
+	int32_t pid;
+	size_t i;
+
+	for (i = 0; i < XENSIM_NR_PINS; i++) {
+		p = &d->pins[i];
+		r = __atomic_load_n(&p->ref, __ATOMIC_ACQUIRE);
+		if (r == 0 || (ref != 0 && r != ref) || r >= d->nr_grants)
+			continue;
+		pid = __atomic_load_n(&p->pid, __ATOMIC_ACQUIRE);
+		start = __atomic_load_n(&p->start, __ATOMIC_RELAXED);
+		if (pid <= 0 || (start != 0 && proc_start(pid) == start))
+			continue;
+		/* Its holder is gone: claim the record, then drop the pin. */
+		if (!__atomic_compare_exchange_n(&p->pid, &pid, 0, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&p->ref, 0, __ATOMIC_RELEASE);
+		gref_unpin(d, r);
+		n++;
+	}
+	return n;
+}
 
 /* --- Guest side --- */
 
@@ -75,12 +208,20 @@ xensim_grant_end(struct xensim_dom *d, uint32_t ref)
 
 	if (d == NULL || ref == 0 || ref >= d->nr_grants)
 		return -EINVAL;
-	/* Only an unmapped grant moves from in use to busy. */
+	/*
+	 * Only an unmapped grant moves from in use to busy; mappings of a
+	 * process that died were released with it.
+	 */
 	if (!__atomic_compare_exchange_n(&d->gstate[ref], &expected,
-			XENSIM_GNT_BUSY, false, __ATOMIC_ACQ_REL,
-			__ATOMIC_ACQUIRE))
-		return (expected & XENSIM_GNT_STATE_MASK) == XENSIM_GNT_INUSE ?
-			-EBUSY : -EINVAL;
+			XENSIM_GNT_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if ((expected & XENSIM_GNT_STATE_MASK) != XENSIM_GNT_INUSE)
+			return -EINVAL;
+		expected = XENSIM_GNT_INUSE;
+		if (pin_reclaim(d, ref) == 0 ||
+				!__atomic_compare_exchange_n(&d->gstate[ref], &expected,
+				XENSIM_GNT_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return -EBUSY;
+	}
 	__atomic_store_n(&d->gnt[ref].flags, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->gstate[ref], XENSIM_GNT_FREE, __ATOMIC_RELEASE);
 	return 0;
@@ -93,6 +234,7 @@ xensim_grant_mapped_count(const struct xensim_dom *d)
 
 	if (d == NULL)
 		return 0;
+	pin_reclaim((struct xensim_dom *)(uintptr_t)d, 0);
 	for (i = 0; i < d->nr_grants; i++)
 		n += __atomic_load_n(&d->gstate[i], __ATOMIC_RELAXED) >>
 			XENSIM_GNT_MAP_SHIFT;
@@ -301,6 +443,8 @@ xensim_map_grant_refs(struct xensim_dom *d, uint16_t backend_domid,
 		}
 	}
 
+	for (i = 0; i < count; i++)
+		pin_record(d, refs[i]);
 	m->dom = d;
 	m->addr = addr;
 	m->count = count;
@@ -339,8 +483,10 @@ xensim_unmap(struct xensim_dom *d, void *addr, uint32_t count)
 		return -EINVAL;
 
 	munmap(m->addr, (size_t)m->count * XENSIM_PAGE_SIZE);
-	for (i = 0; i < m->count; i++)
+	for (i = 0; i < m->count; i++) {
+		pin_forget(m->dom, m->refs[i]);
 		gref_unpin(m->dom, m->refs[i]);
+	}
 	xensim_dom_put(m->dom);
 	free(m);
 	return 0;

@@ -17,6 +17,11 @@
  * a process attaching recomputes them and checks the file size instead of
  * trusting offsets written by another process.
  *
+ * The header page also holds, from XENSIM_PIN_OFF, the pin records: which
+ * process holds each grant mapping, so that the mappings of a process
+ * that died are released, as Linux releases a gntdev file's mappings
+ * when its process goes (xensim_grant.c).
+ *
  * The grant state word: bits 0-1 the allocation state, bits 2-31 how many
  * backend mappings the grant has. Allocation, revocation and mapping are
  * all one compare-and-swap on that word, so a grant cannot be revoked
@@ -81,6 +86,19 @@ struct xensim_hdr {
 	uint64_t page_off;
 };
 
+/*
+ * One grant mapping of one ref by one process; ref 0 (never granted) is
+ * a free slot. pid 0: being filled in (its holder is taken to be alive).
+ */
+struct xensim_pin {
+	uint32_t ref;
+	int32_t pid;
+	uint64_t start;            /* the process's start time (/proc/PID/stat) */
+};
+
+#define XENSIM_PIN_OFF 256u
+#define XENSIM_NR_PINS ((XENSIM_HDR_SIZE - XENSIM_PIN_OFF) / sizeof(struct xensim_pin))
+
 /* One event channel port, in the table of the side that owns it. */
 struct xensim_port {
 	uint32_t state;            /* XENSIM_PORT_* */
@@ -107,6 +125,7 @@ struct xensim_dom {
 	uint8_t *base;
 	size_t size;
 	struct xensim_hdr *hdr;
+	struct xensim_pin *pins;   /* XENSIM_NR_PINS, in the header page */
 	grant_entry_v1_t *gnt;
 	uint32_t *gstate;
 	struct xensim_port *ports[2];

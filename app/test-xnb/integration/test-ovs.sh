@@ -118,6 +118,14 @@ wait_link xnb3 down || :
 check "xnb3 link after its guest left (polled)" "$(vsctl get Interface xnb3 link_state)" down
 
 vsctl set Interface xnb3 mtu_request=9000 -- set Interface xnb4 mtu_request=9000
+# ovs-vsctl returns once ovs-vswitchd has taken the request; the mtu
+# column follows when it has reconfigured the port (1 run in 4 later).
+i=0
+until [ "$(vsctl get Interface xnb3 mtu)$(vsctl get Interface xnb4 mtu)" = 90009000 ] ||
+		[ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 check "xnb3 mtu" "$(vsctl get Interface xnb3 mtu)" 9000
 check "xnb4 mtu" "$(vsctl get Interface xnb4 mtu)" 9000
 run mtu9000 60-9014
