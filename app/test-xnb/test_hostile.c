@@ -51,7 +51,10 @@ teardown(void)
 	tg_destroy(&g);
 }
 
-/* Take n responses: all of status st, except NULL ones at the given slots. */
+/*
+ * Take n responses: all of status st, except NULL ones at the given slots
+ * (null_mask names the first 32; n may be more).
+ */
 static int
 expect_rsps(unsigned int n, int16_t st, uint32_t null_mask)
 {
@@ -61,7 +64,8 @@ expect_rsps(unsigned int n, int16_t st, uint32_t null_mask)
 	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, RTE_DIM(rsp)), n, "responses");
 	for (i = 0; i < n; i++)
 		TEST_ASSERT_EQUAL(rsp[i].status,
-			(null_mask & (1u << i)) != 0 ? NETIF_RSP_NULL : st, "response %u", i);
+			i < 32 && (null_mask & (1u << i)) != 0 ? NETIF_RSP_NULL : st,
+			"response %u", i);
 	return TEST_SUCCESS;
 }
 
