@@ -128,6 +128,20 @@ test_dom_attach_checks(void)
 	TEST_ASSERT_NULL(xensim_dom_page(guest, NR_PAGES), "page out of range");
 	TEST_ASSERT_NOT_NULL(xensim_dom_page(guest, NR_PAGES - 1), "last page");
 
+	/*
+	 * The guest cannot pull its memory from under the backend: the
+	 * domain is sealed against shrinking (and growing), whoever opens it.
+	 */
+	snprintf(path, sizeof(path), "%s/dom%u", sim_dir, GUEST_DOMID);
+	fd = open(path, O_RDWR);
+	TEST_ASSERT(fd >= 0, "open %s", path);
+	TEST_ASSERT(ftruncate(fd, 4096) != 0 && errno == EPERM, "a shrink is refused");
+	TEST_ASSERT(ftruncate(fd, 1 << 30) != 0 && errno == EPERM, "a growth is refused");
+	close(fd);
+	TEST_ASSERT_NOT_NULL(xensim_dom_page(backend, NR_PAGES - 1), "the backend's view");
+	TEST_ASSERT_EQUAL(*(volatile uint8_t *)xensim_dom_page(backend, NR_PAGES - 1), 0,
+		"the last page still reads");
+
 	/* No such domain. */
 	TEST_ASSERT_NULL(xensim_dom_attach(sim_dir, GUEST_DOMID + 1), "dom8");
 	TEST_ASSERT_EQUAL(errno, ENOENT, "attach of a missing domain");

@@ -3,13 +3,20 @@
 /*
  * Simulated domains: create, attach and destroy <dir>/dom<domid>.
  *
- * The guest creates the file under a temporary name and renames it into
- * place once it is complete, so an attaching backend never sees half a
- * domain, and a backend still attached to a previous incarnation keeps
- * its own (now unlinked) file until it lets go.
+ * The guest's memory is a sealed memfd: it cannot be shrunk or grown once
+ * set up, by anyone, so a guest cannot pull pages from under a backend's
+ * mapping (with a plain file, an ftruncate made the backend die of
+ * SIGBUS on its next read of a ring; Xen never lets a guest unmap what
+ * a backend maps). <dir>/dom<domid> is a symbolic link to the creator's
+ * descriptor (/proc/<pid>/fd/<fd>), made under a temporary name and
+ * renamed into place once the domain is complete, so an attaching
+ * backend never sees half a domain; attaching opens the same memfd. A
+ * backend still attached to a previous incarnation keeps its own until
+ * it lets go, and a domain whose creator died can no longer be attached
+ * (as a destroyed domain).
  */
 
-#define _GNU_SOURCE     /* mkostemp */
+#define _GNU_SOURCE     /* memfd_create, F_ADD_SEALS */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,7 +127,7 @@ struct xensim_dom *
 xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 		uint32_t nr_grants)
 {
-	char tmp[sizeof(((struct xensim_dom *)0)->path) + 16];
+	char tmp[sizeof(((struct xensim_dom *)0)->path) + 16], target[64];
 	struct xensim_layout l;
 	struct xensim_dom *d;
 	struct xensim_hdr *h;
@@ -138,8 +145,9 @@ xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 	d = dom_new(dir, domid);
 	if (d == NULL)
 		return NULL;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->path);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", d->path, (int)getpid());
+	snprintf(target, sizeof(target), "xensim-dom%u", domid);
+	fd = memfd_create(target, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		err = errno;
 		free(d);
@@ -147,7 +155,8 @@ xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 		return NULL;
 	}
 	xensim_layout(nr_pages, nr_grants, XENSIM_NR_PORTS, &l);
-	if (fchmod(fd, 0660) != 0 || ftruncate(fd, (off_t)l.file_size) != 0)
+	if (fchmod(fd, 0660) != 0 || ftruncate(fd, (off_t)l.file_size) != 0 ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
 		goto fail_unlink;
 	base = mmap(NULL, l.file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
@@ -171,7 +180,9 @@ xensim_dom_create(const char *dir, uint16_t domid, uint32_t nr_pages,
 	h->page_off = l.page_off;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 
-	if (fstat(fd, &st) != 0 || rename(tmp, d->path) != 0) {
+	snprintf(target, sizeof(target), "/proc/%d/fd/%d", (int)getpid(), fd);
+	unlink(tmp);
+	if (fstat(fd, &st) != 0 || symlink(target, tmp) != 0 || rename(tmp, d->path) != 0) {
 		err = errno;
 		munmap(base, l.file_size);
 		errno = err;
