@@ -1179,6 +1179,110 @@ test_single_slot_fast_case(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Found by fuzz-offload: a checksum xnb fills in over an mbuf chain with
+ * an odd-length segment before the last. DPDK 22.11's rte_raw_cksum_mbuf()
+ * truncated such a segment's sum before swapping its bytes, so the
+ * checksum came out wrong: on rx, a guest's blank UDP checksum completed
+ * in software into mbufs of an odd data room; on tx, the checksum xnb
+ * computes for a guest without checksum offload over an application's
+ * chain of odd-length segments. Both must verify.
+ */
+static size_t
+odd_udp4_frame(uint8_t *f, uint32_t payload)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	size_t len = sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + payload;
+
+	memset(f, 0, len);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth)));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = RTE_BE32(0x0a000001);
+	ip->dst_addr = RTE_BE32(0x0a000002);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = RTE_BE16(53);
+	udp->dst_port = RTE_BE16(53);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload));
+	/* Bytes whose 16-bit words sum far past 0xffff in every segment. */
+	memset(udp + 1, 0xfe, payload);
+	/* Blank, as a guest (or an application) leaves it: the pseudo-header sum. */
+	udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, 0);
+	return len;
+}
+
+static int
+udp4_csum_ok(const uint8_t *f)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
+
+	return rte_ipv4_udptcp_cksum_verify(ip, ip + 1) == 0;
+}
+
+static int
+test_odd_segment_checksum(void)
+{
+	struct rte_mempool *odd, *saved = g.q->rx.mb_pool;
+	netif_rx_response_t rsp[4];
+	struct rte_mbuf *m, *segs[3];
+	size_t len = odd_udp4_frame(data, 900);
+	uint16_t seg_len[3] = { 43, 301, 0 };
+	uint32_t pos = 0;
+	unsigned int i;
+	int n;
+
+	/* rx: mbufs of 301 bytes of data room (odd) take the guest's frame. */
+	odd = rte_pktmbuf_pool_create("odd_room", 63, 0, 0, RTE_PKTMBUF_HEADROOM + 301,
+		rte_socket_id());
+	TEST_ASSERT_NOT_NULL(odd, "pool");
+	g.q->rx.mb_pool = odd;
+	g.q->rx.csum_udp = false;
+	memcpy(tg_tx_buf(&g, 0), data, len);
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_csum_blank, 1, (uint16_t)len);
+	tg_tx_push(&g);
+	n = xnb_rx_burst(&g.q->rx, &m, 1);
+	g.q->rx.mb_pool = saved;
+	TEST_ASSERT_EQUAL(n, 1, "the frame");
+	TEST_ASSERT(m->nb_segs == 4, "a chain of odd-length segments (%u)", m->nb_segs);
+	TEST_ASSERT(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD, "completed");
+	n = tg_mbuf_read(m, out, sizeof(out));
+	rte_pktmbuf_free(m);
+	TEST_ASSERT_EQUAL(n, (int)len, "length");
+	TEST_ASSERT(udp4_csum_ok(out), "the checksum xnb completed verifies");
+	TEST_ASSERT_SUCCESS(expect_rsps(1, NETIF_RSP_OKAY, 0), "response");
+	TEST_ASSERT_EQUAL(tg_in_use(odd), 0, "mbufs leaked");
+	rte_mempool_free(odd);
+
+	/* tx: a guest without checksum offload; segments of 43, 301, 598 bytes. */
+	odd_udp4_frame(data, 900);
+	seg_len[2] = (uint16_t)(len - 43 - 301);
+	for (i = 0; i < 3; i++) {
+		segs[i] = tg_mbuf(tg_pool(), data + pos, seg_len[i]);
+		TEST_ASSERT_NOT_NULL(segs[i], "mbuf");
+		pos += seg_len[i];
+		if (i > 0) {
+			TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(segs[0], segs[i]), "chain");
+		}
+	}
+	m = segs[0];
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(struct rte_ipv4_hdr);
+	TEST_ASSERT(!g.q->feat.csum4, "the guest takes no blank checksum");
+	tg_rx_post(&g, 1);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, RTE_DIM(rsp)), 1, "one response");
+	TEST_ASSERT_EQUAL(rsp[0].status, (int)len, "length");
+	TEST_ASSERT_EQUAL(rsp[0].flags & NETRXF_csum_blank, 0, "not blank");
+	TEST_ASSERT(udp4_csum_ok(tg_rx_buf(&g, rsp[0].id)), "the checksum xnb computed verifies");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
 static int
 hostile_suite_setup(void)
 {
@@ -1223,6 +1327,7 @@ static struct unit_test_suite hostile_suite = {
 		TEST_CASE_ST(setup_two, teardown_two, test_copy_call_fails_gso_header),
 		TEST_CASE_ST(setup_two, teardown_two, test_copy_call_fails_tx),
 		TEST_CASE_ST(setup_zero, teardown, test_xsa367_readonly_rx_buffer),
+		TEST_CASE_ST(setup_zero, teardown, test_odd_segment_checksum),
 		TEST_CASES_END()
 	}
 };
