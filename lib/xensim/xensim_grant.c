@@ -244,6 +244,42 @@ xensim_grant_mapped_count(const struct xensim_dom *d)
 /* --- Backend side --- */
 
 /*
+ * Fault injection for the fault tests: with XENSIM_FAULT_COPY=N in the
+ * environment of the process that copies, about one copy segment in N
+ * fails with GNTST_general_error (as Xen's may, e.g. when a page is
+ * being paged out), at random from XENSIM_FAULT_SEED (else the pid).
+ * Read once, when the library is loaded.
+ */
+static uint32_t fault_every;
+static uint64_t fault_seed;
+static __thread uint64_t fault_rng;
+
+__attribute__((constructor)) static void
+fault_init(void)
+{
+	const char *every = getenv("XENSIM_FAULT_COPY"), *seed = getenv("XENSIM_FAULT_SEED");
+
+	if (every == NULL)
+		return;
+	fault_every = (uint32_t)strtoul(every, NULL, 10);
+	fault_seed = seed != NULL ? strtoull(seed, NULL, 10) : (uint64_t)getpid();
+	if (fault_every != 0)
+		fprintf(stderr, "xensim: fault injection: one grant-copy segment in %" PRIu32
+			" fails (seed %" PRIu64 ")\n", fault_every, fault_seed);
+}
+
+static bool
+fault_hit(void)
+{
+	if (fault_rng == 0)
+		fault_rng = (fault_seed ^ (uint64_t)(uintptr_t)&fault_rng) | 1;
+	fault_rng ^= fault_rng >> 12;
+	fault_rng ^= fault_rng << 25;
+	fault_rng ^= fault_rng >> 27;
+	return ((fault_rng * 0x2545f4914f6cdd1dull) >> 32) % fault_every == 0;
+}
+
+/*
  * Check a grant entry for an access by backend_domid and find its page.
  * The entry is read once; statuses as Xen's acquire_grant_for_copy gives.
  */
@@ -291,6 +327,10 @@ xensim_grant_copy(struct xensim_dom *d, uint16_t backend_domid,
 	for (i = 0; i < count; i++) {
 		seg = &segs[i];
 		flags = seg->flags;
+		if (XENSIM_UNLIKELY(fault_every != 0) && fault_hit()) {
+			seg->status = GNTST_general_error;
+			continue;
+		}
 		/* As gntdev: a copy must involve at least one grant. */
 		if (XENSIM_UNLIKELY((flags &
 				(GNTCOPY_source_gref | GNTCOPY_dest_gref)) == 0))

@@ -12,7 +12,7 @@
  *             [--tap NAME] [--netns NS]
  *             [--dst MAC] [--timeout SEC] [--no-toolstack] [--script PATH]
  *             [--bridge NAME] [--no-sg]
- *             [--aligned] [--seed S] [--quiet]
+ *             [--aligned] [--seed S] [--quiet] [--lossy]
  *
  * gen sends N numbered frames with a pattern derived from the number,
  * keeps at most W in flight and checks that every one comes back whole,
@@ -127,7 +127,9 @@ usage(FILE *f)
 		"  --no-sg             do not offer feature-sg (frames fit one page)\n"
 		"  --aligned           page-aligned slots instead of varied offsets\n"
 		"  --seed S            seed of the slot layout and size choice\n"
-		"  --quiet             no progress on stderr\n");
+		"  --quiet             no progress on stderr\n"
+		"  --lossy             gen: frames answered with an error (tx_errors,\n"
+		"                      rx_errors) are accounted for, not lost (fault tests)\n");
 }
 
 static int
@@ -663,6 +665,18 @@ idle_wait(struct guest *g, unsigned int *idle)
 	return ret < 0 ? ret : 0;
 }
 
+/* Frames the backend answered with an error on either ring, with --lossy. */
+static uint64_t
+gen_errors(struct guest *g)
+{
+	struct netfront_stats st;
+
+	if (!g->lossy)
+		return 0;
+	netfront_get_stats(g->nf, &st);
+	return st.tx_errors + st.rx_errors;
+}
+
 static int
 run_gen(struct guest *g, unsigned int timeout_s)
 {
@@ -677,7 +691,8 @@ run_gen(struct guest *g, unsigned int timeout_s)
 	while (!stop_flag) {
 		bool sent_any = false;
 
-		while (g->sent < g->frames && g->sent - g->received < g->window) {
+		while (g->sent < g->frames &&
+				g->sent - g->received - gen_errors(g) < g->window) {
 			uint32_t len = frame_len(g, g->sent);
 			struct netfront_tx_meta meta = { .flags = 0 };
 
@@ -715,7 +730,7 @@ run_gen(struct guest *g, unsigned int timeout_s)
 				"the backend broke the ring protocol");
 			goto out;
 		}
-		if (g->sent == g->frames && g->received >= g->sent)
+		if (g->sent == g->frames && g->received + gen_errors(g) >= g->sent)
 			break;
 		if (n == 0 && !sent_any) {
 			ret = idle_wait(g, &idle);
@@ -727,7 +742,8 @@ run_gen(struct guest *g, unsigned int timeout_s)
 		t = now_ms();
 		if (t - g->last_progress_ms > (uint64_t)timeout_s * 1000) {
 			fprintf(stderr, "xnb-guest: no progress for %u s: %" PRIu64
-				" frame(s) did not come back\n", timeout_s, g->sent - g->received);
+				" frame(s) did not come back\n", timeout_s,
+				g->sent - g->received - gen_errors(g));
 			break;
 		}
 		if (!g->quiet && t - last_report >= 1000) {
@@ -814,6 +830,7 @@ main(int argc, char **argv)
 		{ "aligned", no_argument, NULL, 'A' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "lossy", no_argument, NULL, 'L' },
 		{ "proto", required_argument, NULL, 'P' },
 		{ "csum-blank", no_argument, NULL, 'C' },
 		{ "gso", required_argument, NULL, 'g' },
@@ -940,6 +957,9 @@ main(int argc, char **argv)
 			if (parse_u64(optarg, 0, UINT32_MAX, &v) != 0)
 				goto bad;
 			conf.seed = (uint32_t)v != 0 ? (uint32_t)v : 1;
+			break;
+		case 'L':
+			g->lossy = true;
 			break;
 		case 'q':
 			g->quiet = true;
@@ -1137,7 +1157,7 @@ done:
 	netfront_close(g->nf);
 
 	if (g->mode == MODE_GEN) {
-		lost = g->sent - g->received_ok;
+		lost = g->sent - g->received_ok - (g->lossy ? st.tx_errors + st.rx_errors : 0);
 		if (status == 0 && (g->sent != g->frames || lost != 0 || g->verify_failures != 0))
 			status = 1;
 		if (stop_flag)
@@ -1145,7 +1165,8 @@ done:
 		if (lost != 0)
 			fprintf(stderr, "xnb-guest: %" PRIu64 " frame(s) lost\n", lost);
 	}
-	if (st.tx_errors != 0 || st.rx_errors != 0 || st.proto_errors != 0 || g->csum_bad != 0)
+	if ((!g->lossy && (st.tx_errors != 0 || st.rx_errors != 0)) || st.proto_errors != 0 ||
+			g->csum_bad != 0)
 		status = status != 0 ? status : 1;
 	if (g->reflect_dropped != 0) {
 		fprintf(stderr, "xnb-guest: %" PRIu64 " frame(s) not reflected\n",

@@ -45,6 +45,11 @@ struct guest {
 	bool quiet;
 
 	/* gen */
+	/*
+	 * --lossy: frames the backend answered with an error on either ring
+	 * are accounted for (fault tests): not in flight, not lost.
+	 */
+	bool lossy;
 	uint64_t frames;
 	uint32_t sizes[GUEST_MAX_SIZES];
 	unsigned int nr_sizes;
