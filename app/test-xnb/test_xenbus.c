@@ -829,6 +829,145 @@ out:
 	return ret;
 }
 
+/* The process's resident memory, KiB (VmRSS), 0 if unknown. */
+static unsigned long
+rss_kib(void)
+{
+	char line[128];
+	unsigned long kib = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %lu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Soak rounds: XNB_SOAK_CYCLES, default 1000. */
+static unsigned int
+soak_cycles(void)
+{
+	const char *s = getenv("XNB_SOAK_CYCLES");
+	unsigned long n = s != NULL ? strtoul(s, NULL, 10) : 0;
+
+	return n != 0 && n <= 1000000 ? (unsigned int)n : 1000;
+}
+
+/*
+ * The resources a round leaves: descriptors, grant mappings, mbufs in
+ * use, resident memory. Taken after the tenth round (allocators and
+ * caches warmed up) and checked at the end: the first three must be
+ * exactly as then, the memory within 2 MiB.
+ */
+struct soak_count {
+	unsigned int fds, maps, mbufs;
+	unsigned long rss;
+};
+
+static void
+soak_take(struct soak_count *c, struct netfront *nf)
+{
+	c->fds = open_fds();
+	c->maps = nf != NULL ? xensim_grant_mapped_count(nf->dom) : 0;
+	c->mbufs = rte_mempool_in_use_count(env_pool());
+	c->rss = rss_kib();
+}
+
+static int
+soak_check(const char *what, unsigned int rounds, const struct soak_count *c0,
+		struct netfront *nf)
+{
+	struct soak_count c;
+
+	soak_take(&c, nf);
+	printf("    %u %s: %u descriptors, %u grant mappings, %u mbufs in use, %lu KiB resident (after the 10th: %u, %u, %u, %lu KiB)\n",
+		rounds, what, c.fds, c.maps, c.mbufs, c.rss, c0->fds, c0->maps, c0->mbufs, c0->rss);
+	TEST_ASSERT_EQUAL(c.fds, c0->fds, "%s: descriptors", what);
+	TEST_ASSERT_EQUAL(c.maps, c0->maps, "%s: grant mappings", what);
+	TEST_ASSERT_EQUAL(c.mbufs, c0->mbufs, "%s: mbufs in use", what);
+	TEST_ASSERT(c.rss <= c0->rss + 2048, "%s: resident memory grew from %lu to %lu KiB", what,
+		c0->rss, c.rss);
+	return TEST_SUCCESS;
+}
+
+/*
+ * Soak: the guest reboots (its frontend closes and starts over on the
+ * same vif, as Linux's netfront on a reboot or a module reload) 1000
+ * times against one port, with traffic each time; nothing accumulates.
+ */
+static int
+test_soak_reboots(void)
+{
+	unsigned int i, n = soak_cycles();
+	struct soak_count c0 = { 0 };
+	struct netfront *nf = NULL;
+	int port_id, ret = TEST_FAILED;
+	char name[32];
+
+	port_id = port_create(66, name, sizeof(name));
+	nf = guest_open(66);
+	if (port_id < 0 || nf == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0 ||
+				env_check_traffic(nf, port_id, 60 + (i * 37) % 1455) != TEST_SUCCESS ||
+				netfront_disconnect(nf) != 0 || env_wait_link(port_id, 0) != 0) {
+			fprintf(stderr, "    reboot %u: the guest was not served\n", i);
+			goto out;
+		}
+		if (i == 9)
+			soak_take(&c0, nf);
+	}
+	ret = soak_check("reboots", n, &c0, nf);
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
+/*
+ * Soak: xl create and xl destroy of a guest 1000 times (the toolstack's
+ * directories made and removed, the domain built anew) against one port
+ * that stays; nothing accumulates in the port's process.
+ */
+static int
+test_soak_create_destroy(void)
+{
+	unsigned int i, n = soak_cycles();
+	struct soak_count c0 = { 0 };
+	struct netfront *nf = NULL;
+	int port_id, ret = TEST_FAILED;
+	char name[32];
+
+	port_id = port_create(67, name, sizeof(name));
+	if (port_id < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		nf = guest_open(67);
+		if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0 ||
+				env_check_traffic(nf, port_id, 60 + (i * 37) % 1455) != TEST_SUCCESS) {
+			fprintf(stderr, "    create %u: the guest was not served\n", i);
+			goto out;
+		}
+		netfront_close(nf);
+		nf = NULL;
+		if (env_wait_link(port_id, 0) != 0) {
+			fprintf(stderr, "    destroy %u: the link stayed up\n", i);
+			goto out;
+		}
+		if (i == 9)
+			soak_take(&c0, NULL);
+	}
+	ret = soak_check("creates and destroys", n, &c0, NULL);
+out:
+	netfront_close(nf);
+	port_destroy(port_id, name);
+	return ret;
+}
+
 /*
  * hotplug-status, as Linux's netback: Connected waits for the script
  * (vif-xnb) to say it plugged the port in; not for script=/bin/true, and
@@ -1549,6 +1688,8 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_restart_100),
 		TEST_CASE(test_owner_conflict),
 		TEST_CASE(test_hotplug_status),
+		TEST_CASE(test_soak_reboots),
+		TEST_CASE(test_soak_create_destroy),
 		TEST_CASE(test_frontend_vanishes),
 		TEST_CASE(test_bad_frontend_keys),
 		TEST_CASE(test_ring_map_failure_logged_once),
