@@ -100,7 +100,9 @@ show_logs() {
 	done
 }
 
-vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+# XNB_VSWITCHD: another ovs-vswitchd-dpdk (devtools/xnb-sanitize: one that
+# preloads the sanitizer runtimes).
+vswitchd=${XNB_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
 
 vsctl() {
 	ovs-vsctl --db="unix:$work/run/db.sock" --timeout=30 "$@"
