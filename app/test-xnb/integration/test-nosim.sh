@@ -6,6 +6,8 @@
 # machine without Xen says what the real platform needs.
 #
 #   test-nosim.sh SRC BUILD DPDK_SRC
+#   XNB_SANITIZE_MESON_ARGS  more meson options for the nested build
+#                  (devtools/xnb-sanitize: the sanitizers)
 set -u
 src=$1 build=$2 dpdk_src=$3
 name=nosim
@@ -14,8 +16,9 @@ env_init
 trap 'rm -rf "$work"' EXIT
 
 b=$work/build
+# shellcheck disable=SC2086  # XNB_SANITIZE_MESON_ARGS: options, or none
 meson setup "$b" "$src" -Dsim=false -Dtests=false -Ddpdk_src="$dpdk_src" \
-	-Dwerror=true >"$work/setup.log" 2>&1 ||
+	-Dwerror=true ${XNB_SANITIZE_MESON_ARGS:-} >"$work/setup.log" 2>&1 ||
 	{ show_logs "$work/setup.log"; echo "$name: FAIL: meson setup -Dsim=false"; exit 1; }
 ninja -C "$b" >"$work/ninja.log" 2>&1 ||
 	{ show_logs "$work/ninja.log"; echo "$name: FAIL: the build with -Dsim=false"; exit 1; }
