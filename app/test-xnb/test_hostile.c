@@ -1283,6 +1283,52 @@ test_odd_segment_checksum(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Found by fuzz-guest-rx: an mbuf asking for TSO with tso_segsz 0 (an
+ * application's mistake that tx_pkt_prepare lets through) divided by zero
+ * in the tx burst for a guest without GSO, taking the whole process down,
+ * and would have given a guest with GSO an extra slot of GSO size 0. It
+ * is dropped, for either guest; the next frame goes.
+ */
+static int
+test_tso_segsz_zero(void)
+{
+	netif_rx_response_t rsp[4];
+	struct rte_mbuf *m[2];
+	size_t len = odd_udp4_frame(data, 2900);
+	unsigned int i;
+
+	/* A TCP frame: the UDP one with its protocol and a TCP header. */
+	data[RTE_ETHER_HDR_LEN + 9] = IPPROTO_TCP;
+	data[RTE_ETHER_HDR_LEN + 20 + 12] = 5 << 4;
+	((struct rte_ipv4_hdr *)(data + RTE_ETHER_HDR_LEN))->hdr_checksum = 0;
+	((struct rte_ipv4_hdr *)(data + RTE_ETHER_HDR_LEN))->hdr_checksum =
+		rte_ipv4_cksum((struct rte_ipv4_hdr *)(data + RTE_ETHER_HDR_LEN));
+	tg_rx_post(&g, 4);
+	for (i = 0; i < 2; i++) {
+		/* Without GSO, then with it. */
+		g.q->feat.csum4 = i == 1;
+		g.q->feat.gso4 = i == 1;
+		m[0] = tg_mbuf(tg_pool(), data, (uint32_t)len);
+		m[1] = tg_mbuf(tg_pool(), data, 100);
+		TEST_ASSERT(m[0] != NULL && m[1] != NULL, "mbufs");
+		m[0]->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
+			RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		m[0]->l2_len = RTE_ETHER_HDR_LEN;
+		m[0]->l3_len = sizeof(struct rte_ipv4_hdr);
+		m[0]->l4_len = sizeof(struct rte_tcp_hdr);
+		m[0]->tso_segsz = 0;
+		TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, m, 2), 2, "both taken");
+		TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, RTE_DIM(rsp)), 1, "the TSO frame dropped");
+		TEST_ASSERT_EQUAL(rsp[0].status, 100, "the next frame went");
+		TEST_ASSERT_EQUAL(rsp[0].flags & NETRXF_extra_info, 0, "no GSO slot");
+		TEST_ASSERT_EQUAL(g.q->tx.stats.errors, i + 1, "counted");
+	}
+	TEST_ASSERT_EQUAL(g.q->fatal, XNB_FATAL_NONE, "not fatal");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "mbufs leaked");
+	return TEST_SUCCESS;
+}
+
 static int
 hostile_suite_setup(void)
 {
@@ -1328,6 +1374,7 @@ static struct unit_test_suite hostile_suite = {
 		TEST_CASE_ST(setup_two, teardown_two, test_copy_call_fails_tx),
 		TEST_CASE_ST(setup_zero, teardown, test_xsa367_readonly_rx_buffer),
 		TEST_CASE_ST(setup_zero, teardown, test_odd_segment_checksum),
+		TEST_CASE_ST(setup_zero, teardown, test_tso_segsz_zero),
 		TEST_CASES_END()
 	}
 };

@@ -304,8 +304,12 @@ tx_plan(const struct xnb_txq *txq, const struct rte_mbuf *m, struct tx_plan *p)
 	memset(p, 0, sizeof(*p));
 	p->ip_csum = (ol & RTE_MBUF_F_TX_IP_CKSUM) != 0;
 	p->nframes = 1;
-	/* (A checksum request that needs only flags never comes here: tx_flags_nowork().) */
-	if (xnb_hdr_parse(m, &p->h) != 0 || p->h.l3_len == 0 ||
+	/*
+	 * (A checksum request that needs only flags never comes here: tx_flags_nowork().)
+	 * TSO without a segment size cannot be cut (it divided by zero: fuzz-guest-rx,
+	 * test_tso_segsz_zero), nor given to a guest as GSO size 0.
+	 */
+	if ((tso && m->tso_segsz == 0) || xnb_hdr_parse(m, &p->h) != 0 || p->h.l3_len == 0 ||
 			((l4 || tso) && !xnb_hdr_l4_csum_ok(&p->h)) ||
 			(tso && p->h.proto != IPPROTO_TCP) || (p->ip_csum && p->h.ipv6) ||
 			xnb_hdr_len(&p->h) > XNB_GSO_HDR_MAX)
