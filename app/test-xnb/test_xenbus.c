@@ -988,6 +988,147 @@ out:
 }
 
 /*
+ * The guest sends bytes in frames of 1514 B as fast as its ring takes
+ * them while the test, as the application, takes them from the port.
+ * Every frame must arrive (a limited guest is throttled, not dropped).
+ * The seconds it took in *secs.
+ */
+static int
+rate_send(struct netfront *nf, int port_id, uint64_t bytes, double *secs)
+{
+	static uint8_t frame[1514];
+	uint64_t sent = 0, got = 0, nframes = (bytes + sizeof(frame) - 1) / sizeof(frame);
+	uint64_t t0 = rte_get_timer_cycles(), end = env_deadline(30000), f = 0;
+	struct rte_mbuf *m[32];
+	struct netfront_stats st;
+	uint16_t n, i;
+
+	memset(frame, 0xff, 12);
+	while (got < nframes && rte_get_timer_cycles() < end) {
+		while (sent < nframes && netfront_send(nf, frame, sizeof(frame)) == 0)
+			sent++;
+		n = rte_eth_rx_burst(port_id, 0, m, RTE_DIM(m));
+		for (i = 0; i < n; i++)
+			f += m[i]->pkt_len == sizeof(frame);
+		got += n;
+		rte_pktmbuf_free_bulk(m, n);
+		netfront_poll(nf, NULL, NULL);
+	}
+	*secs = (double)(rte_get_timer_cycles() - t0) / (double)rte_get_timer_hz();
+	netfront_get_stats(nf, &st);
+	TEST_ASSERT_EQUAL(got, nframes, "every frame arrives (%" PRIu64 " of %" PRIu64 ")", got,
+		nframes);
+	TEST_ASSERT_EQUAL(f, nframes, "whole frames");
+	TEST_ASSERT_EQUAL(st.tx_errors, 0, "none refused");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The toolstack's rate limit (the backend's "rate" node, what xl writes
+ * for rate=...), applied to what the guest sends as Linux's netback's
+ * credit scheduler does: throttled, not dropped; changed and removed
+ * live; an unparsable one leaves the guest unlimited, said once; another
+ * vif of the same process is not held back.
+ */
+static int
+test_rate_limit(void)
+{
+	/* 100 kB every 10 ms: 10 MB/s, after an initial 128 KiB of credit. */
+	const uint64_t bytes = 4000000;
+	const double limited = (double)(bytes - 131072) / 10e6;
+	struct netfront *nf = NULL, *other = NULL;
+	char name[32], name2[32], path[200];
+	int port_id, port2, ret = TEST_FAILED;
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *xs = NULL;
+	uint64_t throttled = 0;
+	double secs, secs2;
+	struct tg_log log;
+	int nx, k;
+
+	port_id = port_create(68, name, sizeof(name));
+	port2 = port_create(69, name2, sizeof(name2));
+	nf = guest_open(68);
+	other = guest_open(69);
+	if (port_id < 0 || port2 < 0 || nf == NULL || other == NULL ||
+			netfront_connect(nf) != 0 || netfront_connect(other) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/rate", nf->be_path);
+	if (!xs_write(nf->xs, XBT_NULL, path, "100000,10000", 12))
+		goto out;
+	rte_delay_ms(200);
+	if (rate_send(nf, port_id, bytes, &secs) != TEST_SUCCESS ||
+			rate_send(other, port2, bytes, &secs2) != TEST_SUCCESS)
+		goto out;
+	printf("    rate=100000,10000: %.0f kB in %.3f s (%.1f MB/s; limit 10 MB/s after 128 KiB); another vif: %.3f s\n",
+		bytes / 1e3, secs, bytes / secs / 1e6, secs2);
+	if (secs < 0.8 * limited || secs > 3 * limited + 1) {
+		fprintf(stderr, "    the limited guest took %.3f s, expected about %.3f s\n", secs,
+			limited);
+		goto out;
+	}
+	if (secs2 > secs / 2) {
+		fprintf(stderr, "    the unlimited vif was held back: %.3f s\n", secs2);
+		goto out;
+	}
+	nx = rte_eth_xstats_get_names(port_id, NULL, 0);
+	names = calloc(nx, sizeof(*names));
+	xs = calloc(nx, sizeof(*xs));
+	if (names == NULL || xs == NULL || rte_eth_xstats_get_names(port_id, names, nx) != nx ||
+			rte_eth_xstats_get(port_id, xs, nx) != nx)
+		goto out;
+	for (k = 0; k < nx; k++)
+		if (strcmp(names[k].name, "rx_q0_throttled") == 0)
+			throttled = xs[k].value;
+	if (throttled == 0) {
+		fprintf(stderr, "    no throttled bursts counted\n");
+		goto out;
+	}
+
+	/* Ten times the rate, live. */
+	if (!xs_write(nf->xs, XBT_NULL, path, "1000000,10000", 13))
+		goto out;
+	rte_delay_ms(200);
+	if (rate_send(nf, port_id, bytes, &secs2) != TEST_SUCCESS)
+		goto out;
+	printf("    rate=1000000,10000: %.3f s\n", secs2);
+	if (secs2 < 0.8 * (double)(bytes - 1000000) / 100e6 || secs2 > secs / 3) {
+		fprintf(stderr, "    after the change: %.3f s\n", secs2);
+		goto out;
+	}
+
+	/* Removed: no limit; unparsable: no limit, said once. */
+	xs_rm(nf->xs, XBT_NULL, path);
+	rte_delay_ms(200);
+	if (rate_send(nf, port_id, bytes, &secs2) != TEST_SUCCESS || secs2 > secs / 2) {
+		fprintf(stderr, "    after the removal: %.3f s\n", secs2);
+		goto out;
+	}
+	if (tg_log_start(&log, RTE_LOG_WARNING) != 0)
+		goto out;
+	xs_write(nf->xs, XBT_NULL, path, "fast", 4);
+	rte_delay_ms(200);
+	xs_write(nf->xs, XBT_NULL, path, "10,", 3);
+	rte_delay_ms(200);
+	tg_log_stop(&log);
+	k = log.buf != NULL && strstr(log.buf, "rate is not BYTES,USEC") != NULL;
+	tg_log_free(&log);
+	if (!k || rate_send(nf, port_id, bytes, &secs2) != TEST_SUCCESS || secs2 > secs / 2) {
+		fprintf(stderr, "    an unparsable rate: said %d, %.3f s\n", k, secs2);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	free(names);
+	free(xs);
+	netfront_close(nf);
+	netfront_close(other);
+	port_destroy(port_id, name);
+	port_destroy(port2, name2);
+	return ret;
+}
+
+/*
  * hotplug-status, as Linux's netback: Connected waits for the script
  * (vif-xnb) to say it plugged the port in; not for script=/bin/true, and
  * never with hotplug=ignore. A failed script leaves the guest
@@ -1707,6 +1848,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_restart_100),
 		TEST_CASE(test_owner_conflict),
 		TEST_CASE(test_hotplug_status),
+		TEST_CASE(test_rate_limit),
 		TEST_CASE(test_soak_reboots),
 		TEST_CASE(test_soak_create_destroy),
 		TEST_CASE(test_frontend_vanishes),

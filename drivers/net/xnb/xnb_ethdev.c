@@ -351,6 +351,7 @@ static const struct xnb_xstat xnb_rx_xstats[] = {
 	{ "nombuf", offsetof(struct xnb_rx_stats, nombuf) },
 	{ "copy_calls", offsetof(struct xnb_rx_stats, copy_calls) },
 	{ "copy_segs", offsetof(struct xnb_rx_stats, copy_segs) },
+	{ "throttled", offsetof(struct xnb_rx_stats, throttled) },
 	{ "csum_blank", offsetof(struct xnb_rx_stats, csum_blank) },
 	{ "gso", offsetof(struct xnb_rx_stats, gso) },
 	{ "gso_segments", offsetof(struct xnb_rx_stats, gso_segments) },

@@ -249,10 +249,21 @@ bus_queue_disconnect(void *arg, uint16_t qid)
 	xnb_queue_disconnect(port->queues[qid]);
 }
 
+static void
+bus_set_rate(void *arg, uint64_t bytes, uint64_t usec)
+{
+	struct xnb_port *port = arg;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++)
+		xnb_rx_set_rate(&port->queues[i]->rx, bytes, usec);
+}
+
 const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 	.ready_queues = bus_ready_queues,
 	.queue_connect = bus_queue_connect,
 	.queue_disconnect = bus_queue_disconnect,
+	.set_rate = bus_set_rate,
 };
 
 /*

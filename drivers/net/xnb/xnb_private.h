@@ -124,6 +124,7 @@ struct xnb_rx_stats {
 	uint64_t csum_blank;       /* frames the guest sent with a blank checksum */
 	uint64_t gso;              /* GSO super-frames the guest sent */
 	uint64_t gso_segments;     /* frames xnb cut them into (no LRO) */
+	uint64_t throttled;        /* bursts that stopped at the vif's rate limit */
 };
 
 struct xnb_tx_stats {
@@ -187,6 +188,18 @@ struct xnb_rxq {
 	/* Quiesce: the control path clears allow and waits for !busy. */
 	uint32_t allow;
 	uint32_t busy;
+
+	/*
+	 * The toolstack's rate limit on what the guest sends (its "rate"
+	 * node), as Linux's netback's credit scheduler: rate_bytes of credit
+	 * every rate_tsc timer cycles, 0 for none. Written by the control
+	 * path (xnb_rx_set_rate()), read by each burst; the rest is the
+	 * datapath's own.
+	 */
+	uint64_t rate_bytes;
+	uint64_t rate_tsc;
+	uint64_t credit;           /* bytes the guest may still send */
+	uint64_t credit_start;     /* timer cycles when the window began */
 
 	struct xnb_rx_stats stats;
 
@@ -314,5 +327,10 @@ uint16_t xnb_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t xnb_tx_prepare(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /* Free the frames an rx queue holds between bursts (control path, quiesced). */
 void xnb_rx_release(struct xnb_rxq *rxq);
+/*
+ * Limit what the guest sends on the queue to bytes every usec (0 in
+ * either: no limit). Control path; takes effect at the next burst.
+ */
+void xnb_rx_set_rate(struct xnb_rxq *rxq, uint64_t bytes, uint64_t usec);
 
 #endif /* XNB_PRIVATE_H */

@@ -837,6 +837,38 @@ xnb_rx_release(struct xnb_rxq *rxq)
 	rxq->stash_head = 0;
 }
 
+/*
+ * Credit scheduling, as Linux's netback (tx_credit_exceeded(),
+ * tx_add_credit()), with the window checked at each burst instead of a
+ * timer: rate_bytes of credit every rate_tsc cycles, up to 128 KiB (or
+ * rate_bytes if more) so that a 64 KiB GSO frame always gets through.
+ */
+#define XNB_RATE_MAX_BURST (128u * 1024)
+
+void
+xnb_rx_set_rate(struct xnb_rxq *rxq, uint64_t bytes, uint64_t usec)
+{
+	uint64_t tsc = bytes != 0 && usec != 0 ? rte_get_timer_hz() / 1000000 * usec : 0;
+
+	__atomic_store_n(&rxq->rate_bytes, tsc != 0 ? bytes : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&rxq->rate_tsc, tsc, __ATOMIC_RELEASE);
+}
+
+/* The credit the guest has for this burst (a new window's is added). */
+static __rte_noinline uint64_t
+rx_credit(struct xnb_rxq *rxq, uint64_t period)
+{
+	uint64_t now = rte_get_timer_cycles(), bytes, max;
+
+	if (now - rxq->credit_start >= period) {
+		bytes = __atomic_load_n(&rxq->rate_bytes, __ATOMIC_RELAXED);
+		max = RTE_MAX((uint64_t)XNB_RATE_MAX_BURST, bytes);
+		rxq->credit = RTE_MIN(rxq->credit + bytes, max);
+		rxq->credit_start = now;
+	}
+	return rxq->credit;
+}
+
 static uint16_t
 rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		uint16_t nb_pkts)
@@ -844,6 +876,8 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	netif_tx_back_ring_t *ring = &q->guest_tx;
 	uint32_t room, fast_max, avail, npkts = 0, ngood = 0, nsegs = 0, nout = 0, nb_fast;
 	uint32_t used = 0;
+	/* Bytes the guest may send in this burst: its credit, or no limit. */
+	uint64_t credit = UINT64_MAX, period;
 	struct rte_mbuf *fast[XNB_MAX_BURST];
 	const netif_tx_request_t *req;
 	struct xnb_rx_pkt *pkt;
@@ -874,6 +908,15 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	avail = rxq->req_copied - cons;
 	if (avail == 0 || nb_rx == nb_pkts)
 		return nb_rx;
+	period = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_ACQUIRE);
+	if (unlikely(period != 0)) {
+		credit = rx_credit(rxq, period);
+		/* Over its rate: the guest's packets wait on its ring. */
+		if (rxq->reqs[cons & TX_RING_MASK].size > credit) {
+			rxq->stats.throttled++;
+			return nb_rx;
+		}
+	}
 
 	room = rte_pktmbuf_data_room_size(rxq->mb_pool);
 	if (unlikely(room <= RTE_PKTMBUF_HEADROOM))
@@ -893,6 +936,11 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	rsp_old = ring->rsp_prod_pvt;
 	while (nb_rx + ngood < nb_pkts && avail > 0) {
 		req = &rxq->reqs[cons & TX_RING_MASK];
+		/* The first slot's size is the whole packet's. */
+		if (unlikely(req->size > credit)) {
+			rxq->stats.throttled++;
+			break;
+		}
 		if (likely(used < nb_fast && xnb_rx_single_ok(req, fast_max) &&
 				npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
 			m = fast[used++];
@@ -914,6 +962,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			ngood++;
 			cons++;
 			avail--;
+			credit -= req->size;
 			continue;
 		}
 		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs, &nout);
@@ -937,8 +986,11 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		npkts++;
 		cons += pkt->nb_reqs;
 		avail -= pkt->nb_reqs;
+		credit -= req->size;
 	}
 	ring->req_cons = cons;
+	if (unlikely(period != 0))
+		rxq->credit = credit;
 	if (used < nb_fast)
 		rte_pktmbuf_free_bulk(fast + used, nb_fast - used);
 	if (npkts > 0)

@@ -23,6 +23,7 @@
 
 #include "xnb_follow.h"
 #include "xnb_logs.h"
+#include "xnb_number.h"
 #include "xnb_owner.h"
 #include "xnb_xenbus.h"
 #include "xnb_xenstore.h"
@@ -543,6 +544,49 @@ hotplug_pending(struct xnb_xenbus *bus)
 	return true;
 }
 
+/*
+ * The toolstack's rate limit on what the guest sends: the backend node
+ * "rate", "BYTES,USEC" (xl's rate=10Mb/s@20ms), read as Linux's netback
+ * does (xen_net_read_rate()): absent, no limit; not two numbers, no
+ * limit, said once; 0 in either, no limit. Applied to every queue when
+ * it changes, or always with force (after a connect).
+ */
+static void
+apply_rate(struct xnb_xenbus *bus, bool force)
+{
+	unsigned long bytes = 0, usec = 0;
+	char v[64], *comma;
+
+	if (xnb_xs_read(bus->xs, XBT_NULL, bus->backend, "rate", v, sizeof(v)) == 0) {
+		comma = strchr(v, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		if (comma == NULL || xnb_parse_dec(v, UINT32_MAX * 1024ul, false, &bytes) != 0 ||
+				xnb_parse_dec(comma + 1, UINT32_MAX, false, &usec) != 0) {
+			if (!bus->rate_bad)
+				XNB_BUS_LOG(WARNING, bus, "%s/rate is not BYTES,USEC: the guest's traffic is not limited",
+					bus->backend);
+			bus->rate_bad = true;
+			bytes = 0;
+			usec = 0;
+		} else {
+			bus->rate_bad = false;
+		}
+	}
+	if (bytes == 0 || usec == 0)
+		bytes = usec = 0;
+	if (!force && bytes == bus->rate_bytes && usec == bus->rate_usec)
+		return;
+	bus->rate_bytes = bytes;
+	bus->rate_usec = usec;
+	bus->ops->set_rate(bus->ops_arg, bytes, usec);
+	if (bytes != 0)
+		XNB_BUS_LOG(INFO, bus, "what the guest sends is limited to %lu bytes every %lu us (%.1f Mbit/s)",
+			bytes, usec, (double)bytes * 8 / (double)usec);
+	else if (!force)
+		XNB_BUS_LOG(INFO, bus, "what the guest sends is no longer limited");
+}
+
 uint32_t
 xnb_xenbus_update(struct xnb_xenbus *bus)
 {
@@ -584,8 +628,14 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 		XNB_BUS_LOG(ERR, bus, "cannot advertise features in %s", bus->backend);
 		return changed;
 	}
-	if (out.act & (XNB_FSM_CONNECT | XNB_FSM_REATTACH))
+	if (out.act & (XNB_FSM_CONNECT | XNB_FSM_REATTACH)) {
 		changed |= connect_frontend(bus, app_queues, (out.act & XNB_FSM_REATTACH) != 0);
+		if (bus->connected)
+			apply_rate(bus, true);
+	} else if (bus->connected) {
+		/* The toolstack may change it at any time (a watch event). */
+		apply_rate(bus, false);
+	}
 	if (out.act & XNB_FSM_WRITE)
 		write_state(bus, out.state);
 	if (out.act & XNB_FSM_FORGET)

@@ -36,6 +36,8 @@ struct xnb_xenbus_port_ops {
 	/* Connect queue qid to the frontend's rings. 0 or -errno, nothing logged. */
 	int (*queue_connect)(void *arg, uint16_t qid, const struct xnb_queue_conf *c);
 	void (*queue_disconnect)(void *arg, uint16_t qid);
+	/* Limit what the guest sends to bytes every usec on each queue (0: none). */
+	void (*set_rate)(void *arg, uint64_t bytes, uint64_t usec);
 };
 
 /* Who the vif is, fixed when XenBus is opened (the devargs as written). */
@@ -99,6 +101,9 @@ struct xnb_xenbus {
 	bool refused;                   /* another backend serves the vif (said once) */
 	bool hotplug_said;              /* the wait for the hotplug script was logged */
 	char hotplug_status[16];        /* with the hotplug-status it saw */
+	unsigned long rate_bytes;       /* the rate limit applied (0: none) */
+	unsigned long rate_usec;
+	bool rate_bad;                  /* an unparsable rate node was said */
 };
 
 /*
