@@ -208,7 +208,12 @@ make_mbuf(struct fz_in *in)
 	i = 0;
 	do {
 		m = rte_pktmbuf_alloc(fz_pool(pool));
-		FZ_CHECK(m != NULL, "mbuf pool %u empty", pool);
+		if (m == NULL) {
+			/* The pool ran out (the input made that many): the chain ends here. */
+			if (head == NULL)
+				return;
+			break;
+		}
 		cut = i + 1 < nsegs ? cuts[i] % (room + 1) : room;
 		n = RTE_MIN(cut, len - pos);
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), data[k] + pos, n);
