@@ -6,7 +6,7 @@
  * XenBus code: xnb_xenbus_update() passes (xnb_xenbus.c: the number of
  * queues, the feature flags, each queue's ring refs and event channels,
  * split or not, queue-N subdirectories, the hotplug keys, the owner
- * record), domain= resolution (xnb_follow.c), xnb_xenstore.c's strict
+ * record, the toolstack's rate node), domain= resolution (xnb_follow.c), xnb_xenstore.c's strict
  * reads and xnb_number.c's parser.
  *
  * The seam: this file defines the libxenstore calls xnb makes (xs_read,
@@ -34,7 +34,8 @@
  * gets exactly the ring refs, event channels (split or not) and features
  * that the keys say when read by an independent strict parser, from the
  * right directory, for a queue count within what was offered and
- * configured; no queue connected twice; connected means every used
+ * configured; the rate applied is what the rate node says, only while
+ * connected; no queue connected twice; connected means every used
  * queue connected and nothing else; xnb writes and removes only under
  * its backend directory, state values 1-6 only; every watch set is
  * removed at close; xnb_parse_dec() and xnb_parse_domid() agree with
@@ -471,10 +472,36 @@ queue_disconnect(void *arg, uint16_t qid)
 	port.connected[qid] = false;
 }
 
+/* The toolstack's rate node as xnb must read it: "BYTES,USEC", else no limit. */
+static void
+set_rate(void *arg, uint64_t bytes, uint64_t usec)
+{
+	struct entry *e = find(BACKEND "/rate");
+	unsigned long b = 0, u = 0;
+	const char *comma;
+
+	RTE_SET_USED(arg);
+	char first[64];
+
+	if (e != NULL && e->len < 64 && strlen(e->val) == e->len &&
+			(comma = strchr(e->val, ',')) != NULL) {
+		snprintf(first, sizeof(first), "%.*s", (int)(comma - e->val), e->val);
+		if (!ref_dec(first, strlen(first), UINT32_MAX * 1024ul, false, &b) ||
+				!ref_dec(comma + 1, strlen(comma + 1), UINT32_MAX, false, &u))
+			b = u = 0;
+	}
+	if (b == 0 || u == 0)
+		b = u = 0;
+	FZ_CHECK(bytes == b && usec == u, "rate %lu,%lu applied; the node says %lu,%lu",
+		(unsigned long)bytes, (unsigned long)usec, b, u);
+	FZ_CHECK(bus.connected, "a rate applied while disconnected");
+}
+
 static const struct xnb_xenbus_port_ops port_ops = {
 	.ready_queues = ready_queues,
 	.queue_connect = queue_connect,
 	.queue_disconnect = queue_disconnect,
+	.set_rate = set_rate,
 };
 
 static void
@@ -502,7 +529,7 @@ static const char *const q_keys[] = {
 };
 static const char *const be_keys[] = {
 	"frontend", "frontend-id", "state", "hotplug-status", "script", XNB_OWNER_KEY,
-	"hotplug-error",
+	"hotplug-error", "rate",
 };
 #define NB_KEYS (RTE_DIM(fe_keys) + RTE_DIM(q_keys) + RTE_DIM(be_keys) + 2)
 
@@ -842,6 +869,10 @@ make_seeds(const char *dir)
 	s_set(be("hotplug-status"), -1, "connected");
 	fz_put8(&o, OP_PASS);
 	s_set(be(XNB_OWNER_KEY), -1, "00000000-0000-0000-0000-000000000000/1/2/other");
+	fz_put8(&o, OP_PASS);
+	s_set(be("rate"), -1, "125000,20000");
+	fz_put8(&o, OP_PASS);
+	s_set(be("rate"), -1, "10,");
 	fz_put8(&o, OP_PASS);
 	fz_seed_write(dir, "hotplug-owner", &o);
 
