@@ -854,19 +854,61 @@ xnb_rx_set_rate(struct xnb_rxq *rxq, uint64_t bytes, uint64_t usec)
 	__atomic_store_n(&rxq->rate_tsc, tsc, __ATOMIC_RELEASE);
 }
 
-/* The credit the guest has for this burst (a new window's is added). */
-static __rte_noinline uint64_t
-rx_credit(struct xnb_rxq *rxq, uint64_t period)
+/*
+ * With a rate limit, how many of the avail copied slots from cons a burst
+ * may take: the whole packets whose sizes (their first slot's) fit in the
+ * guest's credit, a new window's added when one began. 0: throttled.
+ * Outside the burst loop, so that a guest without a limit pays one test
+ * per burst.
+ */
+static __rte_noinline uint32_t
+rx_rate_cap(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail)
 {
-	uint64_t now = rte_get_timer_cycles(), bytes, max;
+	uint64_t now = rte_get_timer_cycles(), bytes, max, credit;
+	struct xnb_rx_walk w;
+	enum xnb_verdict v;
+	uint32_t n = 0;
+	uint16_t size;
 
-	if (now - rxq->credit_start >= period) {
+	if (now - rxq->credit_start >= __atomic_load_n(&rxq->rate_tsc, __ATOMIC_RELAXED)) {
 		bytes = __atomic_load_n(&rxq->rate_bytes, __ATOMIC_RELAXED);
 		max = RTE_MAX((uint64_t)XNB_RATE_MAX_BURST, bytes);
 		rxq->credit = RTE_MIN(rxq->credit + bytes, max);
 		rxq->credit_start = now;
 	}
-	return rxq->credit;
+	credit = rxq->credit;
+	while (n < avail) {
+		size = rxq->reqs[(cons + n) & TX_RING_MASK].size;
+		if (size > credit) {
+			rxq->stats.throttled++;
+			break;
+		}
+		v = xnb_rx_walk(rxq->reqs, TX_RING_MASK, cons + n, avail - n, &w);
+		if (v == XNB_VERDICT_PARTIAL)
+			break;
+		if (v == XNB_VERDICT_FATAL)
+			return avail;   /* the burst stops the queue there */
+		credit -= size;
+		n += w.nb_reqs;
+	}
+	return n;
+}
+
+/* Charge the guest's credit for the packets a burst took, cons0 to cons. */
+static __rte_noinline void
+rx_rate_charge(struct xnb_rxq *rxq, RING_IDX cons0, RING_IDX cons)
+{
+	struct xnb_rx_walk w;
+	uint16_t size;
+
+	while (cons0 != cons) {
+		size = rxq->reqs[cons0 & TX_RING_MASK].size;
+		rxq->credit -= RTE_MIN((uint64_t)size, rxq->credit);
+		if (xnb_rx_walk(rxq->reqs, TX_RING_MASK, cons0, cons - cons0, &w) ==
+				XNB_VERDICT_FATAL || w.nb_reqs == 0)
+			break;
+		cons0 += w.nb_reqs;
+	}
 }
 
 static uint16_t
@@ -876,12 +918,11 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	netif_tx_back_ring_t *ring = &q->guest_tx;
 	uint32_t room, fast_max, avail, npkts = 0, ngood = 0, nsegs = 0, nout = 0, nb_fast;
 	uint32_t used = 0;
-	/* Bytes the guest may send in this burst: its credit, or no limit. */
-	uint64_t credit = UINT64_MAX, period;
 	struct rte_mbuf *fast[XNB_MAX_BURST];
 	const netif_tx_request_t *req;
 	struct xnb_rx_pkt *pkt;
-	RING_IDX prod, cons, i;
+	RING_IDX prod, cons, cons0, i;
+	bool limited;
 	enum rx_slow slow;
 	struct rte_mbuf *m;
 	uint16_t nb_rx = 0;
@@ -908,14 +949,13 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	avail = rxq->req_copied - cons;
 	if (avail == 0 || nb_rx == nb_pkts)
 		return nb_rx;
-	period = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_ACQUIRE);
-	if (unlikely(period != 0)) {
-		credit = rx_credit(rxq, period);
-		/* Over its rate: the guest's packets wait on its ring. */
-		if (rxq->reqs[cons & TX_RING_MASK].size > credit) {
-			rxq->stats.throttled++;
+	/* Over its rate limit, the guest's packets wait on its ring. */
+	limited = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_ACQUIRE) != 0;
+	cons0 = cons;
+	if (unlikely(limited)) {
+		avail = rx_rate_cap(rxq, cons, avail);
+		if (avail == 0)
 			return nb_rx;
-		}
 	}
 
 	room = rte_pktmbuf_data_room_size(rxq->mb_pool);
@@ -936,11 +976,6 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	rsp_old = ring->rsp_prod_pvt;
 	while (nb_rx + ngood < nb_pkts && avail > 0) {
 		req = &rxq->reqs[cons & TX_RING_MASK];
-		/* The first slot's size is the whole packet's. */
-		if (unlikely(req->size > credit)) {
-			rxq->stats.throttled++;
-			break;
-		}
 		if (likely(used < nb_fast && xnb_rx_single_ok(req, fast_max) &&
 				npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
 			m = fast[used++];
@@ -962,7 +997,6 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 			ngood++;
 			cons++;
 			avail--;
-			credit -= req->size;
 			continue;
 		}
 		slow = rx_slow(rxq, cons, avail, room, npkts, &nsegs, &nout);
@@ -986,11 +1020,10 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		npkts++;
 		cons += pkt->nb_reqs;
 		avail -= pkt->nb_reqs;
-		credit -= req->size;
 	}
 	ring->req_cons = cons;
-	if (unlikely(period != 0))
-		rxq->credit = credit;
+	if (unlikely(limited))
+		rx_rate_charge(rxq, cons0, cons);
 	if (used < nb_fast)
 		rte_pktmbuf_free_bulk(fast + used, nb_fast - used);
 	if (npkts > 0)
