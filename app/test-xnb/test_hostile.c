@@ -1329,6 +1329,36 @@ test_tso_segsz_zero(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Found by fuzz-guest-tx: a GSO packet whose first slot has no bytes of
+ * its own (the others carry the whole frame) made a grant-copy segment
+ * of 0 bytes for the header peek, against the rule that a zero-size
+ * slot makes no copy segment (XSA-448). It is an error, found without
+ * a copy call.
+ */
+static int
+test_gso_empty_first_slot(void)
+{
+	netif_extra_info_t e;
+	struct rte_mbuf *m[4];
+	uint64_t calls = g.q->rx.stats.copy_calls;
+
+	g.q->rx.lro = false;
+	memset(&e, 0, sizeof(e));
+	e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+	e.u.gso.size = 1000;
+	e.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_extra_info | NETTXF_more_data, 1, 3000);
+	tg_tx_extra(&g, &e);
+	tg_tx_req(&g, g.tx_buf_ref[1], 0, NETTXF_more_data, 2, 1500);
+	tg_tx_req(&g, g.tx_buf_ref[2], 0, 0, 3, 1500);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 4), 0, "no frame");
+	TEST_ASSERT_EQUAL(g.q->rx.stats.copy_calls, calls, "no copy call");
+	TEST_ASSERT_SUCCESS(expect_rsps(4, NETIF_RSP_ERROR, 1u << 1), "responses");
+	return expect_good_after();
+}
+
 static int
 hostile_suite_setup(void)
 {
@@ -1375,6 +1405,7 @@ static struct unit_test_suite hostile_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_xsa367_readonly_rx_buffer),
 		TEST_CASE_ST(setup_zero, teardown, test_odd_segment_checksum),
 		TEST_CASE_ST(setup_zero, teardown, test_tso_segsz_zero),
+		TEST_CASE_ST(setup_zero, teardown, test_gso_empty_first_slot),
 		TEST_CASES_END()
 	}
 };

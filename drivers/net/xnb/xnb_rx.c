@@ -636,6 +636,13 @@ rx_gso_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt
 	struct rte_mbuf *m0, *m;
 
 	*nombuf = false;
+	/*
+	 * Its headers must be in its first slot: with no bytes there it is an
+	 * error, found without a copy segment of 0 bytes (XSA-448's rule;
+	 * fuzz-guest-tx, test_gso_empty_first_slot).
+	 */
+	if (unlikely(w->first_len == 0))
+		return XNB_VERDICT_ERROR;
 	m0 = rte_pktmbuf_alloc(rxq->mb_pool);
 	if (unlikely(m0 == NULL)) {
 		*nombuf = true;
