@@ -233,9 +233,21 @@ xr_closed_promptly() {
 }
 
 # Prefix each line of stdin with the uptime it arrived at (one awk, no
-# fork per line: under TCG a fork costs a good part of a second).
+# fork per line: under TCG a fork costs a good part of a second). dom0's
+# awk is mawk, which reads a pipe in blocks and waits until its buffer is
+# full or the writer closes it: without -W interactive (line-buffered
+# reads) a quiet stretch of xl's log was stamped with the time of the next
+# burst or of xl's exit (10-ovs-vif-script: "wanted state 2 ok" stamped
+# 11.4 s after libxl's watch, although the backend was in InitWait 3 s
+# after it and libxl's 10 s had not run out).
+if awk -W version 2>/dev/null | grep -q mawk; then
+	XR_AWK_LINES="-W interactive"
+else
+	XR_AWK_LINES=
+fi
 xr_stamp() {
-	awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " ")
+	# shellcheck disable=SC2086
+	awk $XR_AWK_LINES '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " ")
 		print a[1], $0; fflush() }'
 }
 
