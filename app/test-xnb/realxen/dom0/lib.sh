@@ -220,11 +220,16 @@ xr_xl() {
 	fi
 }
 
-# xr_closed_promptly LOG BACKEND WHAT: in libxl's log of a device removal
-# (xl destroy, network-detach), libxl writes Closing (5) to BACKEND/state
-# and waits up to 10 s for Closed (6). The backend must answer within
-# 5 s and the xl command (XR_XL_S or XR_DESTROY_S, passed as $4) must not
-# wait out libxl's 10 s. Sets XR_CLOSED_S and reports closing_to_closed_*.
+# xr_closed_promptly LOG BACKEND WHAT TOOK: in libxl's log of a device
+# removal (xl destroy, network-detach), libxl writes Closing (5) to
+# BACKEND/state and waits up to 10 s for Closed (6). The backend must
+# answer within 5 s, as the log's stamps show, and libxl must not have
+# waited out its 10 s ("wanted state 6 timed out"). TOOK, the xl
+# command's time (XR_XL_S or XR_DESTROY_S), is only quoted: it also
+# counts what libxl does after Closed (a hotplug script such as vif-xnb,
+# tearing the domain down), which a loaded dom0 under TCG can stretch
+# past 10 s with the backend's Closed in 0.1 s (10-ovs-vif-script). Sets
+# XR_CLOSED_S and reports closing_to_closed_*.
 xr_closed_promptly() {
 	_log=$1
 	_be=$2
@@ -236,7 +241,7 @@ xr_closed_promptly() {
 	[ -n "$_w" ] || _w=$(head -n 1 "$_log" | cut -d' ' -f1)
 	XR_CLOSED_S=$(xr_elapsed "$_w" "$_ok")
 	xr_info "closing_to_closed_${_what}_s" "$XR_CLOSED_S"
-	if awk -v d="$_took" 'BEGIN { exit !(d >= 10) }'; then
+	if grep -q -e "$_be/state wanted state 6 timed out" "$_log"; then
 		xr_fail "$_what took $_took s: libxl waited out its 10 s for the backend's Closed"
 	fi
 	if awk -v d="$XR_CLOSED_S" 'BEGIN { exit !(d >= 5) }'; then
