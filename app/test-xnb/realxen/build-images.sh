@@ -10,7 +10,8 @@
 #                    /init that mounts /dev/vda and switches to it (no
 #                    udev: saves about 20 s per boot under TCG)
 #   dom0.img         dom0's root file system (ext4): bookworm minbase, Xen
-#                    and its tools, the kernel, DPDK's testpmd; netback
+#                    and its tools, the kernel, DPDK's testpmd, Open
+#                    vSwitch with DPDK (ovs-vswitchd-dpdk); netback
 #                    blacklisted
 #   domU-base.cpio.gz  the guest's initramfs: static busybox, the same
 #                    kernel's xen-netfront.ko, ethtool, OpenBSD netcat
@@ -181,10 +182,15 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 # xen-system-amd64: hypervisor + tools; dpdk-dev: dpdk-testpmd (the
 # "dpdk" package has only the helper scripts); librte-net-tap23: testpmd's
 # second port; socat: the dom0 end of the TCP transfers; ethtool,
-# netcat-openbsd and busybox-static: copied into the guest's initramfs.
+# netcat-openbsd and busybox-static: copied into the guest's initramfs;
+# openvswitch-switch-dpdk: ovs-vswitchd-dpdk (DPDK linked dynamically,
+# Debian's 22.11 as testpmd's), with ovsdb-server, ovs-vsctl and
+# ovs-ofctl from openvswitch-switch and -common, for the vif-xnb hotplug
+# script's scenario.
 dom0_pkgs="xen-system-amd64 xen-utils-4.17 xenstore-utils linux-image-amd64
 	dpdk-dev librte-net-tap23 librte-mempool-ring23 kmod iproute2 procps
-	socat ethtool netcat-openbsd busybox-static e2fsprogs"
+	socat ethtool netcat-openbsd busybox-static e2fsprogs
+	openvswitch-switch-dpdk"
 in_root apt-get update -q >"$work/apt.log" 2>&1 ||
 	die "apt-get update in the chroot failed; see $work/apt.log"
 step apt-update
@@ -193,21 +199,28 @@ in_root apt-get install -y -q $dom0_pkgs >>"$work/apt.log" 2>&1 ||
 	die "apt-get install in the chroot failed; see $work/apt.log (tail: $(tail -n 5 "$work/apt.log"))"
 step apt-install
 
-# Every library dpdk-testpmd and xl need must resolve in the image.
-for b in /usr/bin/dpdk-testpmd /usr/lib/xen-4.17/bin/xl; do
+# Every library dpdk-testpmd, xl and OVS need must resolve in the image.
+ovs_vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+for b in /usr/bin/dpdk-testpmd /usr/lib/xen-4.17/bin/xl $ovs_vswitchd \
+		/usr/sbin/ovsdb-server /usr/bin/ovs-vsctl; do
 	[ -e "$root$b" ] || continue
 	if in_root ldd "$b" | grep -q 'not found'; then
 		die "$b has unresolved libraries in the image: $(in_root ldd "$b" | grep 'not found' | tr '\n' ' ')"
 	fi
 done
 [ -x "$root/usr/bin/dpdk-testpmd" ] || die "dpdk-testpmd is missing from the image (package dpdk-dev)"
+for b in $ovs_vswitchd /usr/sbin/ovsdb-server /usr/bin/ovsdb-tool /usr/bin/ovs-vsctl \
+		/usr/bin/ovs-ofctl /usr/bin/ovs-appctl /usr/share/openvswitch/vswitch.ovsschema; do
+	[ -e "$root$b" ] || die "$b is missing from the image (openvswitch-switch-dpdk and its dependencies)"
+done
 kver=$(basename "$(ls -d "$root"/lib/modules/* | sort -V | tail -n 1)")
 [ -n "$kver" ] || die "no kernel modules in the image"
 xengz=$(ls "$root"/boot/xen-4.17*.gz 2>/dev/null | sort -V | tail -n 1)
 [ -n "$xengz" ] || die "no /boot/xen-4.17*.gz in the image (package xen-hypervisor-4.17-amd64)"
 dpdk_img=$(in_root dpkg-query -W -f '${Version}' librte-ethdev23)
 dpdk_host=$(dpkg-query -W -f '${Version}' librte-ethdev23 2>/dev/null || echo none)
-log "kernel $kver, $(basename "$xengz"), DPDK in the image $dpdk_img (host $dpdk_host)"
+ovs_img=$(in_root dpkg-query -W -f '${Version}' openvswitch-switch-dpdk)
+log "kernel $kver, $(basename "$xengz"), DPDK in the image $dpdk_img (host $dpdk_host), OVS $ovs_img"
 
 # --- 4. the stable dom0 init -------------------------------------------------
 # It only mounts the payload disk and hands over to it: the harness itself
@@ -350,6 +363,19 @@ rm -rf "$m"/sound "$m"/drivers/gpu "$m"/drivers/media "$m"/drivers/infiniband \
 	"$m"/fs/xfs "$m"/fs/ocfs2 "$m"/fs/nfs "$m"/fs/nfsd "$m"/fs/ceph "$m"/fs/smb \
 	"$m"/fs/gfs2 "$m"/fs/f2fs "$m"/fs/bcachefs
 chroot "$root" /sbin/depmod -a "$kver"
+# Open vSwitch: only ovs-vswitchd-dpdk, ovsdb-server, ovsdb-tool, ovs-vsctl,
+# ovs-ofctl and ovs-appctl run here; the kernel-datapath ovs-vswitchd (the
+# alternative's other choice), the kernel datapath's tool and the Python
+# tools (debugging, packet capture, PKI) are not needed.
+rm -f "$root"/usr/lib/openvswitch-switch/ovs-vswitchd "$root"/usr/bin/ovs-dpctl \
+	"$root"/usr/bin/ovs-dpctl-top "$root"/usr/sbin/ovs-bugtool "$root"/usr/bin/ovs-tcpdump \
+	"$root"/usr/bin/ovs-vlan-test "$root"/usr/bin/ovs-pki "$root"/usr/bin/ovsdb-client \
+	"$root"/usr/bin/ovs-pcap "$root"/usr/bin/ovs-tcpundump "$root"/usr/bin/ovs-l3ping \
+	"$root"/usr/bin/ovs-parse-backtrace "$root"/usr/bin/ovs-test
+rm -rf "$root"/usr/share/openvswitch/scripts/ovs-bugtool* "$root"/usr/share/bash-completion
+# The "dpdk" package (openvswitch-switch-dpdk depends on it) brings
+# pciutils and the PCI id list for dpdk-devbind, which nothing runs here.
+rm -f "$root"/usr/share/misc/pci.ids
 # EAL dlopens every driver in its plugin directory at each start (128 of
 # them, seconds under TCG): keep there the ones a harness run uses. Debian
 # keeps the drivers' real files in that directory (dpdk-testpmd links
@@ -371,10 +397,16 @@ for f in "$pmds"/*.so.*.*; do
 		ln -sfn "$real" "$libdir/$(basename "$l")"
 	done
 done
-if chroot "$root" ldd /usr/bin/dpdk-testpmd | grep -q 'not found'; then
-	die "trimming $pmds broke dpdk-testpmd: $(chroot "$root" ldd /usr/bin/dpdk-testpmd |
-		grep 'not found' | tr '\n' ' ')"
-fi
+# ovs-vswitchd-dpdk links DPDK's libraries dynamically (librte_eal,
+# _ethdev, _mbuf, _mempool, _vhost...: none of them a driver), and EAL
+# loads the plugin directory's drivers as for testpmd: the six kept there
+# (bus_vdev and mempool_ring among them) are what OVS needs too.
+for b in /usr/bin/dpdk-testpmd $ovs_vswitchd; do
+	if chroot "$root" ldd "$b" | grep -q 'not found'; then
+		die "trimming $pmds broke $b: $(chroot "$root" ldd "$b" |
+			grep 'not found' | tr '\n' ' ')"
+	fi
+done
 used=$(du -sm "$root" | cut -f1)
 size=$((used + used / 4 + 128))
 mkfs.ext4 -q -F -L dom0root -d "$root" "$work/dom0.img" "${size}M" >/dev/null ||
@@ -386,6 +418,7 @@ recipe $key
 kernel $kver
 xen $(basename "$xengz")
 dpdk $dpdk_img
+ovs $ovs_img
 dom0_rootfs_mb $used
 dom0_image_mb $size
 domU_initramfs_bytes $(stat -c %s "$work/domU-base.cpio.gz")

@@ -80,6 +80,9 @@ p=$run/payload
 cp "$here/dom0/init.sh" "$p/init.sh"
 cp "$here/dom0/lib.sh" "$p/lib.sh"
 cp "$scen" "$p/scenario.sh"
+# libxl's hotplug script for OVS (dom0's init.sh installs it as
+# /etc/xen/scripts/vif-xnb).
+cp "$top/usertools/vif-xnb" "$p/vif-xnb"
 cat >"$p/env" <<EOF
 XR_SCENARIO=$name
 XR_SCENARIO_TIMEOUT=${XNB_REALXEN_SCENARIO_TIMEOUT:-900}
@@ -103,7 +106,7 @@ chmod 755 "$run/overlay/xnb/init"
 	gzip -9 >"$run/overlay.cpio.gz"
 cat "$img/domU-base.cpio.gz" "$run/overlay.cpio.gz" >"$p/domU-initrd.gz"
 chmod -R u=rwX,go=rX "$p"
-chmod 755 "$p/init.sh" "$p/scenario.sh"
+chmod 755 "$p/init.sh" "$p/scenario.sh" "$p/vif-xnb"
 kb=$(du -sk "$p" | cut -f1)
 mkfs.ext4 -q -F -L xnbpayload -d "$p" "$run/payload.img" "$((kb / 1024 + 16))M" >/dev/null ||
 	fail "mkfs.ext4 -d of the payload failed"
@@ -181,7 +184,8 @@ shown=0
 for f in "$run"/logs/*; do
 	[ -f "$f" ] || continue
 	case $(basename "$f") in
-	*testpmd* | *xl-* | *guest-* | *xl_dmesg* | *xenstore_backend* | *dom0_dmesg*) ;;
+	*testpmd* | *ovs-vswitchd.log | *xl-* | *guest-* | *xl_dmesg* | *xenstore_backend* | \
+	*dom0_dmesg* | *syslog.log) ;;
 	*) continue ;;
 	esac
 	echo "---- $(basename "$f") (last 60 lines; whole file in $run/logs) ----"

@@ -83,6 +83,12 @@ setup() {
 	/usr/lib/xen-4.17/bin/xenconsoled --pid-file=/run/xen/xenconsoled.pid \
 		--log=guest --log-dir=/var/log/xen/console ||
 		{ echo "xenconsoled failed"; return 1; }
+	# The project's hotplug script, where libxl looks for a vif's
+	# script=vif-xnb (the image is a snapshot: nothing is kept).
+	if [ -f /payload/vif-xnb ]; then
+		install -m 755 /payload/vif-xnb /etc/xen/scripts/vif-xnb ||
+			{ echo "cannot install /etc/xen/scripts/vif-xnb"; return 1; }
+	fi
 	return 0
 }
 

@@ -138,10 +138,14 @@ EOF
 	fi
 }
 
-# The vif spec for the harness guest: no hotplug script (xnb is the
-# backend; nothing to plug into a bridge).
+# xr_vif_spec [EXTRA]: the vif spec for the harness guest (MAC
+# $XR_GUEST_MAC), EXTRA (e.g. "bridge=xnbbr0") appended. Its hotplug
+# script is $XR_VIF_SCRIPT: /bin/true by default (xnb is the backend in
+# testpmd; nothing to plug into a bridge), vif-xnb where OVS serves the
+# vif (libxl looks for a bare name in /etc/xen/scripts).
+XR_VIF_SCRIPT=/bin/true
 xr_vif_spec() {
-	echo "mac=$XR_GUEST_MAC,backend=0,script=/bin/true${1:+,$1}"
+	echo "mac=$XR_GUEST_MAC,backend=0,script=$XR_VIF_SCRIPT${1:+,$1}"
 }
 
 # xr_create NAME CFGFILE [EXPECTED_DOMID]: xl create, timed; checks that
@@ -190,10 +194,11 @@ xr_destroy() {
 		xr_fail "xl destroy $1 failed (see xl-destroy-$1.log)"
 }
 
-# xr_xl LOGNAME ARGS...: `xl -vvv ARGS`, timed (XR_XL_S, also reported as
-# xl_LOGNAME_s); libxl's debug log goes to $XR_LOGS/xl-LOGNAME.log with
-# an uptime on each line (see xr_log_time). Fails when xl fails.
-xr_xl() {
+# xr_xl_try LOGNAME ARGS...: `xl -vvv ARGS`, timed (XR_XL_S, also
+# reported as xl_LOGNAME_s); libxl's debug log goes to
+# $XR_LOGS/xl-LOGNAME.log with an uptime on each line (see xr_log_time).
+# xl's exit status in XR_XL_RC; never fails (for a command that must fail).
+xr_xl_try() {
 	_ln=$1
 	shift
 	_t0=$(xr_now)
@@ -201,18 +206,30 @@ xr_xl() {
 		xr_stamp >"$XR_LOGS/xl-$_ln.log"
 	XR_XL_S=$(xr_elapsed "$_t0" "$(xr_now)")
 	xr_info "xl_${_ln}_s" "$XR_XL_S"
-	if ! grep -q ' XR-EXIT 0$' "$XR_LOGS/xl-$_ln.log"; then
+	XR_XL_RC=$(sed -n 's/^[0-9.]* XR-EXIT //p' "$XR_LOGS/xl-$_ln.log" | tail -n 1)
+}
+
+# xr_xl LOGNAME ARGS...: xr_xl_try, failing when xl fails.
+xr_xl() {
+	xr_xl_try "$@"
+	shift
+	if [ "$XR_XL_RC" != 0 ]; then
 		grep -E 'error|ERROR|fail|FAIL|timed out|wanted state' "$XR_LOGS/xl-$_ln.log" |
 			tail -n 20 | cut -c1-240
 		xr_fail "xl $* failed after $XR_XL_S s (see xl-$_ln.log)"
 	fi
 }
 
-# xr_closed_promptly LOG BACKEND WHAT: in libxl's log of a device removal
-# (xl destroy, network-detach), libxl writes Closing (5) to BACKEND/state
-# and waits up to 10 s for Closed (6). The backend must answer within
-# 5 s and the xl command (XR_XL_S or XR_DESTROY_S, passed as $4) must not
-# wait out libxl's 10 s. Sets XR_CLOSED_S and reports closing_to_closed_*.
+# xr_closed_promptly LOG BACKEND WHAT TOOK: in libxl's log of a device
+# removal (xl destroy, network-detach), libxl writes Closing (5) to
+# BACKEND/state and waits up to 10 s for Closed (6). The backend must
+# answer within 5 s, as the log's stamps show, and libxl must not have
+# waited out its 10 s ("wanted state 6 timed out"). TOOK, the xl
+# command's time (XR_XL_S or XR_DESTROY_S), is only quoted: it also
+# counts what libxl does after Closed (a hotplug script such as vif-xnb,
+# tearing the domain down), which a loaded dom0 under TCG can stretch
+# past 10 s with the backend's Closed in 0.1 s (10-ovs-vif-script). Sets
+# XR_CLOSED_S and reports closing_to_closed_*.
 xr_closed_promptly() {
 	_log=$1
 	_be=$2
@@ -224,7 +241,7 @@ xr_closed_promptly() {
 	[ -n "$_w" ] || _w=$(head -n 1 "$_log" | cut -d' ' -f1)
 	XR_CLOSED_S=$(xr_elapsed "$_w" "$_ok")
 	xr_info "closing_to_closed_${_what}_s" "$XR_CLOSED_S"
-	if awk -v d="$_took" 'BEGIN { exit !(d >= 10) }'; then
+	if grep -q -e "$_be/state wanted state 6 timed out" "$_log"; then
 		xr_fail "$_what took $_took s: libxl waited out its 10 s for the backend's Closed"
 	fi
 	if awk -v d="$XR_CLOSED_S" 'BEGIN { exit !(d >= 5) }'; then
@@ -233,9 +250,21 @@ xr_closed_promptly() {
 }
 
 # Prefix each line of stdin with the uptime it arrived at (one awk, no
-# fork per line: under TCG a fork costs a good part of a second).
+# fork per line: under TCG a fork costs a good part of a second). dom0's
+# awk is mawk, which reads a pipe in blocks and waits until its buffer is
+# full or the writer closes it: without -W interactive (line-buffered
+# reads) a quiet stretch of xl's log was stamped with the time of the next
+# burst or of xl's exit (10-ovs-vif-script: "wanted state 2 ok" stamped
+# 11.4 s after libxl's watch, although the backend was in InitWait 3 s
+# after it and libxl's 10 s had not run out).
+if awk -W version 2>/dev/null | grep -q mawk; then
+	XR_AWK_LINES="-W interactive"
+else
+	XR_AWK_LINES=
+fi
 xr_stamp() {
-	awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " ")
+	# shellcheck disable=SC2086
+	awk $XR_AWK_LINES '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " ")
 		print a[1], $0; fflush() }'
 }
 
@@ -406,6 +435,132 @@ xr_xstat_delta() {
 
 xr_testpmd_stop() {
 	tp_stop "$XR_TP" 20 || xr_fail "dpdk-testpmd did not quit within 20 s"
+}
+
+# --- Open vSwitch with DPDK ------------------------------------------------
+# Debian's openvswitch-switch-dpdk (OVS 3.1, DPDK 22.11 linked dynamically),
+# run privately: its database, sockets and pid files in $XR_OVS_RUN, its
+# logs in $XR_LOGS (ovs-vswitchd.log, ovsdb-server.log: dumped on FAIL).
+# vif-xnb, the hotplug script libxl runs (the payload's usertools/vif-xnb,
+# installed by init.sh as /etc/xen/scripts/vif-xnb), finds the database
+# through its configuration file, /etc/default/vif-xnb, which
+# xr_ovs_start writes.
+XR_OVS_RUN=/run/xr/ovs
+XR_OVS_DB=unix:$XR_OVS_RUN/db.sock
+XR_OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+XR_OVS_LOG=$XR_LOGS/ovs-vswitchd.log
+# EAL memory for ovs-vswitchd (MB, no hugepages): dom0 has 1 GiB. OVS
+# sizes each port's mempool by its queues (per-port-memory=true: about
+# 22560 mbufs, 55 MB, at MTU 1500) rather than trying a shared pool of
+# 262144 mbufs and halving it until one fits: each failed try fills all
+# of EAL's memory with objects before giving up, which cost 3.5-8 s of
+# dom0's time under TCG at the first port (while libxl's hotplug script
+# waits for it).
+XR_OVS_MEM=256
+
+xr_vsctl() {
+	ovs-vsctl --db="$XR_OVS_DB" --timeout=30 "$@"
+}
+
+# ovs-ofctl and ovs-appctl find ovs-vswitchd's sockets in OVS_RUNDIR.
+xr_ofctl() {
+	OVS_RUNDIR=$XR_OVS_RUN ovs-ofctl "$@"
+}
+
+# ovs-vswitchd's control socket has a fixed name (by default it would be
+# named after the program, ovs-vswitchd-dpdk.PID.ctl, where ovs-appctl
+# does not look).
+xr_ovs_appctl() {
+	ovs-appctl -t "$XR_OVS_RUN/ovs-vswitchd.ctl" --timeout=30 "$@"
+}
+
+xr_ovs_pid() {
+	cat "$XR_OVS_RUN/ovs-vswitchd.pid" 2>/dev/null
+}
+
+xr_ovs_alive() {
+	_p=$(xr_ovs_pid)
+	[ -n "$_p" ] && kill -0 "$_p" 2>/dev/null
+}
+
+# xr_ovs_log_has PATTERN: ovs-vswitchd's log matches PATTERN (grep -E).
+xr_ovs_log_has() {
+	grep -q -E -e "$1" "$XR_OVS_LOG" 2>/dev/null
+}
+
+# xr_ovs_start EAL_ARGS...: ovsdb-server, then ovs-vswitchd-dpdk with
+# DPDK on: no hugepages, $XR_OVS_MEM MB, no PCI, xnb loaded with -d from
+# the payload (its log at info), EAL_ARGS added (e.g.
+# --vdev=net_xnb_disc0,discover=1); OVS's main thread on cpu 0, its PMD
+# thread on cpu 1 (dom0 has 2 vcpus); a mempool per port. Waits (180 s at most) for "DPDK
+# Enabled - initialized" and reports ovs_startup_s, from ovs-vswitchd's
+# start. Also starts busybox syslogd (vif-xnb logs through logger) into
+# $XR_LOGS/syslog.log.
+xr_ovs_start() {
+	[ -r "$XR_PMD" ] || xr_fail "the payload has no PMD at $XR_PMD"
+	[ -x "$XR_OVS_VSWITCHD" ] || xr_fail "$XR_OVS_VSWITCHD is not in the dom0 image (openvswitch-switch-dpdk)"
+	[ -x /etc/xen/scripts/vif-xnb ] || xr_fail "/etc/xen/scripts/vif-xnb is not installed (init.sh copies the payload's usertools/vif-xnb)"
+	mkdir -p "$XR_OVS_RUN"
+	if [ ! -S /dev/log ]; then
+		busybox syslogd -O "$XR_LOGS/syslog.log" -S ||
+			xr_fail "busybox syslogd did not start"
+	fi
+	xr_run ovsdb-tool ovsdb-tool create "$XR_OVS_RUN/conf.db" \
+		/usr/share/openvswitch/vswitch.ovsschema
+	OVS_RUNDIR=$XR_OVS_RUN OVS_LOGDIR=$XR_LOGS OVS_DBDIR=$XR_OVS_RUN \
+		ovsdb-server "$XR_OVS_RUN/conf.db" --remote="punix:$XR_OVS_RUN/db.sock" \
+		--pidfile="$XR_OVS_RUN/ovsdb-server.pid" --detach \
+		--log-file="$XR_LOGS/ovsdb-server.log" >"$XR_LOGS/ovsdb-server.err.log" 2>&1 ||
+		xr_fail "ovsdb-server did not start: $(tail -n 3 "$XR_LOGS/ovsdb-server.err.log" | tr '\n' ' ')"
+	xr_run ovs-vsctl-init xr_vsctl --no-wait init
+	# OVS splits dpdk-extra on spaces.
+	xr_run ovs-vsctl-dpdk xr_vsctl --no-wait set Open_vSwitch . \
+		other_config:dpdk-init=true \
+		"other_config:dpdk-extra=--no-huge --legacy-mem -m $XR_OVS_MEM --no-pci --file-prefix=xrovs --log-level=pmd.net.xnb:info -d $XR_PMD $*" \
+		other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
+		other_config:per-port-memory=true
+	{
+		echo "# Written by the real-Xen harness (xr_ovs_start): OVS's database is private."
+		echo "OVS_VSCTL=\"ovs-vsctl --db=$XR_OVS_DB\""
+	} >/etc/default/vif-xnb
+	XR_OVS_T0=$(xr_now)
+	OVS_RUNDIR=$XR_OVS_RUN OVS_LOGDIR=$XR_LOGS OVS_DBDIR=$XR_OVS_RUN \
+		"$XR_OVS_VSWITCHD" "$XR_OVS_DB" --pidfile="$XR_OVS_RUN/ovs-vswitchd.pid" \
+		--unixctl="$XR_OVS_RUN/ovs-vswitchd.ctl" --detach --log-file="$XR_OVS_LOG" \
+		>"$XR_LOGS/ovs-vswitchd.err.log" 2>&1 ||
+		xr_fail "ovs-vswitchd-dpdk did not start: $(tail -n 3 "$XR_LOGS/ovs-vswitchd.err.log" | tr '\n' ' ')"
+	xr_mark "ovs-vswitchd-dpdk started (pid $(xr_ovs_pid)), EAL args added: $*"
+	_end=$(awk -v n="$(xr_now)" 'BEGIN { printf "%d", n + 181 }')
+	until xr_ovs_log_has 'DPDK Enabled - initialized'; do
+		if ! xr_ovs_alive; then
+			xr_fail "ovs-vswitchd-dpdk died while initialising DPDK: $(grep -E 'EMER|ERR' "$XR_OVS_LOG" | tail -n 3 | cut -c1-200 | tr '\n' '|')"
+		fi
+		_n=$(xr_now)
+		[ "${_n%.*}" -lt "$_end" ] ||
+			xr_fail "ovs-vswitchd-dpdk did not say 'DPDK Enabled - initialized' within 180 s: $(tail -n 3 "$XR_OVS_LOG" | cut -c1-200 | tr '\n' '|')"
+		sleep 0.2
+	done
+	xr_info ovs_startup_s "$(xr_elapsed "$XR_OVS_T0" "$(xr_now)")"
+	xr_mark "ovs-vswitchd: DPDK initialized"
+}
+
+# xr_ovs_stop: ovs-vswitchd (it must still run, and exit on SIGTERM within
+# 30 s), then ovsdb-server.
+xr_ovs_stop() {
+	xr_ovs_alive || xr_fail "ovs-vswitchd is not running (any more) at xr_ovs_stop"
+	_p=$(xr_ovs_pid)
+	_t0=$(xr_now)
+	kill -TERM "$_p"
+	_i=0
+	while kill -0 "$_p" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -lt 150 ] || xr_fail "ovs-vswitchd (pid $_p) did not exit within 30 s of SIGTERM"
+		sleep 0.2
+	done
+	xr_info ovs_stop_s "$(xr_elapsed "$_t0" "$(xr_now)")"
+	_p=$(cat "$XR_OVS_RUN/ovsdb-server.pid" 2>/dev/null)
+	[ -z "$_p" ] || kill -TERM "$_p" 2>/dev/null
+	return 0
 }
 
 # --- dom0's end of the link ----------------------------------------------

@@ -96,6 +96,27 @@ xg_ping() {
 	xg_say PING$1 "$(echo "$_out" | grep -o '[0-9]* packets received')"
 }
 
+# xg_ping_first FAMILY ADDR [TIMEOUT]: one ping a second until one is
+# answered (the peer may not be up yet); reports "XNBG: FIRSTPING<FAMILY>
+# <seconds> <tries>", the time from the call to the first answer.
+xg_ping_first() {
+	_t0=$(xg_now)
+	_n=0
+	_fam=$1
+	_i=
+	[ "$_fam" = 6 ] && _i="-I eth0"
+	# shellcheck disable=SC2086
+	until ping -"$_fam" -c 1 -W 1 $_i "$2" >/tmp/ping-first 2>&1; do
+		_n=$((_n + 1))
+		_e=$(xg_elapsed "$_t0")
+		[ "${_e%.*}" -lt "${3:-120}" ] ||
+			xg_fail "no answer from $2 to $_n pings in $_e s (IPv$_fam): $(tail -n 1 /tmp/ping-first)"
+		# ping gives up at once when there is no route (eth0 not up yet).
+		[ "${_e%.*}" -ge $_n ] || sleep 0.5
+	done
+	xg_say "FIRSTPING$_fam" "$(xg_elapsed "$_t0") $((_n + 1))"
+}
+
 # TCP with OpenBSD's nc: it takes a scoped IPv6 address (fe80::1%eth0),
 # which busybox's nc refuses. -N: half-close after stdin's EOF; -d: do not
 # read stdin; -w: give up after 30 s of silence.
