@@ -30,6 +30,9 @@
 #                               cpu 1; exits 1 with a FAIL line if DPDK does
 #                               not come up. vsctl ARGS... drives it.
 #   ovs_stop                    stop both daemons (for the cleanup trap)
+#   tp_free_mbufs SESSION       the free mbufs of testpmd's pool mb_pool_0
+#                               (its common part and its lcores' caches,
+#                               from dump_mempool); "?" if it cannot say
 
 fail=0
 
@@ -148,6 +151,14 @@ ovs_stop() {
 		done
 		kill -KILL "$_pid" 2>/dev/null || :
 	done
+}
+
+tp_free_mbufs() {
+	tp_cmd "$1" "dump_mempool" >/dev/null 2>&1 || { echo "?"; return; }
+	awk '/^mempool <mb_pool_0>/ { on = 1 } /^mempool </ && !/mb_pool_0/ { on = 0 }
+		on && /common_pool_count=/ { sub(/.*=/, ""); c = $0 }
+		on && /total_cache_count=/ { sub(/.*=/, ""); t = $0 }
+		END { print c + t }' "$TP_ANSWER"
 }
 
 # testpmd through devtools/testpmd-lib.sh (tp_start, tp_cmd, tp_telemetry,

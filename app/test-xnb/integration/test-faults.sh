@@ -54,15 +54,10 @@ unset XENSIM_FAULT_COPY XENSIM_FAULT_SEED
 grep -q "fault injection: one grant-copy segment in $every fails" "$tp.log" ||
 	{ echo "$name: FAIL: testpmd did not take the fault injection"; exit 1; }
 
-# The free mbufs of testpmd's pool (its common part and the lcores'
-# caches: rte_mempool_dump() through testpmd's dump_mempool). With no
-# traffic, xnb holds none (its rx returns what a burst did not use).
+# The free mbufs of testpmd's pool. With no traffic, xnb holds none (its
+# rx returns what a burst did not use).
 pool_avail() {
-	tp_cmd "$tp" "dump_mempool" >/dev/null 2>&1 || { echo "?"; return; }
-	awk '/^mempool <mb_pool_0>/ { on = 1 } /^mempool </ && !/mb_pool_0/ { on = 0 }
-		on && /common_pool_count=/ { sub(/.*=/, ""); c = $0 }
-		on && /total_cache_count=/ { sub(/.*=/, ""); t = $0 }
-		END { print c + t }' "$TP_ANSWER"
+	tp_free_mbufs "$tp"
 }
 
 "$guest" --sim-dir "$sim" --domid 3 --mode gen --frames 1000 --size-range 60-9000 --lossy \

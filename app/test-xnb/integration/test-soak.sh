@@ -63,11 +63,7 @@ resources() {
 	ls -l "/proc/$tp_pid/fd" | sed 's/.* -> //' | sed 's/[0-9][0-9]*/N/g' | sort | uniq -c \
 		>"$work/fds.$_fds"
 	_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$tp_pid/status")
-	tp_cmd "$tp" "dump_mempool" >/dev/null 2>&1
-	_free=$(awk '/^mempool <mb_pool_0>/ { on = 1 } /^mempool </ && !/mb_pool_0/ { on = 0 }
-		on && /common_pool_count=/ { sub(/.*=/, ""); c = $0 }
-		on && /total_cache_count=/ { sub(/.*=/, ""); t = $0 }
-		END { print c + t }' "$TP_ANSWER")
+	_free=$(tp_free_mbufs "$tp")
 	echo "$_fds $_rss $_free"
 }
 
