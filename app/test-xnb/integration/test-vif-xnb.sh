@@ -179,7 +179,8 @@ case $(xs "$be/5/0/hotplug-error") in
 *) check "bad bridge: hotplug-error names it" "$(xs "$be/5/0/hotplug-error")" "no OVS bridge 'nobr0'..." ;;
 esac
 check "bad bridge: no port in OVS" "$(vsctl --if-exists get Interface vif5.0 name)" ""
-sleep 0.5
+# xnb says so once the frontend is ready and the watch event is taken.
+wait_for "$work/log/ovs-vswitchd.log" "hotplug script failed: no OVS bridge 'nobr0'" 100 || :
 check "bad bridge: the guest stays unconnected" "$(xs "$be/5/0/state")" 2
 check "bad bridge: xnb says why" \
 	"$(grep -c "hotplug script failed: no OVS bridge 'nobr0'" "$work/log/ovs-vswitchd.log" || :)" 1
