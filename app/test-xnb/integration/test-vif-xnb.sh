@@ -20,13 +20,14 @@
 #   5. xl destroy: the ports leave the bridge and OVS detaches them.
 #
 # Usage: test-vif-xnb.sh SRCDIR BUILDDIR   (meson passes both)
-#   XNB_TEST_FRAMES   frames to exchange (default 5000)
+#   XNB_TEST_FRAMES   frames to exchange (default 200000: the generator
+#                     must still be there when its plug is checked)
 #   XNB_TEST_KEEP     set: keep the work directory of a failed run
 set -eu
 
 src=${1:?usage: test-vif-xnb.sh SRCDIR BUILDDIR}
 build=${2:?usage: test-vif-xnb.sh SRCDIR BUILDDIR}
-frames=${XNB_TEST_FRAMES:-5000}
+frames=${XNB_TEST_FRAMES:-200000}
 
 name=test-vif-xnb
 . "$src/app/test-xnb/integration/lib.sh"
