@@ -197,7 +197,7 @@ s1=$X_S all1=$X_ALL
 
 # 2. guest -> dom0 at the limit libxl wrote.
 xfer 2 out
-s2=$X_S
+s2=$X_S w2=$X_WIRE
 at_least "$s2" "$limited_min" ||
 	err "phase 2 guest->dom0 limited to $rate_mbit Mbit/s took $s2 s ($(mbit "$s2") Mbit/s): less than 0.8x size/limit ($limited_min s)"
 [ "$X_THR" -gt 0 ] || err "phase 2: rx_q0_throttled did not grow under the limit"
@@ -210,7 +210,7 @@ xr_wait 30 "xnb saying '$(said_limit $fast_bytes $rate_usec)' after dom0 rewrote
 	log_count_above "$(said_limit $fast_bytes $rate_usec)" "$n0"
 xr_info rate_change_seen_s "$(xr_elapsed "$t0" "$(xr_now)")"
 fast_xfer 3 out "guest -> dom0 at ${fast}x the limit"
-s3=$X_S all3=$X_ALL thr3=$X_THR
+s3=$X_S all3=$X_ALL thr3=$X_THR w3=$X_WIRE
 
 # 4. Node removed: no limit.
 t0=$(xr_now)
@@ -220,7 +220,7 @@ xr_wait 30 "xnb saying '$said_lifted' after dom0 removed $be/rate" \
 	log_count_above "$said_lifted" "$n0"
 xr_info rate_removal_seen_s "$(xr_elapsed "$t0" "$(xr_now)")"
 fast_xfer 4 out "guest -> dom0 with the node removed"
-s4=$X_S all4=$X_ALL
+s4=$X_S all4=$X_ALL w4=$X_WIRE
 # Phase 3 must have been held at its limit if the guest goes clearly
 # faster than it.
 if at_least "$(limit_s $fast_bytes $rate_usec)" "$(awk -v s="$s4" 'BEGIN { print s * 1.5 }')"; then
@@ -236,7 +236,7 @@ xr_wait 30 "xnb saying '$(said_limit $rate_bytes $rate_usec)' after dom0 wrote $
 	log_count_above "$(said_limit $rate_bytes $rate_usec)" "$n0"
 xr_info rate_readd_seen_s "$(xr_elapsed "$t0" "$(xr_now)")"
 xfer 5 out
-s5=$X_S
+s5=$X_S w5=$X_WIRE
 at_least "$s5" "$limited_min" ||
 	err "phase 5 guest->dom0 limited again to $rate_mbit Mbit/s took $s5 s ($(mbit "$s5") Mbit/s): less than 0.8x size/limit ($limited_min s)"
 [ "$X_THR" -gt 0 ] || err "phase 5: rx_q0_throttled did not grow under the limit written again"
@@ -252,7 +252,8 @@ for c in rx_q0_errors tx_q0_errors rx_q0_nombuf rx_q0_throttled rx_good_packets 
 	esac
 done
 xr_info xnb_xstats_all "$facts"
-xr_info rates_mbit "limit=$rate_mbit:$(mbit "$s2"),x${fast}_limit=$((rate_mbit * fast)):$(mbit "$s3"),removed:$(mbit "$s4"),again_$rate_mbit:$(mbit "$s5"),dom0_to_guest:$(mbit "$s1")"
+# Mbit/s of the payload (and of xnb's frames, their headers included).
+xr_info rates_mbit "limit_$rate_mbit:$(mbit "$s2")($w2),limit_$((rate_mbit * fast)):$(mbit "$s3")($w3),removed:$(mbit "$s4")($w4),again_$rate_mbit:$(mbit "$s5")($w5),dom0_to_guest:$(mbit "$s1")"
 xr_info times_s "limited=$s2,x${fast}=$all3,removed=$all4,again=$s5,dom0_to_guest=$all1"
 xr_info dom0_kernel_stalls "$(stalls)"
 [ -z "$errors" ] || xr_fail "$errors"
