@@ -200,6 +200,7 @@ struct xnb_rxq {
 	uint64_t rate_tsc;
 	uint64_t credit;           /* bytes the guest may still send */
 	uint64_t credit_start;     /* timer cycles when the window began */
+	bool credit_waiting;       /* the last burst stopped at the limit */
 
 	struct xnb_rx_stats stats;
 

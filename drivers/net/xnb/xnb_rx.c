@@ -871,23 +871,42 @@ xnb_rx_set_rate(struct xnb_rxq *rxq, uint64_t bytes, uint64_t usec)
 static __rte_noinline uint32_t
 rx_rate_cap(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail)
 {
-	uint64_t now = rte_get_timer_cycles(), bytes, max, credit;
+	uint64_t now = rte_get_timer_cycles(), bytes, max, credit, window, late, k;
+	bool waiting = false;
 	struct xnb_rx_walk w;
 	enum xnb_verdict v;
 	uint32_t n = 0;
 	uint16_t size;
 
-	if (now - rxq->credit_start >= __atomic_load_n(&rxq->rate_tsc, __ATOMIC_RELAXED)) {
+	window = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_RELAXED);
+	late = now - rxq->credit_start;
+	if (late >= window) {
 		bytes = __atomic_load_n(&rxq->rate_bytes, __ATOMIC_RELAXED);
 		max = RTE_MAX((uint64_t)XNB_RATE_MAX_BURST, bytes);
-		rxq->credit = RTE_MIN(rxq->credit + bytes, max);
-		rxq->credit_start = now;
+		if (rxq->credit_waiting && window != 0) {
+			/*
+			 * The guest has waited on its ring since: every window
+			 * since was due, and the next one starts when this one
+			 * was due, as with netback's credit timer, not when a
+			 * burst noticed (a late burst, its lcore not run for a
+			 * while, must not stretch the windows).
+			 */
+			k = late / window;
+			credit = bytes == 0 ? 0 : k > max / bytes ? max : k * bytes;
+			rxq->credit_start += k * window;
+		} else {
+			/* Idle since: one window's credit, a window from now. */
+			credit = bytes;
+			rxq->credit_start = now;
+		}
+		rxq->credit = RTE_MIN(rxq->credit + credit, max);
 	}
 	credit = rxq->credit;
 	while (n < avail) {
 		size = rxq->reqs[(cons + n) & TX_RING_MASK].size;
 		if (size > credit) {
 			rxq->stats.throttled++;
+			waiting = true;
 			break;
 		}
 		v = xnb_rx_walk(rxq->reqs, TX_RING_MASK, cons + n, avail - n, &w);
@@ -898,6 +917,7 @@ rx_rate_cap(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail)
 		credit -= size;
 		n += w.nb_reqs;
 	}
+	rxq->credit_waiting = waiting;
 	return n;
 }
 
