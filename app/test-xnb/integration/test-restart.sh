@@ -99,11 +99,11 @@ start_guest() {
 		{ show_logs "$work/guest.err"; echo "$name: FAIL: the guest sends nothing"; exit 1; }
 }
 
-frames=${XNB_TEST_RESTART_FRAMES:-8000000}
-# Phase 2 kills testpmd a second or more into the guest's run: three
-# times as many frames, so that a fast machine is not done by then (with
-# 8M, CI once saw the guest finish before the kill, and the check of
-# progress after it fail).
+# Enough frames that the guest is still sending well after each restart
+# on a quiet machine (with 8M it was sometimes done before the check of
+# its progress after the restart, which then failed). Phase 2 kills
+# testpmd a second or more into the guest's run: three times as many.
+frames=${XNB_TEST_RESTART_FRAMES:-16000000}
 frames2=$((frames * 3))
 start_testpmd "$tp.1" || { echo "$name: FAIL: testpmd: $TP_ERROR"; exit 1; }
 # Every write of the backend's state node from here on is a line.
