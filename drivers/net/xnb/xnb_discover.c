@@ -53,6 +53,8 @@
 #define XNB_DISC_MAX_VIFS RTE_MAX_ETHPORTS
 /* How long an application has to stop polling a port after INTR_RMV. */
 #define XNB_DISC_RMV_DELAY_US (1000 * 1000)
+/* How often an instance looks whether xenstore is still there, or back. */
+#define XNB_DISC_XS_CHECK_US (1000 * 1000)
 
 struct xnb_disc_vif {
 	uint16_t domid;
@@ -78,12 +80,14 @@ struct xnb_disc {
 	char dir[XNB_XS_PATH_MAX];
 	char token[80];
 
-	/* Guards the fields below; never held across a device probe/remove. */
+	/* Guards the fields below, and xs and intr; never held across a device probe/remove. */
 	pthread_mutex_t lock;
+	bool closing;              /* being removed: xs and intr stay as they are */
 	bool stopping;             /* being removed: alarms do nothing more */
 	bool in_alarm;             /* an alarm is running its pass */
 	bool alarm_owns_teardown;  /* removal left the rest to that alarm */
 	bool alarm_pending;
+	struct xnb_xs_outage xs_out;
 	unsigned int nb_vifs;
 	struct xnb_disc_vif vifs[XNB_DISC_MAX_VIFS];
 };
@@ -189,6 +193,83 @@ scan_dir(struct xnb_disc *disc)
 			disc->name, XNB_DISC_MAX_VIFS, disc->dir);
 }
 
+/*
+ * The scan, if xenstored answered it: a lost connection reads like an
+ * empty directory, which must not take every port away from its guest.
+ * false, with nothing marked, when xenstore is gone.
+ */
+static bool
+scan(struct xnb_disc *disc)
+{
+	unsigned int i, nb = disc->nb_vifs;
+	bool was[XNB_DISC_MAX_VIFS];
+
+	for (i = 0; i < nb; i++)
+		was[i] = disc->vifs[i].present;
+	scan_dir(disc);
+	if (xnb_xs_alive(disc->xs))
+		return true;
+	for (i = 0; i < nb; i++)
+		disc->vifs[i].present = was[i];
+	xnb_xs_outage_begin(&disc->xs_out, disc->name,
+		"its ports keep serving their guests; new vifs are found once it is back");
+	return false;
+}
+
+/*
+ * xenstore is gone: connect again and watch the type directory again.
+ * The lock is held, on the interrupt thread (disc_watch_cb() is not
+ * running). true when connected.
+ */
+static bool
+disc_reconnect(struct xnb_disc *disc)
+{
+	char why[XNB_XS_PATH_MAX + 128];
+	struct xs_handle *xs;
+
+	if (disc->closing)
+		return false;
+	disc->xs_out.tries++;
+	xs = disc->ops->xs_open(disc->host, why, sizeof(why));
+	if (xs == NULL)
+		return false;
+	if (!xs_watch(xs, disc->dir, disc->token)) {
+		XNB_LOG(ERR, "%s: cannot watch %s: %s", disc->name, disc->dir, strerror(errno));
+		xs_close(xs);
+		return false;
+	}
+	xnb_xs_unwatch_intr(&disc->intr, disc_watch_cb, disc);
+	xs_close(disc->xs);
+	disc->xs = xs;
+	/* Without it the check below still finds every event, a second late. */
+	xnb_xs_watch_intr(xs, disc->name, disc_watch_cb, disc, &disc->intr);
+	xnb_xs_outage_end(&disc->xs_out, disc->name);
+	return true;
+}
+
+/*
+ * Every second, on the interrupt thread: a lost xenstore connection
+ * sends no watch event. Events taken, the connection found gone, or
+ * lost already: a pass (which connects again first).
+ */
+static void
+disc_xs_alarm(void *arg)
+{
+	struct xnb_disc *disc = arg;
+	bool pass;
+
+	pthread_mutex_lock(&disc->lock);
+	if (disc->closing) {
+		pthread_mutex_unlock(&disc->lock);
+		return;
+	}
+	pass = disc->xs_out.lost || xnb_xs_drain_watches(disc->xs) != 0;
+	rte_eal_alarm_set(XNB_DISC_XS_CHECK_US, disc_xs_alarm, disc);
+	pthread_mutex_unlock(&disc->lock);
+	if (pass)
+		disc_kick(disc, 1);
+}
+
 static int
 port_of(const char *name, uint16_t *port_id)
 {
@@ -292,7 +373,10 @@ disc_pass(struct xnb_disc *disc)
 	unsigned int i;
 
 	pthread_mutex_lock(&disc->lock);
-	scan_dir(disc);
+	if ((disc->xs_out.lost && !disc_reconnect(disc)) || !scan(disc)) {
+		pthread_mutex_unlock(&disc->lock);
+		return;
+	}
 	now = rte_get_timer_cycles();
 	for (i = 0; i < disc->nb_vifs && !disc->stopping; i++) {
 		struct xnb_disc_vif *e = &disc->vifs[i];
@@ -478,6 +562,9 @@ xnb_discover_probe(struct rte_vdev_device *vdev, const struct xnb_devargs *d)
 		xs_unwatch(disc->xs, disc->dir, disc->token);
 		goto fail_ports;
 	}
+	if (rte_eal_alarm_set(XNB_DISC_XS_CHECK_US, disc_xs_alarm, disc) != 0)
+		XNB_LOG(WARNING, "%s: cannot set an EAL alarm: a lost xenstore connection goes unnoticed",
+			name);
 	pthread_mutex_lock(&disc_list_lock);
 	TAILQ_INSERT_TAIL(&disc_list, disc, next);
 	pthread_mutex_unlock(&disc_list_lock);
@@ -508,6 +595,11 @@ xnb_discover_remove(const char *name)
 	if (disc == NULL)
 		return -ENOENT;
 
+	/* No more reconnects (they replace xs and intr), nor checks for them. */
+	pthread_mutex_lock(&disc->lock);
+	disc->closing = true;
+	pthread_mutex_unlock(&disc->lock);
+	rte_eal_alarm_cancel(disc_xs_alarm, disc);
 	/* No more watch events: the callback only schedules, so this ends. */
 	xnb_xs_unwatch_intr(&disc->intr, disc_watch_cb, disc);
 	xs_unwatch(disc->xs, disc->dir, disc->token);

@@ -31,6 +31,8 @@
 #define XNB_LSC_DEFER_MAX 1000
 /* How often a refused port looks again whether the vif's owner has gone. */
 #define XNB_RECHECK_US (1000 * 1000)
+/* How often a port looks whether xenstore is still there, or back. */
+#define XNB_XS_CHECK_US (1000 * 1000)
 
 const struct rte_eth_link xnb_port_link_down = {
 	.link_speed = RTE_ETH_SPEED_NUM_10G,
@@ -187,6 +189,56 @@ port_recheck_alarm(void *arg)
 	port_lsc_now(port, lsc);
 }
 
+/*
+ * xenstore is gone: connect again, set the watches again on the new
+ * connection and take its watch fd; the lock is held. Whether the pass
+ * that follows changed the link.
+ */
+static bool
+port_xs_reconnect(struct xnb_port *port)
+{
+	char why[XNB_XS_PATH_MAX + 128];
+	struct xs_handle *xs;
+
+	port->bus.xs_out.tries++;
+	xs = port->ops->xs_open(port->host, why, sizeof(why));
+	if (xs == NULL)
+		return false;
+	/* On the interrupt thread: port_watch_cb() is not running. */
+	xnb_xs_unwatch_intr(&port->intr, port_watch_cb, port);
+	if (xnb_xenbus_reconnect(&port->bus, xs) != 0)
+		return false;
+	/* Without it the check below still finds every event, a second late. */
+	xnb_xs_watch_intr(port->bus.xs, port->name, port_watch_cb, port, &port->intr);
+	return xnb_port_bus_update(port);
+}
+
+/*
+ * Every second, on the interrupt thread: a lost xenstore connection
+ * sends no watch event, so look whether it is still there (events
+ * taken, or the connection found gone, make a pass), or, once lost,
+ * whether xenstored is back.
+ */
+static void
+port_xs_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+	bool lsc = false;
+
+	pthread_mutex_lock(&port->lock);
+	if (port->closed) {
+		pthread_mutex_unlock(&port->lock);
+		return;
+	}
+	if (port->bus.xs_out.lost)
+		lsc = port_xs_reconnect(port);
+	else if (xnb_xenbus_pending(&port->bus))
+		lsc = xnb_port_bus_update(port);
+	rte_eal_alarm_set(XNB_XS_CHECK_US, port_xs_alarm, port);
+	pthread_mutex_unlock(&port->lock);
+	port_lsc_now(port, lsc);
+}
+
 /* On the interrupt thread, after the datapath flagged a queue. */
 static void
 port_fatal_alarm(void *arg)
@@ -273,11 +325,15 @@ const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 void
 xnb_port_bus_close(struct xnb_port *port)
 {
+	/* Closed stops port_xs_alarm() re-arming; the cancel waits for a running one. */
+	pthread_mutex_lock(&port->lock);
+	port->closed = true;
+	pthread_mutex_unlock(&port->lock);
+	rte_eal_alarm_cancel(port_xs_alarm, port);
 	xnb_xs_unwatch_intr(&port->intr, port_watch_cb, port);
 	rte_eal_alarm_cancel(port_fatal_alarm, port);
 	rte_eal_alarm_cancel(port_recheck_alarm, port);
 	pthread_mutex_lock(&port->lock);
-	port->closed = true;
 	xnb_xenbus_close(&port->bus, port->args.keep_on_close);
 	xnb_port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
@@ -307,8 +363,14 @@ xnb_port_bus_open(struct xnb_port *port)
 	if (ret != 0)
 		return ret;
 	ret = xnb_xs_watch_intr(xs, port->name, port_watch_cb, port, &port->intr);
-	if (ret != 0)
+	if (ret != 0) {
 		xnb_xenbus_close(&port->bus, true);     /* nothing served yet: touch nothing */
-	return ret;
+		return ret;
+	}
+	ret = rte_eal_alarm_set(XNB_XS_CHECK_US, port_xs_alarm, port);
+	if (ret != 0)
+		XNB_PORT_LOG(WARNING, port, "cannot set an EAL alarm (%s): a lost xenstore connection goes unnoticed",
+			strerror(-ret));
+	return 0;
 }
 

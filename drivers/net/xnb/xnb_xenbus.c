@@ -435,6 +435,25 @@ untarget(struct xnb_xenbus *bus, const char *why)
 	return changed;
 }
 
+/*
+ * Were this pass's reads answered by xenstored? A lost connection reads
+ * like a vif that is gone, and the guest, still connected and sending,
+ * must not be cut off for that: the pass stops, and the port connects
+ * again (xnb_xenbus_reconnect()).
+ */
+static bool
+bus_alive(struct xnb_xenbus *bus)
+{
+	if (xnb_xs_alive(bus->xs))
+		return true;
+	snprintf(bus->who, sizeof(bus->who), "%s (dom %u vif %u)", bus->name, bus->domid,
+		bus->handle);
+	xnb_xs_outage_begin(&bus->xs_out, bus->who, bus->connected ?
+		"the guest keeps its connection and its traffic; its handshake waits for xenstore" :
+		"the handshake waits for xenstore");
+	return false;
+}
+
 /* domain=: is the guest another domain now? */
 static uint32_t
 follow_guest(struct xnb_xenbus *bus)
@@ -444,7 +463,7 @@ follow_guest(struct xnb_xenbus *bus)
 	uint32_t changed = 0;
 
 	now = xnb_follow_resolve(bus);
-	if (now == old)
+	if (now == old || !bus_alive(bus))
 		return 0;
 	if (old != 0) {
 		snprintf(why, sizeof(why), "guest %s is no longer dom%u", bus->domain, old);
@@ -595,7 +614,7 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 	uint16_t app_queues;
 	uint32_t changed = 0;
 
-	if (bus->xs == NULL)
+	if (bus->xs == NULL || bus->xs_out.lost)
 		return 0;
 	if (bus->domain[0] != '\0') {
 		changed = follow_guest(bus);
@@ -618,6 +637,8 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 		hotplug_pending(bus);
 	if (in.connected)
 		bus->hotplug_said = false;
+	if (!bus_alive(bus))
+		return changed;
 	xnb_fsm_step(&in, &out);
 
 	if (out.act & XNB_FSM_DISCONNECT)
@@ -670,6 +691,37 @@ xnb_xenbus_drain(struct xnb_xenbus *bus)
 
 	if (ret < 0)
 		XNB_BUS_LOG(ERR, bus, "reading xenstore watch events: %s", strerror(-ret));
+}
+
+bool
+xnb_xenbus_pending(struct xnb_xenbus *bus)
+{
+	return bus->xs != NULL && !bus->xs_out.lost && xnb_xs_drain_watches(bus->xs) != 0;
+}
+
+int
+xnb_xenbus_reconnect(struct xnb_xenbus *bus, struct xs_handle *xs)
+{
+	struct xs_handle *old = bus->xs;
+	int ret = 0;
+
+	/* The old connection's watches went with it. */
+	bus->xs = xs;
+	bus->backend_watched = false;
+	bus->frontend_watched = false;
+	bus->guest_watched = false;
+	if (bus->domain[0] != '\0')
+		ret = xnb_follow_watch(bus);
+	if (ret == 0 && bus->domid != 0)
+		ret = watch_backend(bus);
+	if (ret != 0) {
+		xs_close(xs);
+		bus->xs = old;
+		return ret;
+	}
+	xs_close(old);
+	xnb_xs_outage_end(&bus->xs_out, bus->who);
+	return 0;
 }
 
 void

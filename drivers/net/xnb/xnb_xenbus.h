@@ -21,6 +21,7 @@
 #include "xnb_logs.h"
 #include "xnb_private.h"
 #include "xnb_xenbus_fsm.h"
+#include "xnb_xenstore.h"
 
 struct xs_handle;
 
@@ -104,6 +105,8 @@ struct xnb_xenbus {
 	unsigned long rate_bytes;       /* the rate limit applied (0: none) */
 	unsigned long rate_usec;
 	bool rate_bad;                  /* an unparsable rate node was said */
+	struct xnb_xs_outage xs_out;    /* xenstore lost: no pass until reconnected */
+	char who[XNB_NAME_MAX + 32];    /* "net_xnb0 (dom 3 vif 0)", for xs_out's lines */
 };
 
 /*
@@ -135,6 +138,17 @@ int xnb_xenbus_open(struct xnb_xenbus *bus, struct xs_handle *xs);
 void xnb_xenbus_close(struct xnb_xenbus *bus, bool keep);
 /* Take every pending watch event (coalesced into one pass, XSA-349). */
 void xnb_xenbus_drain(struct xnb_xenbus *bus);
+/*
+ * For a periodic look without a watch event: took pending events, or
+ * found the connection gone; a pass is due either way.
+ */
+bool xnb_xenbus_pending(struct xnb_xenbus *bus);
+/*
+ * After a pass found xenstore gone (bus->xs_out.lost): take the new
+ * connection xs (XenBus closes it on failure) and set the watches again;
+ * the guest's rings stay as they are. 0 or -errno. A pass follows.
+ */
+int xnb_xenbus_reconnect(struct xnb_xenbus *bus, struct xs_handle *xs);
 /* Re-read xenstore and move the state machine. XNB_BUS_* changed. */
 uint32_t xnb_xenbus_update(struct xnb_xenbus *bus);
 /* After XNB_BUS_RETARGET and the port's retarget: serve domid. 0 or -errno. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 
 #include "xnb_logs.h"
@@ -128,6 +129,50 @@ xnb_xs_drain_watches(struct xs_handle *xs)
 	if (n == 0 && errno != EAGAIN)
 		return -errno;
 	return (int)n;
+}
+
+bool
+xnb_xs_alive(struct xs_handle *xs)
+{
+	unsigned int len;
+	char *val;
+
+	/* The root node always exists, and a backend may read it. */
+	val = xs_read(xs, XBT_NULL, "/", &len);
+	if (val != NULL) {
+		free(val);
+		return true;
+	}
+	/*
+	 * An error xenstored answered (EACCES in a driver domain) is an
+	 * answer. These are libxenstore's own: EBADF once its reader thread
+	 * closed the socket, EINVAL for a reply that will never come,
+	 * EPIPE/ECONNRESET/EIO from the socket itself.
+	 */
+	return errno != EBADF && errno != EINVAL && errno != EPIPE &&
+		errno != ECONNRESET && errno != EIO && errno != ENOTCONN;
+}
+
+void
+xnb_xs_outage_begin(struct xnb_xs_outage *o, const char *who, const char *what)
+{
+	if (o->lost)
+		return;
+	o->lost = true;
+	o->since = rte_get_timer_cycles();
+	o->tries = 0;
+	XNB_LOG(ERR, "%s: lost the connection to xenstore (xenstored stopped or restarted): %s; connecting again every second",
+		who, what);
+}
+
+void
+xnb_xs_outage_end(struct xnb_xs_outage *o, const char *who)
+{
+	double secs = (double)(rte_get_timer_cycles() - o->since) / (double)rte_get_timer_hz();
+
+	o->lost = false;
+	XNB_LOG(NOTICE, "%s: connected to xenstore again after %.1f s (%u tries); watches set again",
+		who, secs, o->tries);
 }
 
 uint32_t

@@ -53,6 +53,27 @@ int xnb_xs_read_state(struct xs_handle *xs, const char *dir);
  */
 int xnb_xs_drain_watches(struct xs_handle *xs);
 
+/*
+ * Whether xs still reaches xenstored: one round trip. Asked after a
+ * pass's reads, a true answer also proves that their answers were
+ * xenstored's (one connection answers in order), not the errors of a
+ * lost connection, which read like absent nodes.
+ */
+bool xnb_xs_alive(struct xs_handle *xs);
+
+/*
+ * A connection to xenstored lost and made again: said once each way,
+ * with how long it was gone (who: the port's or instance's name; what:
+ * what goes on meanwhile).
+ */
+struct xnb_xs_outage {
+	bool lost;
+	uint64_t since;       /* timer cycles */
+	unsigned int tries;   /* reconnects tried */
+};
+void xnb_xs_outage_begin(struct xnb_xs_outage *o, const char *who, const char *what);
+void xnb_xs_outage_end(struct xnb_xs_outage *o, const char *who);
+
 /* Our own domain: "domid" relative to our home in xenstore; dom0 when absent. */
 uint32_t xnb_xs_self_domid(struct xs_handle *xs);
 
