@@ -137,7 +137,14 @@ xenevtchn_open(struct xentoollog_logger *logger, unsigned int open_flags)
 
 	if (h == NULL)
 		return NULL;
-	if (pipe2(h->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+	/*
+	 * xenstored asks for XENEVTCHN_NO_CLOEXEC: a live update execs the
+	 * new binary, which takes the fd over (xenevtchn_fdopen()). Both
+	 * ends survive the exec: with the write end closed the read end
+	 * would poll as hung up, which xenstored takes as fatal.
+	 */
+	if (pipe2(h->pipe, O_NONBLOCK |
+			((open_flags & XENEVTCHN_NO_CLOEXEC) ? 0 : O_CLOEXEC)) != 0) {
 		free(h);
 		return NULL;
 	}
@@ -149,10 +156,19 @@ xenevtchn_handle *
 xenevtchn_fdopen(struct xentoollog_logger *logger, int fd,
 		unsigned int open_flags)
 {
-	/* Live update hands over the old fd: it has nothing to deliver. */
-	if (fd >= 0)
-		close(fd);
-	return xenevtchn_open(logger, open_flags);
+	xenevtchn_handle *h;
+
+	/* Not our read end, still open after the exec: start afresh. */
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return xenevtchn_open(logger, open_flags);
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	/* The old process's write end lives on in this one, unused. */
+	h->pipe[0] = fd;
+	h->pipe[1] = -1;
+	h->next_port = 1;
+	return h;
 }
 
 int

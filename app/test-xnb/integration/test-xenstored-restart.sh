@@ -18,6 +18,11 @@
 #      none, through the discovered port; dom 72 rebooted (a new reflector
 #      on its port) and a new batch from dom 71; a new vif (dom 75, type
 #      vifd) that the discovery instance must see through its new watch.
+# A live update (xenstore-control live-update: how Xen 4.17 restarts its
+# xenstored, keeping store and connections) is realxen scenario
+# 12-xenstored-live-update: on the simulated platform the guests are
+# socket clients that were never introduced to xenstored, and the new
+# daemon cannot restore the nodes they own.
 #
 # Usage: test-xenstored-restart.sh SRCDIR BUILDDIR   (meson passes both)
 set -u
@@ -117,13 +122,14 @@ wait_for "$work/g72.err" "connected" 150 || { echo "$name: FAIL: dom 72 did not 
 wait_for "$work/g74.err" "connected" 150 || { echo "$name: FAIL: dom 74 did not connect"; exit 1; }
 batch 71 "before" || exit 1
 
-echo "$name: 1. xenstored killed while dom 71 sends"
 frames=${XNB_XSR_FRAMES:-3000000}
 # Its own xenstore connection dies too, for good: at the end it cannot
 # close, and waits its timeout for the backend to let go of its pages.
 guest_bg 71 --mode gen --frames "$frames" --size-range 60-1514 --window 64 --timeout 10
 gen_pid=$!
 wait_for "$work/g71.err" "received" 100 || { echo "$name: FAIL: dom 71 sends nothing"; exit 1; }
+
+echo "$name: 1. xenstored killed while dom 71 sends"
 xs xenstore-ls -f -p / >"$work/store"
 disconnects=$(log_count "disconnect")
 kill -KILL "$(cat "$sim/xenstored.pid")"
