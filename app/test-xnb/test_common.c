@@ -229,6 +229,7 @@ tg_destroy(struct test_guest *g)
 {
 	if (g->q != NULL) {
 		xnb_queue_disconnect(g->q);
+		xnb_intr_close(g->q);
 		rte_free(g->q);
 		g->q = NULL;
 	}

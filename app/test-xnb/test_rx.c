@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -586,6 +587,100 @@ test_rx_notify(void)
 	return TEST_SUCCESS;
 }
 
+/* Whether fd is readable within ms milliseconds. */
+static bool
+readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
+/* A frame posted as netfront posts it: a notification only if req_event asks. */
+static bool
+tx_notify_simple(uint8_t seed)
+{
+	uint8_t frame[64];
+	uint16_t len = sizeof(frame);
+	int notify;
+
+	tg_fill(frame, len, seed);
+	tg_tx_pkt(&g, frame, &len, 1, 0);
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&g.tx, notify);
+	return notify != 0;
+}
+
+/*
+ * Rx interrupts (xnb_intr.c): the queue's fd is readable when the guest
+ * notifies after xnb armed the queue, or at once when there is work
+ * already; polling, xnb leaves req_event alone and the guest stops
+ * notifying.
+ */
+static int
+test_rx_intr(void)
+{
+	struct rte_mbuf *m[16];
+	RING_IDX req_event;
+	unsigned int i, notifies = 0;
+	int fd;
+
+	TEST_ASSERT_SUCCESS(xnb_intr_open(g.q), "intr fd");
+	fd = g.q->intr_fd;
+	TEST_ASSERT(fd >= 0, "an fd");
+	TEST_ASSERT(readable(fd, 0), "connected before: the fd says look");
+	TEST_ASSERT_SUCCESS(xnb_intr_disable(g.q), "disable");
+	TEST_ASSERT(!readable(fd, 0), "disabled: taken");
+
+	/* Armed, nothing there: quiet, and req_event asks for the next one. */
+	TEST_ASSERT_SUCCESS(xnb_intr_enable(g.q), "enable");
+	TEST_ASSERT(!readable(fd, 50), "armed, nothing posted: quiet");
+	TEST_ASSERT_EQUAL(g.tx_sring->req_event, g.q->guest_tx.req_cons + 1, "req_event");
+	/* The guest posts: it notifies, and the fd wakes the application. */
+	TEST_ASSERT(tx_notify_simple(1), "the guest was asked to notify");
+	TEST_ASSERT_SUCCESS(xensim_evtchn_notify(g.evtchn, (uint32_t)g.port), "notify");
+	TEST_ASSERT(readable(fd, 2000), "the guest's notification wakes the fd");
+	TEST_ASSERT_SUCCESS(xnb_intr_disable(g.q), "disable");
+	TEST_ASSERT(!readable(fd, 0), "disabled: the notification taken");
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 16), 1, "the frame");
+	rte_pktmbuf_free(m[0]);
+
+	/* Polling: req_event stays behind, the guest stops notifying. */
+	req_event = g.tx_sring->req_event;
+	for (i = 0; i < 10; i++) {
+		notifies += tx_notify_simple((uint8_t)(2 + i));
+		TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 16), 1, "frame %u", i);
+		rte_pktmbuf_free(m[0]);
+	}
+	TEST_ASSERT_EQUAL(notifies, 0, "notifications asked while polling");
+	TEST_ASSERT_EQUAL(g.tx_sring->req_event, req_event, "req_event untouched while polling");
+
+	/* Work posted before arming: the fd is readable at once. */
+	for (i = 0; i < 5; i++)
+		tx_notify_simple((uint8_t)(20 + i));
+	TEST_ASSERT_SUCCESS(xnb_intr_enable(g.q), "enable");
+	TEST_ASSERT(readable(fd, 0), "armed with frames waiting: readable at once");
+	TEST_ASSERT_SUCCESS(xnb_intr_disable(g.q), "disable");
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 16), 5, "the five frames");
+	rte_pktmbuf_free_bulk(m, 5);
+
+	/* Disconnected: arming does nothing; the fd stays; a connect wakes it. */
+	xnb_queue_disconnect(g.q);
+	TEST_ASSERT_SUCCESS(xnb_intr_enable(g.q), "enable while disconnected");
+	TEST_ASSERT(!readable(fd, 0), "disconnected: quiet");
+	TEST_ASSERT_SUCCESS(tg_connect(&g, true), "reconnect");
+	TEST_ASSERT_EQUAL(g.q->intr_fd, fd, "the same fd across the reconnect");
+	TEST_ASSERT(readable(fd, 0), "the connect wakes the application");
+	TEST_ASSERT_SUCCESS(xnb_intr_disable(g.q), "disable");
+	TEST_ASSERT_SUCCESS(xnb_intr_enable(g.q), "enable");
+	TEST_ASSERT(tx_notify_simple(40), "the guest was asked to notify");
+	TEST_ASSERT_SUCCESS(xensim_evtchn_notify(g.evtchn, (uint32_t)g.port), "notify");
+	TEST_ASSERT(readable(fd, 2000), "the new event channel wakes the fd");
+	TEST_ASSERT_SUCCESS(xnb_intr_disable(g.q), "disable");
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 16), 1, "the frame");
+	rte_pktmbuf_free(m[0]);
+	return TEST_SUCCESS;
+}
+
 static int
 test_rx_quiesce(void)
 {
@@ -667,6 +762,7 @@ static struct unit_test_suite rx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_rx_nombuf),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_notify),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_quiesce),
+		TEST_CASE_ST(setup_zero, teardown, test_rx_intr),
 		TEST_CASES_END()
 	}
 };

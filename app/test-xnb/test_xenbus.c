@@ -1040,6 +1040,87 @@ rate_send(struct netfront *nf, int port_id, uint64_t bytes, double *secs)
  * live; an unparsable one leaves the guest unlimited, said once; another
  * vif of the same process is not held back.
  */
+/*
+ * Rx interrupts as an application uses them (l3fwd-power): intr_conf.rxq,
+ * the queue's fd in the thread's epoll set (rte_eth_dev_rx_intr_ctl_q),
+ * armed with rte_eth_dev_rx_intr_enable: it sleeps until the guest
+ * sends, then takes the frame with a burst.
+ */
+static int
+test_rx_interrupts(void)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_epoll_event ev[1];
+	struct netfront *nf = NULL;
+	struct rte_mbuf *m[4];
+	uint8_t frame[60];
+	char name[] = "net_xnb_intr0", args[256];
+	uint16_t port_id = UINT16_MAX;
+	int fd, n, ret = TEST_FAILED;
+
+	snprintf(args, sizeof(args), "domid=36,platform=sim,sim_dir=%s", env_sim_dir());
+	if (rte_vdev_init(name, args) != 0 || rte_eth_dev_get_port_by_name(name, &port_id) != 0)
+		goto out;
+	conf.intr_conf.rxq = 1;
+	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
+			rte_eth_rx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL, env_pool()) != 0 ||
+			rte_eth_tx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
+			rte_eth_dev_start(port_id) != 0)
+		goto out;
+	fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
+	if (fd < 0 || rte_eth_dev_rx_intr_ctl_q(port_id, 0, RTE_EPOLL_PER_THREAD,
+			RTE_INTR_EVENT_ADD, NULL) != 0) {
+		fprintf(stderr, "    no rx interrupt fd (%d)\n", fd);
+		goto out;
+	}
+	nf = guest_open(36);
+	if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0)
+		goto out;
+	/* The connect woke us: look, then sleep with nothing to do. */
+	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, 1, 2000);
+	rte_eth_dev_rx_intr_disable(port_id, 0);
+	if (n != 1 || rte_eth_rx_burst(port_id, 0, m, 4) != 0) {
+		fprintf(stderr, "    the connect did not wake the application (%d)\n", n);
+		goto out;
+	}
+	if (rte_eth_dev_rx_intr_enable(port_id, 0) != 0)
+		goto out;
+	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, 1, 200);
+	if (n != 0) {
+		fprintf(stderr, "    woken with nothing sent (%d)\n", n);
+		goto out;
+	}
+	/* The guest sends: its notification wakes the application. */
+	tg_fill(frame, sizeof(frame), 36);
+	if (netfront_send(nf, frame, sizeof(frame)) != 0)
+		goto out;
+	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, 1, 2000);
+	rte_eth_dev_rx_intr_disable(port_id, 0);
+	if (n != 1) {
+		fprintf(stderr, "    the guest's frame did not wake the application (%d)\n", n);
+		goto out;
+	}
+	if (rte_eth_rx_burst(port_id, 0, m, 4) != 1) {
+		fprintf(stderr, "    woken, but no frame\n");
+		goto out;
+	}
+	n = m[0]->pkt_len == sizeof(frame) &&
+		memcmp(rte_pktmbuf_mtod(m[0], void *), frame, sizeof(frame)) == 0;
+	rte_pktmbuf_free(m[0]);
+	if (!n) {
+		fprintf(stderr, "    the frame differs\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (port_id != UINT16_MAX)
+		rte_eth_dev_rx_intr_ctl_q(port_id, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_DEL, NULL);
+	if (nf != NULL)
+		netfront_close(nf);
+	env_port_destroy(port_id == UINT16_MAX ? -1 : port_id, name);
+	return ret;
+}
+
 static int
 test_rate_limit(void)
 {
@@ -1903,6 +1984,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_restart_100),
 		TEST_CASE(test_owner_conflict),
 		TEST_CASE(test_hotplug_status),
+		TEST_CASE(test_rx_interrupts),
 		TEST_CASE(test_rate_limit),
 		TEST_CASE(test_rate_late_polls),
 		TEST_CASE(test_soak_reboots),

@@ -120,14 +120,99 @@ xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	return 0;
 }
 
+/*
+ * Rx interrupts (intr_conf.rxq): each rx queue's fd (xnb_intr.c) becomes
+ * an efd of the port's interrupt handle, for rte_eth_dev_rx_intr_ctl_q().
+ * The fds live as long as the port, across stops and reconnects, since
+ * the application adds them to its epoll set once. port->lock held.
+ */
+static int
+xnb_rx_intr_install(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t i, n = dev->data->nb_rx_queues;
+	int ret;
+
+	if (!dev->data->dev_conf.intr_conf.rxq)
+		return 0;
+	if (port->rx_intr == NULL) {
+		port->rx_intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+		if (port->rx_intr == NULL ||
+				rte_intr_type_set(port->rx_intr, RTE_INTR_HANDLE_EXT) != 0)
+			goto fail_errno;
+	}
+	rte_intr_vec_list_free(port->rx_intr);
+	if (rte_intr_vec_list_alloc(port->rx_intr, NULL, n) != 0)
+		goto fail_errno;
+	for (i = 0; i < n; i++) {
+		ret = xnb_intr_open(port->queues[i]);
+		if (ret != 0) {
+			XNB_PORT_LOG(ERR, port, "rx queue %u: cannot make its interrupt fd: %s",
+				i, strerror(-ret));
+			return ret;
+		}
+		if (rte_intr_vec_list_index_set(port->rx_intr, i, RTE_INTR_VEC_RXTX_OFFSET + i) != 0 ||
+				rte_intr_efds_index_set(port->rx_intr, i, port->queues[i]->intr_fd) != 0)
+			goto fail_errno;
+	}
+	if (rte_intr_nb_efd_set(port->rx_intr, n) != 0 ||
+			rte_intr_max_intr_set(port->rx_intr, n + 1) != 0)
+		goto fail_errno;
+	dev->intr_handle = port->rx_intr;
+	return 0;
+
+fail_errno:
+	XNB_PORT_LOG(ERR, port, "cannot set up rx interrupts: %s", rte_strerror(rte_errno));
+	return -rte_errno;
+}
+
+static void
+xnb_rx_intr_free(struct rte_eth_dev *dev)
+{
+	struct xnb_port *port = dev->data->dev_private;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++)
+		if (port->queues[i] != NULL)
+			xnb_intr_close(port->queues[i]);
+	if (port->rx_intr == NULL)
+		return;
+	rte_intr_vec_list_free(port->rx_intr);
+	rte_intr_instance_free(port->rx_intr);
+	port->rx_intr = NULL;
+	dev->intr_handle = NULL;
+}
+
+static int
+xnb_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid)
+{
+	struct xnb_port *port = dev->data->dev_private;
+
+	return xnb_intr_enable(port->queues[qid]);
+}
+
+static int
+xnb_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid)
+{
+	struct xnb_port *port = dev->data->dev_private;
+
+	return xnb_intr_disable(port->queues[qid]);
+}
+
 static int
 xnb_dev_start(struct rte_eth_dev *dev)
 {
 	struct xnb_port *port = dev->data->dev_private;
 	uint16_t i;
 	bool lsc;
+	int ret;
 
 	pthread_mutex_lock(&port->lock);
+	ret = xnb_rx_intr_install(dev);
+	if (ret != 0) {
+		pthread_mutex_unlock(&port->lock);
+		return ret;
+	}
 	port->started = true;
 	queues_allow(port);
 	lsc = xnb_port_bus_update(port);
@@ -195,6 +280,7 @@ xnb_dev_close(struct rte_eth_dev *dev)
 	if (port->started)
 		xnb_dev_stop(dev);
 	xnb_port_bus_close(port);
+	xnb_rx_intr_free(dev);
 	xnb_port_free(port);
 	XNB_LOG(INFO, "%s closed", port->name);
 	return 0;
@@ -483,6 +569,8 @@ static const struct eth_dev_ops xnb_ops = {
 	.rxq_info_get = xnb_rxq_info_get,
 	.txq_info_get = xnb_txq_info_get,
 	.eth_dev_priv_dump = xnb_dev_priv_dump,
+	.rx_queue_intr_enable = xnb_rx_intr_enable,
+	.rx_queue_intr_disable = xnb_rx_intr_disable,
 };
 
 /*

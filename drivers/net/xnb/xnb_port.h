@@ -43,6 +43,7 @@ struct xnb_port {
 	/* Serialises the control path: ethdev ops vs. the interrupt thread. */
 	pthread_mutex_t lock;
 	struct rte_intr_handle *intr;   /* the xenstore watch fd */
+	struct rte_intr_handle *rx_intr; /* rx interrupts: the queues' fds (dev->intr_handle) */
 	struct xnb_xenbus bus;
 };
 

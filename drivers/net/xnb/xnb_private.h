@@ -289,6 +289,10 @@ struct xnb_queue {
 	int evtchn_port;           /* local port, -1 when unbound (guest-tx ring's) */
 	int evtchn_rx_port;        /* the guest-rx ring's: evtchn_port unless split */
 
+	/* Rx interrupts (xnb_intr.c): -1 unless the application asked for them. */
+	int intr_fd;               /* an epoll set: intr_evfd, the event channel's fd */
+	int intr_evfd;             /* an eventfd xnb writes */
+
 	/* Set once by the datapath; the control path then disconnects. */
 	uint32_t fatal;            /* enum xnb_fatal */
 	/* Called from the datapath on a fatal error; must not block. */
@@ -320,6 +324,19 @@ void xnb_queue_quiesce(struct xnb_queue *q);
  * Datapath context: never blocks.
  */
 void xnb_queue_fatal(struct xnb_queue *q, enum xnb_fatal why, int err);
+
+/*
+ * Rx interrupts (xnb_intr.c). open/close: the queue's fd, for the life of
+ * the port; attach/detach: the event channel joins it while connected
+ * (xnb_queue_connect/disconnect call them); enable/disable: on the
+ * polling lcore, between bursts. 0 or -errno.
+ */
+int xnb_intr_open(struct xnb_queue *q);
+void xnb_intr_close(struct xnb_queue *q);
+void xnb_intr_attach(struct xnb_queue *q);
+void xnb_intr_detach(struct xnb_queue *q);
+int xnb_intr_enable(struct xnb_queue *q);
+int xnb_intr_disable(struct xnb_queue *q);
 const char *xnb_fatal_str(enum xnb_fatal why);
 
 /* xnb_rx.c, xnb_tx.c: the burst functions. */

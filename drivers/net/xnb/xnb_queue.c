@@ -30,6 +30,8 @@ xnb_queue_init(struct xnb_queue *q, const struct xnb_xen_ops *ops,
 	q->id = id;
 	q->evtchn_port = -1;
 	q->evtchn_rx_port = -1;
+	q->intr_fd = -1;
+	q->intr_evfd = -1;
 	q->rx.q = q;
 	q->tx.q = q;
 	/* Until an MTU is set (xnb_ethdev.c): any frame the protocol allows. */
@@ -191,6 +193,8 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	q->connected = true;
 	/* Last: the bursts may run from here on. */
 	xnb_queue_resume(q);
+	/* Then wake an application asleep on the queue (rx interrupts). */
+	xnb_intr_attach(q);
 	return 0;
 
 fail:
@@ -224,6 +228,7 @@ xnb_queue_disconnect(struct xnb_queue *q)
 {
 	xnb_queue_quiesce(q);
 	xnb_rx_release(&q->rx);
+	xnb_intr_detach(q);
 	queue_close_evtchn(q);
 	queue_unmap_rings(q);
 	q->connected = false;

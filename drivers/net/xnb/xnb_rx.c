@@ -24,7 +24,8 @@
  *    slot order, pushed once, with a notification only when the
  *    frontend asked for one (rsp_event); a copy call that fails as a
  *    whole fails its packets and stops the queue.
- * This backend busy-polls: it never sets req_event.
+ * Polling, this backend never moves req_event; rx interrupts
+ * (xnb_intr.c) set it while the application sleeps.
  */
 
 #include <stdbool.h>

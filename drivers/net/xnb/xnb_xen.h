@@ -80,6 +80,10 @@ struct xnb_xen_ops {
 	int (*evtchn_bind)(struct xnb_evtchn *e, uint32_t remote_port);
 	int (*evtchn_unbind)(struct xnb_evtchn *e, uint32_t port);
 	int (*evtchn_notify)(struct xnb_evtchn *e, uint32_t port);
+	/* Readable while a notification from the guest is pending. */
+	int (*evtchn_fd)(struct xnb_evtchn *e);
+	/* Take one pending notification, unmasking its port: 1, or 0 if none. */
+	int (*evtchn_take)(struct xnb_evtchn *e);
 };
 
 extern const struct xnb_xen_ops xnb_xen_real_ops;

@@ -300,6 +300,23 @@ real_evtchn_notify(struct xnb_evtchn *e, uint32_t port)
 	return 0;
 }
 
+static int
+real_evtchn_fd(struct xnb_evtchn *e)
+{
+	return xenevtchn_fd(e->xce);
+}
+
+static int
+real_evtchn_take(struct xnb_evtchn *e)
+{
+	xenevtchn_port_or_error_t port = xenevtchn_pending(e->xce);
+
+	if (port < 0)
+		return 0;
+	xenevtchn_unmask(e->xce, (evtchn_port_t)port);
+	return 1;
+}
+
 const struct xnb_xen_ops xnb_xen_real_ops = {
 	.name = "xen",
 	.host_open = real_host_open,
@@ -315,4 +332,6 @@ const struct xnb_xen_ops xnb_xen_real_ops = {
 	.evtchn_bind = real_evtchn_bind,
 	.evtchn_unbind = real_evtchn_unbind,
 	.evtchn_notify = real_evtchn_notify,
+	.evtchn_fd = real_evtchn_fd,
+	.evtchn_take = real_evtchn_take,
 };

@@ -308,6 +308,23 @@ sim_evtchn_notify(struct xnb_evtchn *e, uint32_t port)
 	return xensim_evtchn_notify(e->h, port);
 }
 
+static int
+sim_evtchn_fd(struct xnb_evtchn *e)
+{
+	return xensim_evtchn_fd(e->h);
+}
+
+static int
+sim_evtchn_take(struct xnb_evtchn *e)
+{
+	int port = xensim_evtchn_pending(e->h);
+
+	if (port < 0)
+		return 0;
+	xensim_evtchn_unmask(e->h, (uint32_t)port);
+	return 1;
+}
+
 const struct xnb_xen_ops xnb_xen_sim_ops = {
 	.name = "sim",
 	.host_open = sim_host_open,
@@ -323,4 +340,6 @@ const struct xnb_xen_ops xnb_xen_sim_ops = {
 	.evtchn_bind = sim_evtchn_bind,
 	.evtchn_unbind = sim_evtchn_unbind,
 	.evtchn_notify = sim_evtchn_notify,
+	.evtchn_fd = sim_evtchn_fd,
+	.evtchn_take = sim_evtchn_take,
 };
