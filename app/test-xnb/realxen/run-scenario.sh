@@ -91,7 +91,7 @@ EOF
 if [ -f "$pmd" ]; then
 	cp "$pmd" "$p/pmd/librte_net_xnb.so"
 	# Tools of the build a scenario may use in dom0.
-	for t in app/test-xnb/guest/xnb-guest; do
+	for t in app/test-xnb/guest/xnb-guest app/test-xnb/intr-fwd/xnb-intr-fwd; do
 		[ -x "$builddir/$t" ] && cp "$builddir/$t" "$p/pmd/"
 	done
 fi

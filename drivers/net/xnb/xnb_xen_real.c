@@ -23,6 +23,7 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,8 +310,13 @@ real_evtchn_fd(struct xnb_evtchn *e)
 static int
 real_evtchn_take(struct xnb_evtchn *e)
 {
-	xenevtchn_port_or_error_t port = xenevtchn_pending(e->xce);
+	struct pollfd pfd = { .fd = xenevtchn_fd(e->xce), .events = POLLIN };
+	xenevtchn_port_or_error_t port;
 
+	/* xenevtchn_pending() reads the device, and blocks when nothing is pending. */
+	if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLIN) == 0)
+		return 0;
+	port = xenevtchn_pending(e->xce);
 	if (port < 0)
 		return 0;
 	xenevtchn_unmask(e->xce, (evtchn_port_t)port);

@@ -375,6 +375,24 @@ xr_testpmd_start() {
 	xr_info testpmd_startup_s "$(xr_elapsed "$XR_TESTPMD_T0" "$(xr_now)")"
 }
 
+# xr_watch_states NODE...: from here on every write of each node, with
+# its value, is a line of $XR_LOGS/state-watch.log; xr_state_writes: the
+# writes since the watches were set (a watch's first line is the watch
+# being set, not a write).
+xr_watch_states() {
+	for _n in "$@"; do
+		xenstore-watch "$_n" 2>&1 | while read -r _w _; do
+			echo "$(xr_now) $_w $(xr_xs_read "$_w")"
+		done >>"$XR_LOGS/state-watch.log" &
+	done
+	sleep 2
+	XR_STATE_WRITES0=$(wc -l <"$XR_LOGS/state-watch.log")
+}
+
+xr_state_writes() {
+	echo $(( $(wc -l <"$XR_LOGS/state-watch.log") - XR_STATE_WRITES0 ))
+}
+
 xr_testpmd_alive() {
 	tp_alive "$XR_TP"
 }

@@ -134,6 +134,17 @@ xg_send() {
 	xg_say SENT "$2 $(xg_elapsed "$_t0") s"
 }
 
+# xg_xfer KEY BYTES PORT: send BYTES of random data to dom0's PORT over
+# TCP and say KEY "tx=<md5> err=<none, or what failed>" for dom0 to
+# compare with what it got.
+xg_xfer() {
+	head -c "$2" /dev/urandom >/tmp/tx
+	_err=
+	xg_send "$XG_DOM0_IP4" "$3" /tmp/tx || _err=$XG_ERR
+	xg_say "$1" "tx=$(xg_md5 /tmp/tx) err=$(echo "${_err:-none}" | tr ' ' '_')"
+	rm -f /tmp/tx
+}
+
 # xg_recv HOST PORT FILE: receive FILE over TCP from dom0.
 xg_recv() {
 	_t0=$(xg_now)

@@ -7,9 +7,5 @@ xg_net_up 120
 xg_ping 4 "$XG_DOM0_IP4"
 for ph in 1 2; do
 	xg_wait_word "go$ph" 600
-	head -c 8388608 /dev/urandom >/tmp/tx
-	err=
-	xg_send "$XG_DOM0_IP4" $((5100 + ph)) /tmp/tx || err=$XG_ERR
-	xg_say "XFER$ph" "tx=$(xg_md5 /tmp/tx) err=$(echo "${err:-none}" | tr ' ' '_')"
-	rm -f /tmp/tx
+	xg_xfer "XFER$ph" 8388608 $((5100 + ph))
 done

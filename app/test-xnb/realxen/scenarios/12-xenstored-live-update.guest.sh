@@ -6,11 +6,7 @@
 xg_net_up 120
 xg_ping 4 "$XG_DOM0_IP4"
 xg_wait_word go 600
-head -c 8388608 /dev/urandom >/tmp/tx
-err=
-xg_send "$XG_DOM0_IP4" 5201 /tmp/tx || err=$XG_ERR
-xg_say XFER "tx=$(xg_md5 /tmp/tx) err=$(echo "${err:-none}" | tr ' ' '_')"
-rm -f /tmp/tx
+xg_xfer XFER 8388608 5201
 xg_wait_word vif1 600
 i=0
 while [ ! -e /sys/class/net/eth1 ] && [ $i -lt 60 ]; do

@@ -28,15 +28,7 @@ xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
 xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 xr_guest_wait xnbguest PING4 180
 
-# Every write of either state node from here on (a watch's first line
-# is the watch being set).
-for p in "$be/state" "$fe/state"; do
-	xenstore-watch "$p" 2>&1 | while read -r w _; do
-		echo "$(xr_now) $w $(xr_xs_read "$w")"
-	done >>"$XR_LOGS/state-watch.log" &
-done
-sleep 2
-writes0=$(wc -l <"$XR_LOGS/state-watch.log")
+xr_watch_states "$be/state" "$fe/state"
 
 rx_started() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt 1048576 ]; }
 xr_listen_recv 5201 /run/xr/rx
@@ -72,7 +64,7 @@ case $xfer in
 *"tx=$got "*) ;;
 *) xr_fail "dom0 got $(stat -c %s /run/xr/rx) bytes, md5 $got; the guest sent $xfer" ;;
 esac
-writes=$(( $(wc -l <"$XR_LOGS/state-watch.log") - writes0 ))
+writes=$(xr_state_writes)
 xr_info state_writes_across_live_update "$writes"
 [ "$writes" = 0 ] || xr_fail "the state nodes were written across the live update: $(tail -n 4 "$XR_LOGS/state-watch.log" | tr '\n' '|')"
 xr_testpmd_log_has "disconnected from dom$domid" &&
