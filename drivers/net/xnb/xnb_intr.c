@@ -18,9 +18,10 @@
  * that xnb polls notifies only once. Disarmed (xnb_intr_disable()), the
  * pending notifications and eventfd counts are taken.
  *
- * Enable and disable run on the polling lcore between bursts; they mark
- * the rx half busy as a burst does, so the control path's quiesce covers
- * them (the ring and the event channel stay while they run).
+ * Enable and disable run on the polling lcore between bursts; they enter
+ * the rx half as a burst does (xnb_dp_enter()), so the control path's
+ * quiesce covers them (the ring and the event channel stay while they
+ * run).
  */
 
 #include <errno.h>
@@ -105,23 +106,6 @@ xnb_intr_detach(struct xnb_queue *q)
 		epoll_ctl(q->intr_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* Enter as a burst does; false (not entered) while the queue is quiesced. */
-static bool
-intr_enter(struct xnb_rxq *rxq)
-{
-	__atomic_store_n(&rxq->busy, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&rxq->allow, __ATOMIC_SEQ_CST) != 0)
-		return true;
-	__atomic_store_n(&rxq->busy, 0, __ATOMIC_RELEASE);
-	return false;
-}
-
-static void
-intr_leave(struct xnb_rxq *rxq)
-{
-	__atomic_store_n(&rxq->busy, 0, __ATOMIC_RELEASE);
-}
-
 int
 xnb_intr_enable(struct xnb_queue *q)
 {
@@ -130,14 +114,14 @@ xnb_intr_enable(struct xnb_queue *q)
 
 	if (q->intr_fd < 0)
 		return -ENOTSUP;
-	/* Not connected: the connect kicks the fd. */
-	if (!intr_enter(rxq))
-		return 0;
-	RING_FINAL_CHECK_FOR_REQUESTS(&q->guest_tx, more);
-	/* Copied ahead and not consumed, or frames stashed: work now. */
-	if (more || rxq->req_copied != q->guest_tx.req_cons || rxq->stash_len > 0)
-		intr_kick(q);
-	intr_leave(rxq);
+	/* Not connected (quiesced): the connect kicks the fd. */
+	if (xnb_dp_enter(&rxq->busy, &rxq->allow)) {
+		RING_FINAL_CHECK_FOR_REQUESTS(&q->guest_tx, more);
+		/* Copied ahead and not consumed, or frames stashed: work now. */
+		if (more || rxq->req_copied != q->guest_tx.req_cons || rxq->stash_len > 0)
+			intr_kick(q);
+	}
+	xnb_dp_leave(&rxq->busy);
 	return 0;
 }
 
@@ -152,11 +136,10 @@ xnb_intr_disable(struct xnb_queue *q)
 		return -ENOTSUP;
 	while (read(q->intr_evfd, &count, sizeof(count)) == sizeof(count))
 		;
-	if (!intr_enter(rxq))
-		return 0;
 	/* Bounded: a guest kicking without pause must not hold the lcore here. */
-	while (n < XNB_TX_RING_SIZE && q->ops->evtchn_take(q->evtchn) > 0)
-		n++;
-	intr_leave(rxq);
+	if (xnb_dp_enter(&rxq->busy, &rxq->allow))
+		while (n < XNB_TX_RING_SIZE && q->ops->evtchn_take(q->evtchn) > 0)
+			n++;
+	xnb_dp_leave(&rxq->busy);
 	return 0;
 }

@@ -317,6 +317,25 @@ void xnb_queue_disconnect(struct xnb_queue *q);
 /* Let the bursts of a connected queue run again (after quiesce). */
 void xnb_queue_resume(struct xnb_queue *q);
 void xnb_queue_quiesce(struct xnb_queue *q);
+
+/*
+ * The datapath's side of quiesce, for anything that touches the rings
+ * or the event channel from an lcore (bursts, rx interrupt arming): mark
+ * the half busy, then look whether the control path allows it. Every
+ * enter is paired with xnb_dp_leave(), allowed or not.
+ */
+static __rte_always_inline bool
+xnb_dp_enter(uint32_t *busy, uint32_t *allow)
+{
+	__atomic_store_n(busy, 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(allow, __ATOMIC_SEQ_CST) != 0;
+}
+
+static __rte_always_inline void
+xnb_dp_leave(uint32_t *busy)
+{
+	__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+}
 /*
  * Stop the queue's bursts until it is connected again and call on_fatal;
  * the first call per connection does so and logs one line, later ones

@@ -1072,10 +1072,9 @@ xnb_rx_burst(void *queue, struct rte_mbuf **rx_pkts, uint16_t nb_pkts)
 	struct xnb_queue *q = rxq->q;
 	uint16_t nb_rx = 0;
 
-	__atomic_store_n(&rxq->busy, 1, __ATOMIC_SEQ_CST);
-	if (likely(__atomic_load_n(&rxq->allow, __ATOMIC_SEQ_CST) != 0 &&
+	if (likely(xnb_dp_enter(&rxq->busy, &rxq->allow) &&
 			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE))
 		nb_rx = rx_burst(rxq, q, rx_pkts, nb_pkts);
-	__atomic_store_n(&rxq->busy, 0, __ATOMIC_RELEASE);
+	xnb_dp_leave(&rxq->busy);
 	return nb_rx;
 }

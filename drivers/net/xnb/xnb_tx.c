@@ -606,10 +606,9 @@ xnb_tx_burst(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	struct xnb_queue *q = txq->q;
 	uint16_t nb_tx = 0;
 
-	__atomic_store_n(&txq->busy, 1, __ATOMIC_SEQ_CST);
-	if (likely(__atomic_load_n(&txq->allow, __ATOMIC_SEQ_CST) != 0 &&
+	if (likely(xnb_dp_enter(&txq->busy, &txq->allow) &&
 			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE))
 		nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts);
-	__atomic_store_n(&txq->busy, 0, __ATOMIC_RELEASE);
+	xnb_dp_leave(&txq->busy);
 	return nb_tx;
 }
