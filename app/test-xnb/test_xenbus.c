@@ -1062,10 +1062,7 @@ test_rx_interrupts(void)
 	if (rte_vdev_init(name, args) != 0 || rte_eth_dev_get_port_by_name(name, &port_id) != 0)
 		goto out;
 	conf.intr_conf.rxq = 1;
-	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
-			rte_eth_rx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL, env_pool()) != 0 ||
-			rte_eth_tx_queue_setup(port_id, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
-			rte_eth_dev_start(port_id) != 0)
+	if (env_port_setup_conf(port_id, 1, &conf) != 0)
 		goto out;
 	fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
 	if (fd < 0 || rte_eth_dev_rx_intr_ctl_q(port_id, 0, RTE_EPOLL_PER_THREAD,

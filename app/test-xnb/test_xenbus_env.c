@@ -111,10 +111,17 @@ int
 env_port_setup_queues(uint16_t port_id, uint16_t nb_queues)
 {
 	struct rte_eth_conf conf = { 0 };
-	uint16_t q;
 
 	conf.intr_conf.lsc = 1;
-	if (rte_eth_dev_configure(port_id, nb_queues, nb_queues, &conf) != 0)
+	return env_port_setup_conf(port_id, nb_queues, &conf);
+}
+
+int
+env_port_setup_conf(uint16_t port_id, uint16_t nb_queues, const struct rte_eth_conf *conf)
+{
+	uint16_t q;
+
+	if (rte_eth_dev_configure(port_id, nb_queues, nb_queues, conf) != 0)
 		return -1;
 	for (q = 0; q < nb_queues; q++)
 		if (rte_eth_rx_queue_setup(port_id, q, 256, SOCKET_ID_ANY, NULL, pool) != 0 ||

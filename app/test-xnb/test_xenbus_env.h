@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "netfront.h"
@@ -32,6 +33,8 @@ struct rte_mempool *env_pool(void);
 int env_port_setup(uint16_t port_id);
 /* The same with nb_queues queue pairs. */
 int env_port_setup_queues(uint16_t port_id, uint16_t nb_queues);
+/* The same with the application's configuration conf. */
+int env_port_setup_conf(uint16_t port_id, uint16_t nb_queues, const struct rte_eth_conf *conf);
 /* Stop, close and remove a port made with rte_vdev_init(name). */
 void env_port_destroy(int port_id, const char *name);
 
