@@ -4,7 +4,8 @@
  * Suite "tx": mbufs into the guest-rx ring (xnb_tx_burst): short,
  * multi-segment and large frames, byte-exact in the guest's pages; the
  * response fields; frames the frontend cannot take; a guest-rx ring with
- * too few buffers; failed copies; the copy batch; index wrap; and a
+ * too few buffers, then none for the drain and stall times; failed
+ * copies; the copy batch; index wrap; and a
  * round trip guest-tx -> rx burst -> tx burst -> guest-rx.
  */
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -201,6 +203,126 @@ test_tx_no_buffers(void)
 	TEST_ASSERT_EQUAL(g.q->tx.stats.errors, 0, "not an error");
 	rte_pktmbuf_free(m);
 	return TEST_SUCCESS;
+}
+
+/* Frames of 100 B into m[0..n-1], pattern 7. */
+static int
+stall_frames(struct rte_mbuf **m, unsigned int n)
+{
+	unsigned int i;
+
+	tg_fill(data, 100, 7);
+	for (i = 0; i < n; i++) {
+		m[i] = tg_mbuf(tg_pool(), data, 100);
+		TEST_ASSERT_NOT_NULL(m[i], "mbuf");
+	}
+	return TEST_SUCCESS;
+}
+
+/*
+ * A guest that posts no receive buffers (Linux's netback's drain and
+ * stall): frames are handed back until the drain time, then dropped;
+ * with feature-rx-notify the queue is marked stalled after the stall
+ * time; once the guest posts again the control path's check clears it
+ * and frames flow.
+ */
+static int
+test_tx_drain_then_stall(void)
+{
+	struct xnb_txq *txq = &g.q->tx;
+	struct rte_mbuf *m[4];
+	bool recovered;
+
+	xnb_tx_set_timeouts(txq, 30, 80);
+	if (stall_frames(m, 4) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 4), 0, "no buffers: handed back");
+	TEST_ASSERT(txq->blocked_since != 0, "blocked from now");
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 4), 0, "still within the drain time");
+	rte_delay_ms(40);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 4), 4, "past the drain time: consumed");
+	TEST_ASSERT_EQUAL(txq->stats.drain_drops, 4, "counted as drain drops");
+	TEST_ASSERT_EQUAL(tg_in_use(tg_pool()), 0, "the dropped frames freed");
+	TEST_ASSERT_EQUAL(txq->stalled, 0, "not stalled yet");
+	TEST_ASSERT(!xnb_tx_stall_check(txq, &recovered) && !recovered, "control: not stalled");
+
+	rte_delay_ms(50);
+	if (stall_frames(m, 1) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 1, "dropped");
+	TEST_ASSERT_EQUAL(txq->stalled, 1, "stalled past the stall time");
+	TEST_ASSERT_EQUAL(txq->stats.stalls, 1, "one stall");
+	if (stall_frames(m, 1) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 1, "dropped while stalled");
+	TEST_ASSERT_EQUAL(txq->stats.stalls, 1, "still one stall");
+	TEST_ASSERT_EQUAL(txq->stats.drain_drops, 6, "every frame counted");
+	TEST_ASSERT(xnb_tx_stall_check(txq, &recovered) && !recovered, "control: stalled");
+	TEST_ASSERT_EQUAL(tg_rx_pending(&g), 0, "nothing reached the guest");
+
+	tg_rx_post(&g, 2);
+	TEST_ASSERT(!xnb_tx_stall_check(txq, &recovered) && recovered,
+		"control: buffers posted, recovered");
+	TEST_ASSERT_EQUAL(txq->stalled, 0, "cleared");
+	if (stall_frames(m, 1) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(txq->blocked_since, 0, "no longer blocked");
+	TEST_ASSERT_EQUAL(txq->stats.drain_drops, 6, "not dropped");
+	return check_guest_pkt(data, 100);
+}
+
+/* The datapath itself clears a stall when a burst finds buffers again. */
+static int
+test_tx_stall_cleared_by_burst(void)
+{
+	struct xnb_txq *txq = &g.q->tx;
+	struct rte_mbuf *m[1];
+
+	xnb_tx_set_timeouts(txq, 0, 20);
+	if (stall_frames(m, 1) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 0, "blocked");
+	rte_delay_ms(30);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 1, "stalled: dropped");
+	TEST_ASSERT_EQUAL(txq->stalled, 1, "stalled");
+	tg_rx_post(&g, 1);
+	if (stall_frames(m, 1) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(txq->stalled, 0, "the burst cleared the stall");
+	TEST_ASSERT_EQUAL(txq->stats.drain_drops, 1, "one dropped");
+	return check_guest_pkt(data, 100);
+}
+
+/*
+ * Without feature-rx-notify there is no stall (Linux's netback: the
+ * frontend cannot be told to notify), only the drain. And a burst that
+ * places anything restarts the clock: a guest that reads slowly is not
+ * draining.
+ */
+static int
+test_tx_drain_without_rx_notify(void)
+{
+	struct xnb_txq *txq = &g.q->tx;
+	struct rte_mbuf *m[2];
+
+	g.q->feat.rx_notify = false;
+	xnb_tx_set_timeouts(txq, 30, 30);
+	if (stall_frames(m, 2) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 2), 0, "blocked");
+	rte_delay_ms(40);
+	tg_rx_post(&g, 1);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 2), 1, "one buffer: one frame, one handed back");
+	TEST_ASSERT_EQUAL(txq->blocked_since, 0, "progress: not blocked");
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m + 1, 1), 0, "blocked again: handed back");
+	rte_delay_ms(40);
+	TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m + 1, 1), 1, "past the drain time: dropped");
+	TEST_ASSERT_EQUAL(txq->stalled, 0, "never stalled without rx-notify");
+	TEST_ASSERT_EQUAL(txq->stats.stalls, 0, "no stall");
+	TEST_ASSERT_EQUAL(txq->stats.drain_drops, 1, "one drain drop");
+	return check_guest_pkt(data, 100);
 }
 
 /* A frame needing more slots than are posted waits for more buffers. */
@@ -563,6 +685,9 @@ static struct unit_test_suite tx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_tx_no_buffers),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_not_enough_slots),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_stops_when_full),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_drain_then_stall),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_stall_cleared_by_burst),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_drain_without_rx_notify),
 		TEST_CASE_ST(setup_no_sg, teardown, test_tx_no_sg),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_too_large),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_revoked_grant),

@@ -1118,6 +1118,151 @@ out:
 	return ret;
 }
 
+/* One xstat of the port by name; UINT64_MAX when missing. */
+static uint64_t
+port_xstat(uint16_t port_id, const char *name)
+{
+	uint64_t id, v;
+
+	if (rte_eth_xstats_get_id_by_name(port_id, name, &id) != 0 ||
+			rte_eth_xstats_get_by_id(port_id, &id, &v, 1) != 1)
+		return UINT64_MAX;
+	return v;
+}
+
+/* Offer one 60 B frame to the port's queue 0: 1 if taken (sent or dropped). */
+static int
+stall_send(uint16_t port_id)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(env_pool());
+	uint8_t frame[60];
+	int n;
+
+	if (m == NULL || rte_pktmbuf_append(m, sizeof(frame)) == NULL) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	tg_fill(frame, sizeof(frame), 37);
+	memcpy(rte_pktmbuf_mtod(m, void *), frame, sizeof(frame));
+	n = rte_eth_tx_burst(port_id, 0, &m, 1);
+	if (n == 0)
+		rte_pktmbuf_free(m);
+	return n;
+}
+
+static void
+stall_count_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
+{
+	RTE_SET_USED(q);
+	RTE_SET_USED(frame);
+	RTE_SET_USED(len);
+	(*(unsigned int *)arg)++;
+}
+
+/*
+ * A guest that stops reading (Linux's netback: rx stall and drain): the
+ * application keeps sending; once the guest's buffers are used up its
+ * frames are handed back, then dropped after drain_timeout; after
+ * stall_timeout the link goes down (LSC), the dump says STALLED and the
+ * xstats count it. Once the guest reads again the link comes back up
+ * and frames reach it.
+ */
+static int
+test_rx_stall(void)
+{
+	struct rte_eth_link link;
+	struct netfront *nf = NULL;
+	unsigned int got = 0;
+	uint32_t lsc0;
+	char name[32], *dump = NULL;
+	size_t dump_len = 0;
+	uint64_t t0, blocked = 0, down = 0;
+	int port_id, ret = TEST_FAILED, n;
+	FILE *f;
+
+	port_id = port_create_args(37, 1, 1, ",drain_timeout=100,stall_timeout=400", name,
+		sizeof(name));
+	nf = guest_open(37);
+	if (port_id < 0 || nf == NULL || netfront_connect(nf) != 0 ||
+			env_wait_link(port_id, 1) != 0)
+		goto out;
+	lsc0 = __atomic_load_n(&lsc_events[port_id], __ATOMIC_RELAXED);
+	/* The guest reads nothing: its buffers run out, then the port keeps offering. */
+	t0 = rte_get_timer_cycles();
+	while (rte_get_timer_cycles() - t0 < 5 * rte_get_timer_hz()) {
+		n = stall_send(port_id);
+		if (n < 0)
+			goto out;
+		if (n == 0 && blocked == 0)
+			blocked = rte_get_timer_cycles();
+		if (rte_eth_link_get_nowait(port_id, &link) == 0 &&
+				link.link_status == RTE_ETH_LINK_DOWN) {
+			down = rte_get_timer_cycles();
+			break;
+		}
+		rte_delay_us_sleep(1000);
+	}
+	if (blocked == 0 || down == 0) {
+		fprintf(stderr, "    %s: the link stayed up (blocked %d)\n", name, blocked != 0);
+		goto out;
+	}
+	/* Stalled 400 ms after the first blocked burst; seen within the next second. */
+	if (down - blocked < rte_get_timer_hz() * 4 / 10 ||
+			down - blocked > rte_get_timer_hz() * 5 / 2) {
+		fprintf(stderr, "    link down %.2f s after the guest ran out of buffers\n",
+			(double)(down - blocked) / rte_get_timer_hz());
+		goto out;
+	}
+	if (port_xstat(port_id, "tx_q0_stalls") != 1 ||
+			port_xstat(port_id, "tx_q0_drain_drops") == 0 ||
+			port_xstat(port_id, "tx_q0_drain_drops") == UINT64_MAX) {
+		fprintf(stderr, "    xstats: stalls %" PRIu64 ", drain_drops %" PRIu64 "\n",
+			port_xstat(port_id, "tx_q0_stalls"), port_xstat(port_id, "tx_q0_drain_drops"));
+		goto out;
+	}
+	f = open_memstream(&dump, &dump_len);
+	if (f == NULL)
+		goto out;
+	rte_eth_dev_priv_dump(port_id, f);
+	fclose(f);
+	if (dump == NULL || strstr(dump, "guest-rx queue: STALLED") == NULL) {
+		fprintf(stderr, "    the dump does not say STALLED:\n%s", dump != NULL ? dump : "");
+		goto out;
+	}
+	if (stall_send(port_id) != 1) {
+		fprintf(stderr, "    a stalled queue hands frames back instead of dropping them\n");
+		goto out;
+	}
+	/* The guest reads again: it reposts its buffers, the link comes back. */
+	if (netfront_poll(nf, stall_count_rx, &got) < 0 || got == 0 ||
+			env_wait_link(port_id, 1) != 0) {
+		fprintf(stderr, "    the link did not come back (the guest read %u frames)\n", got);
+		goto out;
+	}
+	if (__atomic_load_n(&lsc_events[port_id], __ATOMIC_RELAXED) < lsc0 + 2) {
+		fprintf(stderr, "    no LSC for the stall and the recovery\n");
+		goto out;
+	}
+	got = 0;
+	if (stall_send(port_id) != 1)
+		goto out;
+	t0 = rte_get_timer_cycles();
+	while (got == 0 && rte_get_timer_cycles() - t0 < 2 * rte_get_timer_hz())
+		if (netfront_poll(nf, stall_count_rx, &got) < 0)
+			goto out;
+	if (got != 1 || port_xstat(port_id, "tx_q0_stalls") != 1) {
+		fprintf(stderr, "    after the recovery the guest got %u frames\n", got);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	free(dump);
+	if (nf != NULL)
+		netfront_close(nf);
+	env_port_destroy(port_id, name);
+	return ret;
+}
+
 static int
 test_rate_limit(void)
 {
@@ -1997,6 +2142,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_split_event_channels),
 		TEST_CASE(test_offload_negotiation),
 		TEST_CASE(test_mtu_and_mac),
+		TEST_CASE(test_rx_stall),
 		TEST_CASES_END()
 	}
 };

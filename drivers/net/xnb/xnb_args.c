@@ -37,6 +37,8 @@ static const char * const valid_arguments[] = {
 	XNB_ARG_OFFLOADS,
 	XNB_ARG_ON_CLOSE,
 	XNB_ARG_HOTPLUG,
+	XNB_ARG_DRAIN_TIMEOUT,
+	XNB_ARG_STALL_TIMEOUT,
 	NULL
 };
 
@@ -135,6 +137,32 @@ set_queues(const char *key, const char *value, void *opaque)
 	ret = parse_uint(key, value, 1, XNB_MAX_QUEUES, &v);
 	if (ret == 0)
 		a->queues = v;
+	return ret;
+}
+
+static int
+set_drain_timeout(const char *key, const char *value, void *opaque)
+{
+	struct xnb_args *a = opaque;
+	unsigned long v;
+	int ret;
+
+	ret = parse_uint(key, value, 0, XNB_MAX_TIMEOUT_MS, &v);
+	if (ret == 0)
+		a->drain_ms = v;
+	return ret;
+}
+
+static int
+set_stall_timeout(const char *key, const char *value, void *opaque)
+{
+	struct xnb_args *a = opaque;
+	unsigned long v;
+	int ret;
+
+	ret = parse_uint(key, value, 0, XNB_MAX_TIMEOUT_MS, &v);
+	if (ret == 0)
+		a->stall_ms = v;
 	return ret;
 }
 
@@ -342,6 +370,8 @@ static const struct {
 	{ XNB_ARG_OFFLOADS, set_offloads },
 	{ XNB_ARG_ON_CLOSE, set_on_close },
 	{ XNB_ARG_HOTPLUG, set_hotplug },
+	{ XNB_ARG_DRAIN_TIMEOUT, set_drain_timeout },
+	{ XNB_ARG_STALL_TIMEOUT, set_stall_timeout },
 };
 
 struct setter_ctx {
@@ -364,7 +394,7 @@ run_setter(const char *key, const char *value, void *opaque)
 /* discover=1 takes only these keys: it names no guest and serves no vif. */
 static const char * const discover_keys[] = {
 	XNB_ARG_DISCOVER, XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS,
-	XNB_ARG_ON_CLOSE, XNB_ARG_HOTPLUG,
+	XNB_ARG_ON_CLOSE, XNB_ARG_HOTPLUG, XNB_ARG_DRAIN_TIMEOUT, XNB_ARG_STALL_TIMEOUT,
 };
 
 static bool
@@ -390,6 +420,8 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 	a->queues = 1;
 	a->offloads = XNB_OFFLOAD_ALL;
 	a->keep_on_close = true;
+	a->drain_ms = XNB_DEFAULT_DRAIN_MS;
+	a->stall_ms = XNB_DEFAULT_STALL_MS;
 	a->platform = &xnb_xen_real_ops;
 	rte_strscpy(a->sim_dir, XNB_DEFAULT_SIM_DIR, sizeof(a->sim_dir));
 	rte_strscpy(a->type, XNB_DEFAULT_TYPE, sizeof(a->type));
@@ -423,10 +455,11 @@ xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d)
 		for (i = 0; i < kvlist->count; i++) {
 			if (is_discover_key(kvlist->pairs[i].key))
 				continue;
-			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s, %s, %s, %s and %s",
+			XNB_LOG(ERR, "%s: %s cannot go with %s=1: a discovery instance serves every vif of its backend type and accepts only %s, %s, %s, %s, %s, %s, %s, %s and %s",
 				name, kvlist->pairs[i].key, XNB_ARG_DISCOVER, XNB_ARG_DISCOVER,
 				XNB_ARG_TYPE, XNB_ARG_PLATFORM, XNB_ARG_SIM_DIR, XNB_ARG_OFFLOADS,
-				XNB_ARG_ON_CLOSE, XNB_ARG_HOTPLUG);
+				XNB_ARG_ON_CLOSE, XNB_ARG_HOTPLUG, XNB_ARG_DRAIN_TIMEOUT,
+				XNB_ARG_STALL_TIMEOUT);
 			ret = -EINVAL;
 			goto out;
 		}

@@ -36,6 +36,13 @@ struct xnb_devargs {
 #define XNB_ARG_OFFLOADS "offloads"
 #define XNB_ARG_ON_CLOSE "on_close"
 #define XNB_ARG_HOTPLUG  "hotplug"
+#define XNB_ARG_DRAIN_TIMEOUT "drain_timeout"
+#define XNB_ARG_STALL_TIMEOUT "stall_timeout"
+
+/* Linux's netback: rx_drain_timeout_msecs and rx_stall_timeout_msecs. */
+#define XNB_DEFAULT_DRAIN_MS 10000
+#define XNB_DEFAULT_STALL_MS 60000
+#define XNB_MAX_TIMEOUT_MS 3600000
 
 #define XNB_PARAMS_STRING \
 	XNB_ARG_DOMID "=<1-32751> " \
@@ -49,7 +56,9 @@ struct xnb_devargs {
 	XNB_ARG_TYPE "=<xenstore backend type, default vif> " \
 	XNB_ARG_OFFLOADS "=<all|none|csum:tso4:tso6> " \
 	XNB_ARG_ON_CLOSE "=<keep|disconnect> " \
-	XNB_ARG_HOTPLUG "=<auto|wait|ignore>"
+	XNB_ARG_HOTPLUG "=<auto|wait|ignore> " \
+	XNB_ARG_DRAIN_TIMEOUT "=<0-3600000 ms, 0: never> " \
+	XNB_ARG_STALL_TIMEOUT "=<0-3600000 ms, 0: never>"
 
 int xnb_args_parse(const char *name, const char *params, struct xnb_devargs *d);
 extern const char xnb_args_help[];

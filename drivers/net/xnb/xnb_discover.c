@@ -285,13 +285,16 @@ vif_probe(struct xnb_disc *disc, struct xnb_disc_vif *v, char *devargs, size_t s
 	int n, ret;
 
 	xnb_offloads_str(disc->args.offloads, offloads, sizeof(offloads));
-	n = snprintf(devargs, size, "%s,%s=%u,%s=%u,%s=%s,%s=%s,%s=%s,%s=%s,%s=%s,%s=%s",
+	n = snprintf(devargs, size,
+		"%s,%s=%u,%s=%u,%s=%s,%s=%s,%s=%s,%s=%s,%s=%s,%s=%s,%s=%u,%s=%u",
 		v->port, XNB_ARG_DOMID, v->domid, XNB_ARG_HANDLE, v->handle,
 		XNB_ARG_TYPE, disc->args.type, XNB_ARG_PLATFORM,
 		disc->args.platform->name,
 		XNB_ARG_SIM_DIR, disc->args.sim_dir, XNB_ARG_OFFLOADS, offloads,
 		XNB_ARG_ON_CLOSE, disc->args.keep_on_close ? "keep" : "disconnect",
-		XNB_ARG_HOTPLUG, xnb_hotplug_str(disc->args.hotplug));
+		XNB_ARG_HOTPLUG, xnb_hotplug_str(disc->args.hotplug),
+		XNB_ARG_DRAIN_TIMEOUT, disc->args.drain_ms,
+		XNB_ARG_STALL_TIMEOUT, disc->args.stall_ms);
 	if (n < 0 || (size_t)n >= size || strlen(v->port) >= RTE_ETH_NAME_MAX_LEN - 1) {
 		XNB_LOG(ERR, "%s: the port name or devargs for dom%u vif%u are too long; use a shorter instance name",
 			disc->name, v->domid, v->handle);

@@ -18,6 +18,8 @@
 
 #include <ethdev_driver.h>
 
+#include <rte_cycles.h>
+
 #include "xnb_port.h"
 
 static void
@@ -39,6 +41,7 @@ dump_queue(FILE *f, const struct xnb_queue *q)
 	const struct xnb_rx_stats *r = &q->rx.stats;
 	const struct xnb_tx_stats *t = &q->tx.stats;
 	uint32_t fatal = __atomic_load_n(&q->fatal, __ATOMIC_RELAXED);
+	uint64_t blocked;
 
 	fprintf(f, "queue %u: %s, event channel %d (guest-rx ring: %d), fatal: %s\n", q->id,
 		q->connected ? "connected" : "disconnected", q->evtchn_port, q->evtchn_rx_port,
@@ -65,6 +68,13 @@ dump_queue(FILE *f, const struct xnb_queue *q)
 	fprintf(f, "  tx: packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
 		" copy_calls %" PRIu64 " copy_segs %" PRIu64 "\n",
 		t->packets, t->bytes, t->errors, t->copy_calls, t->copy_segs);
+	blocked = __atomic_load_n(&q->tx.blocked_since, __ATOMIC_RELAXED);
+	fprintf(f, "  guest-rx queue: %s, frames found no guest buffer for %.1f s; stalls %" PRIu64
+		" drain_drops %" PRIu64 " (drain_timeout %.1f s, stall_timeout %.1f s)\n",
+		__atomic_load_n(&q->tx.stalled, __ATOMIC_RELAXED) ? "STALLED" : "not stalled",
+		blocked != 0 ? (double)(rte_get_timer_cycles() - blocked) / rte_get_timer_hz() : 0.0,
+		t->stalls, t->drain_drops, (double)q->tx.drain_tsc / rte_get_timer_hz(),
+		(double)q->tx.stall_tsc / rte_get_timer_hz());
 }
 
 int

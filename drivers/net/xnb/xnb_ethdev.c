@@ -380,8 +380,7 @@ xnb_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 	struct rte_eth_link link = xnb_port_link_down;
 
 	RTE_SET_USED(wait_to_complete);
-	link.link_status = port->bus.connected && port->started ?
-		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	link.link_status = xnb_port_link_up(port) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
@@ -450,6 +449,8 @@ static const struct xnb_xstat xnb_tx_xstats[] = {
 	{ "csum_blank", offsetof(struct xnb_tx_stats, csum_blank) },
 	{ "gso", offsetof(struct xnb_tx_stats, gso) },
 	{ "tso_segments", offsetof(struct xnb_tx_stats, tso_segments) },
+	{ "stalls", offsetof(struct xnb_tx_stats, stalls) },
+	{ "drain_drops", offsetof(struct xnb_tx_stats, drain_drops) },
 };
 
 #define XNB_NB_XSTATS_PER_QUEUE (RTE_DIM(xnb_rx_xstats) + RTE_DIM(xnb_tx_xstats))
@@ -684,6 +685,7 @@ xnb_probe(struct rte_vdev_device *vdev)
 		xnb_queue_init(port->queues[i], port->ops, port->xen, bus_conf.domid, i);
 		port->queues[i]->on_fatal = xnb_port_on_fatal;
 		port->queues[i]->on_fatal_arg = port;
+		xnb_tx_set_timeouts(&port->queues[i]->tx, args.drain_ms, args.stall_ms);
 	}
 
 	dev->data->mac_addrs = rte_zmalloc(name, sizeof(struct rte_ether_addr), 0);

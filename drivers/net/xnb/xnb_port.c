@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <rte_alarm.h>
+#include <rte_cycles.h>
 #include <rte_common.h>
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
@@ -47,11 +48,25 @@ const struct rte_eth_link xnb_port_link_down = {
  * the caller raises LSC after dropping the lock.
  */
 bool
+xnb_port_link_up(const struct xnb_port *port)
+{
+	uint16_t i;
+
+	if (!port->bus.connected || !port->started)
+		return false;
+	/* As Linux's netback turns the carrier off while any queue is stalled. */
+	for (i = 0; i < port->nb_queues; i++)
+		if (__atomic_load_n(&port->queues[i]->tx.stalled, __ATOMIC_ACQUIRE) != 0)
+			return false;
+	return true;
+}
+
+bool
 xnb_port_link_sync(struct xnb_port *port)
 {
 	struct rte_eth_dev *dev = &rte_eth_devices[port->port_id];
 	struct rte_eth_link link = xnb_port_link_down;
-	bool up = port->bus.connected && port->started;
+	bool up = xnb_port_link_up(port);
 
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
@@ -214,10 +229,38 @@ port_xs_reconnect(struct xnb_port *port)
 }
 
 /*
+ * Queues the datapath marked stalled since the last look, and stalled
+ * queues whose guest posts buffers again: said once each; the link
+ * follows. port->lock held; true when the link changed.
+ */
+static bool
+port_stall_check(struct xnb_port *port)
+{
+	struct xnb_txq *txq;
+	bool stalled, recovered, changed = false;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++) {
+		txq = &port->queues[i]->tx;
+		stalled = xnb_tx_stall_check(txq, &recovered);
+		if (recovered || stalled != port->stall_seen[i])
+			changed = true;
+		if (stalled && !port->stall_seen[i])
+			XNB_PORT_LOG(WARNING, port, "guest-rx queue %u stalled: the guest posted no receive buffers for %.1f s while frames waited; link down, frames to it dropped until it posts again (devarg stall_timeout)",
+				i, (double)txq->stall_tsc / rte_get_timer_hz());
+		else if (!stalled && port->stall_seen[i])
+			XNB_PORT_LOG(NOTICE, port, "guest-rx queue %u: the guest posts receive buffers again; no longer stalled",
+				i);
+		port->stall_seen[i] = stalled;
+	}
+	return changed && xnb_port_link_sync(port);
+}
+
+/*
  * Every second, on the interrupt thread: a lost xenstore connection
  * sends no watch event, so look whether it is still there (events
  * taken, or the connection found gone, make a pass), or, once lost,
- * whether xenstored is back.
+ * whether xenstored is back; and whether a queue stalled or recovered.
  */
 static void
 port_xs_alarm(void *arg)
@@ -234,6 +277,7 @@ port_xs_alarm(void *arg)
 		lsc = port_xs_reconnect(port);
 	else if (xnb_xenbus_pending(&port->bus))
 		lsc = xnb_port_bus_update(port);
+	lsc |= port_stall_check(port);
 	rte_eal_alarm_set(XNB_XS_CHECK_US, port_xs_alarm, port);
 	pthread_mutex_unlock(&port->lock);
 	port_lsc_now(port, lsc);

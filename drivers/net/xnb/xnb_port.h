@@ -40,6 +40,7 @@ struct xnb_port {
 	bool closed;
 	uint16_t mtu;
 	uint16_t lsc_deferred;          /* LSC alarm: waits for ethdev to record an op */
+	bool stall_seen[XNB_MAX_QUEUES]; /* stalled queues already said (port_xs_alarm) */
 	/* Serialises the control path: ethdev ops vs. the interrupt thread. */
 	pthread_mutex_t lock;
 	struct rte_intr_handle *intr;   /* the xenstore watch fd */
@@ -72,6 +73,8 @@ void xnb_port_bus_close(struct xnb_port *port);
  * held; true when the link changed.
  */
 bool xnb_port_bus_update(struct xnb_port *port);
+/* Connected, started and no guest-rx queue stalled. */
+bool xnb_port_link_up(const struct xnb_port *port);
 /* The link from the vif and the port's state; port->lock held. True if it changed. */
 bool xnb_port_link_sync(struct xnb_port *port);
 /* LSC for a change an ethdev op made: raised after the op returns, without the lock. */

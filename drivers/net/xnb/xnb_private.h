@@ -73,6 +73,8 @@ struct xnb_args {
 	uint32_t offloads;         /* XNB_OFFLOAD_* offered */
 	bool keep_on_close;        /* on_close=keep (default): leave the vif Connected for a successor */
 	enum xnb_hotplug hotplug;  /* hotplug= */
+	uint32_t drain_ms;         /* drain_timeout=: frames for a guest without buffers dropped after */
+	uint32_t stall_ms;         /* stall_timeout=: such a guest's queue stalled after (rx-notify) */
 };
 
 /* What the frontend asked for and we agreed to (xnb_xenbus.c). */
@@ -136,6 +138,8 @@ struct xnb_tx_stats {
 	uint64_t csum_blank;       /* frames sent with NETRXF_csum_blank */
 	uint64_t gso;              /* super-frames sent with a GSO slot */
 	uint64_t tso_segments;     /* frames xnb cut TSO requests into */
+	uint64_t stalls;           /* times the guest-rx queue was marked stalled */
+	uint64_t drain_drops;      /* frames dropped: no guest buffers for the drain time */
 };
 
 /* Per guest-tx packet bookkeeping between gathering and the copy call. */
@@ -258,6 +262,22 @@ struct xnb_txq {
 	uint32_t allow;
 	uint32_t busy;
 
+	/*
+	 * A guest that posts no receive buffers (xnb_tx.c), as Linux's
+	 * netback treats it: frames that find no room for drain_tsc timer
+	 * cycles are dropped rather than handed back; a frontend with
+	 * feature-rx-notify that posts none for stall_tsc has its queue
+	 * marked stalled (the port's link goes down) until it posts again.
+	 * 0: never. blocked_since: when a burst last found no room after
+	 * one that made progress (0: not blocked). stalled: set by the
+	 * datapath, cleared by it or by the control path
+	 * (xnb_tx_stall_check()).
+	 */
+	uint64_t drain_tsc;
+	uint64_t stall_tsc;
+	uint64_t blocked_since;
+	uint32_t stalled;
+
 	struct xnb_tx_stats stats;
 
 	netif_rx_request_t reqs[XNB_RX_RING_SIZE];
@@ -369,5 +389,18 @@ void xnb_rx_release(struct xnb_rxq *rxq);
  * either: no limit). Control path; takes effect at the next burst.
  */
 void xnb_rx_set_rate(struct xnb_rxq *rxq, uint64_t bytes, uint64_t usec);
+/*
+ * How long a guest may post no receive buffers while frames wait before
+ * they are dropped (drain_ms) and before its queue is marked stalled
+ * (stall_ms; only with feature-rx-notify); 0: never. Control path.
+ */
+void xnb_tx_set_timeouts(struct xnb_txq *txq, uint32_t drain_ms, uint32_t stall_ms);
+/* Forget a blocked or stalled state: the queue (re)connects. Control path. */
+void xnb_tx_stall_reset(struct xnb_txq *txq);
+/*
+ * Control path, every second: is the queue stalled? A stalled queue
+ * whose guest has posted buffers again is cleared first (*recovered set).
+ */
+bool xnb_tx_stall_check(struct xnb_txq *txq, bool *recovered);
 
 #endif /* XNB_PRIVATE_H */

@@ -28,6 +28,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
@@ -599,6 +600,48 @@ xnb_tx_prepare(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	return i;
 }
 
+/*
+ * A burst that placed nothing: the guest has posted no room for the
+ * first frame. After drain_tsc of that (Linux's netback:
+ * rx_drain_timeout, 10 s) the frames are dropped rather than handed
+ * back, so that an application retrying them does not hold them for a
+ * guest that is not reading; after stall_tsc, with feature-rx-notify
+ * (rx_stall_timeout, 60 s), the queue is marked stalled and the port's
+ * control path takes its link down. Returns the frames consumed.
+ */
+static __rte_noinline uint16_t
+tx_no_room(struct xnb_txq *txq, const struct xnb_queue *q, struct rte_mbuf **tx_pkts,
+		uint16_t nb_pkts)
+{
+	uint64_t now = rte_get_timer_cycles(), waited;
+
+	if (txq->blocked_since == 0) {
+		txq->blocked_since = now;
+		return 0;
+	}
+	waited = now - txq->blocked_since;
+	if (txq->stall_tsc != 0 && q->feat.rx_notify && waited >= txq->stall_tsc &&
+			__atomic_load_n(&txq->stalled, __ATOMIC_RELAXED) == 0) {
+		__atomic_store_n(&txq->stalled, 1, __ATOMIC_RELEASE);
+		txq->stats.stalls++;
+	}
+	if ((txq->drain_tsc == 0 || waited < txq->drain_tsc) &&
+			__atomic_load_n(&txq->stalled, __ATOMIC_RELAXED) == 0)
+		return 0;
+	rte_pktmbuf_free_bulk(tx_pkts, nb_pkts);
+	txq->stats.drain_drops += nb_pkts;
+	return nb_pkts;
+}
+
+/* A burst that placed frames: the guest reads again. */
+static __rte_noinline void
+tx_room_again(struct xnb_txq *txq)
+{
+	txq->blocked_since = 0;
+	if (__atomic_load_n(&txq->stalled, __ATOMIC_RELAXED) != 0)
+		__atomic_store_n(&txq->stalled, 0, __ATOMIC_RELEASE);
+}
+
 uint16_t
 xnb_tx_burst(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 {
@@ -607,8 +650,53 @@ xnb_tx_burst(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	uint16_t nb_tx = 0;
 
 	if (likely(xnb_dp_enter(&txq->busy, &txq->allow) &&
-			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE))
+			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)) {
 		nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts);
+		if (unlikely(nb_tx == 0) && nb_pkts != 0 &&
+				__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)
+			nb_tx = tx_no_room(txq, q, tx_pkts, nb_pkts);
+		else if (unlikely(txq->blocked_since != 0) && nb_tx != 0)
+			tx_room_again(txq);
+	}
 	xnb_dp_leave(&txq->busy);
 	return nb_tx;
+}
+
+void
+xnb_tx_set_timeouts(struct xnb_txq *txq, uint32_t drain_ms, uint32_t stall_ms)
+{
+	txq->drain_tsc = (uint64_t)drain_ms * rte_get_timer_hz() / 1000;
+	txq->stall_tsc = (uint64_t)stall_ms * rte_get_timer_hz() / 1000;
+}
+
+void
+xnb_tx_stall_reset(struct xnb_txq *txq)
+{
+	txq->blocked_since = 0;
+	__atomic_store_n(&txq->stalled, 0, __ATOMIC_RELAXED);
+}
+
+bool
+xnb_tx_stall_check(struct xnb_txq *txq, bool *recovered)
+{
+	const struct xnb_queue *q = txq->q;
+	RING_IDX prod, cons;
+
+	*recovered = false;
+	if (__atomic_load_n(&txq->stalled, __ATOMIC_ACQUIRE) == 0)
+		return false;
+	if (!q->connected)
+		return true;
+	/*
+	 * The datapath's req_cons, read while it may run: a stale value only
+	 * delays the verdict by a second. A guest that claims more requests
+	 * than the ring holds stays stalled: its next burst stops the queue.
+	 */
+	prod = __atomic_load_n(&q->guest_rx.sring->req_prod, __ATOMIC_ACQUIRE);
+	cons = __atomic_load_n(&q->guest_rx.req_cons, __ATOMIC_RELAXED);
+	if (prod - cons == 0 || prod - cons > RING_SIZE(&q->guest_rx))
+		return true;
+	__atomic_store_n(&txq->stalled, 0, __ATOMIC_RELEASE);
+	*recovered = true;
+	return false;
 }
