@@ -110,7 +110,8 @@ netfront_open(const struct netfront_conf *conf)
 	snprintf(nf->be_state_path, sizeof(nf->be_state_path), "%s/state", nf->be_path);
 
 	/* The guest domain and its memory. */
-	need_pages = nf->conf.pfn_base + (uint32_t)conf->nr_queues * NETFRONT_QUEUE_PAGES;
+	need_pages = nf->conf.pfn_base + (uint32_t)conf->nr_queues * NETFRONT_QUEUE_PAGES +
+		(conf->ctrl_ring ? NETFRONT_CTRL_PAGES : 0);
 	if (conf->dom != NULL) {
 		nf->dom = conf->dom;
 		if (xensim_dom_nr_pages(nf->dom) < need_pages) {
@@ -129,7 +130,7 @@ netfront_open(const struct netfront_conf *conf)
 			goto fail;
 		}
 		nr_grants = conf->nr_grants != 0 ? conf->nr_grants :
-			(uint32_t)conf->nr_queues * NETFRONT_QUEUE_PAGES + 64;
+			(uint32_t)conf->nr_queues * NETFRONT_QUEUE_PAGES + NETFRONT_CTRL_PAGES + 64;
 		nf->dom = xensim_dom_create(nf->sim_dir, conf->domid, nr_pages, nr_grants);
 		if (nf->dom == NULL) {
 			err = errno;

@@ -48,6 +48,8 @@
 #define NETFRONT_MAX_RX_SLOTS 64
 /* Guest pages one queue uses: two rings, rx buffers, tx buffers. */
 #define NETFRONT_QUEUE_PAGES (2 + NETFRONT_RX_RING_SIZE + NETFRONT_TX_RING_SIZE)
+/* The control ring, its key page and its mapping page. */
+#define NETFRONT_CTRL_PAGES 3
 #define NETFRONT_ETH_HLEN 14
 #define NETFRONT_DEFAULT_TIMEOUT_MS 10000
 
@@ -96,6 +98,13 @@ struct netfront_conf {
 	bool gso;
 	/* One event channel per queue even when the backend offers two. */
 	bool no_split_evtchn;
+	/*
+	 * Give the backend a control ring (netif.h: ctrl-ring-ref,
+	 * event-channel-ctrl) when it offers feature-ctrl-ring, as Windows'
+	 * PV drivers do for hashing (Linux's netfront does not). Three more
+	 * pages after the queues' (NETFRONT_CTRL_PAGES).
+	 */
+	bool ctrl_ring;
 	uint16_t nr_queues;        /* 1, or multi-queue-num-queues */
 
 	/*
@@ -276,6 +285,18 @@ struct netfront {
 
 	uint16_t nr_queues;
 	struct netfront_queue q[NETFRONT_MAX_QUEUES];
+
+	/* The control ring: in use when ctrl is set (netfront_ctrl.c). */
+	bool be_ctrl_ring;         /* the backend offers feature-ctrl-ring */
+	bool ctrl;
+	xen_netif_ctrl_front_ring_t ctrl_ring;
+	uint32_t ctrl_pfn;         /* ring page; the key's and the mapping's follow */
+	int32_t ctrl_ring_ref;     /* -1 when not granted */
+	int32_t ctrl_key_ref;      /* read-only grant of the key page */
+	int32_t ctrl_map_ref;      /* read-only grant of the mapping page */
+	struct xensim_evtchn *ctrl_evtchn;
+	int ctrl_port;
+	uint16_t ctrl_next_id;
 	/* Counters of queues already released (disconnects). */
 	struct netfront_stats stats_closed;
 };
@@ -284,6 +305,21 @@ struct netfront {
  * with it. netfront_send() may be called from it; netfront_poll() may not. */
 typedef void (*netfront_rx_cb)(void *arg, struct netfront_queue *q,
 		const uint8_t *frame, uint32_t len);
+
+/*
+ * One control request (netif.h's XEN_NETIF_CTRL_TYPE_*), answered
+ * within the timeout: 0 with the response's status and data, -ENOTCONN
+ * without a control ring, -ETIMEDOUT, -EPROTO when the response does
+ * not match the request.
+ */
+int netfront_ctrl(struct netfront *nf, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
+		uint32_t *status, uint32_t *data);
+/* SET_HASH_KEY of len octets (at most a page) through the key page. */
+int netfront_ctrl_set_key(struct netfront *nf, const uint8_t *key, uint32_t len,
+		uint32_t *status);
+/* SET_HASH_MAPPING of len entries at off through the mapping page. */
+int netfront_ctrl_set_mapping(struct netfront *nf, const uint32_t *entries, uint32_t len,
+		uint32_t off, uint32_t *status);
 
 /* Defaults: backend dom0, "vif", sg, rx-notify, csum, ipv6 csum and gso
  * offered (as Linux), one queue, toolstack on, 10 s timeouts, varied

@@ -57,5 +57,15 @@ int nf_wait_be_state(struct netfront *nf, unsigned int mask, unsigned int timeou
 int nf_queue_setup(struct netfront *nf, uint16_t qid);
 /* Revoke its grants, close its event channel, keep its counters. */
 void nf_queue_release(struct netfront_queue *q);
+/* Revoke grant *ref (a backend mapping it gets the timeout), then *ref = -1. */
+int nf_ungrant_wait(struct netfront *nf, int32_t *ref, const char *what);
+
+/* --- netfront_ctrl.c --- */
+
+/* The control ring's pages granted and its port allocated (nf->ctrl set). */
+int nf_ctrl_setup(struct netfront *nf);
+/* Its keys (ctrl-ring-ref, event-channel-ctrl) in transaction t; false with errno. */
+bool nf_ctrl_publish(struct netfront *nf, xs_transaction_t t);
+void nf_ctrl_release(struct netfront *nf);
 
 #endif /* NETFRONT_PRIVATE_H */

@@ -82,7 +82,7 @@ netfront_notify_rx(struct netfront_queue *q)
  * Revoke a grant, giving the backend up to the timeout to drop a mapping.
  * A grant still mapped then stays granted (leaked), as Linux defers it.
  */
-static int
+int
 nf_ungrant_wait(struct netfront *nf, int32_t *ref, const char *what)
 {
 	uint64_t deadline;

@@ -266,6 +266,8 @@ nf_publish(struct netfront *nf)
 				ok = ok && nf_xs_write(nf, t, dir, "event-channel-rx", v);
 			}
 		}
+		if (ok && nf->ctrl)
+			ok = nf_ctrl_publish(nf, t);
 		if (ok && nf->nr_queues > 1) {
 			snprintf(v, sizeof(v), "%u", nf->nr_queues);
 			ok = nf_xs_write(nf, t, nf->fe_path, "multi-queue-num-queues", v);
@@ -348,6 +350,7 @@ netfront_connect(struct netfront *nf)
 	nf->be_gso_tcpv4 = nf_be_feature(nf, "feature-gso-tcpv4");
 	nf->be_gso_tcpv6 = nf_be_feature(nf, "feature-gso-tcpv6");
 	nf->be_ipv6_csum = nf_be_feature(nf, "feature-ipv6-csum-offload");
+	nf->be_ctrl_ring = nf_be_feature(nf, "feature-ctrl-ring");
 	snprintf(path, sizeof(path), "%s/multi-queue-max-queues", nf->be_path);
 	nf->be_max_queues = nf_read_uint(nf, path, 65535, &v) == 0 ? (unsigned int)v : 1;
 	if (nf->be_max_queues == 0)
@@ -380,6 +383,11 @@ netfront_connect(struct netfront *nf)
 			goto fail;
 		nf->nr_queues = (uint16_t)(i + 1);
 	}
+	if (nf->conf.ctrl_ring && nf->be_ctrl_ring) {
+		ret = nf_ctrl_setup(nf);
+		if (ret < 0)
+			goto fail;
+	}
 
 	ret = nf_publish(nf);
 	if (ret < 0)
@@ -411,6 +419,7 @@ netfront_connect(struct netfront *nf)
 	return 0;
 
 fail:
+	nf_ctrl_release(nf);
 	while (nf->nr_queues > 0)
 		nf_queue_release(&nf->q[--nf->nr_queues]);
 	netfront_set_state(nf, XenbusStateClosed);
@@ -444,6 +453,7 @@ netfront_disconnect(struct netfront *nf)
 			nf->conf.timeout_ms, nf_state_str(nf->be_state));
 		ret = s;
 	}
+	nf_ctrl_release(nf);
 	while (nf->nr_queues > 0)
 		nf_queue_release(&nf->q[--nf->nr_queues]);
 	return ret;

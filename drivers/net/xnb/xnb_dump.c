@@ -77,6 +77,24 @@ dump_queue(FILE *f, const struct xnb_queue *q)
 		(double)q->tx.stall_tsc / rte_get_timer_hz());
 }
 
+static void
+dump_ctrl(FILE *f, const struct xnb_ctrl *c)
+{
+	const struct xnb_hash *h = &c->hash;
+
+	if (!c->connected) {
+		fprintf(f, "control ring: none\n");
+		return;
+	}
+	fprintf(f, "control ring: ref %" PRIu32 ", event channel %d%s, requests %" PRIu64
+		" (%" PRIu64 " not SUCCESS); hash: algorithm %s, types 0x%" PRIx32
+		", mapping %" PRIu32 " entries\n",
+		c->ring_ref, c->port, c->broken ? ", BROKEN (indices out of bounds)" : "",
+		c->stats.requests, c->stats.errors,
+		h->alg == XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ ? "toeplitz" : "none",
+		h->types, h->size);
+}
+
 int
 xnb_dev_priv_dump(struct rte_eth_dev *dev, FILE *f)
 {
@@ -97,6 +115,7 @@ xnb_dev_priv_dump(struct rte_eth_dev *dev, FILE *f)
 		bus->frontend[0] != '\0' ? bus->frontend : "(none)",
 		bus->connected ? bus->nb_connected : 0, port->nb_queues, port->nb_app_queues,
 		bus->evtchn, bus->feat.sg, bus->feat.rx_notify);
+	dump_ctrl(f, &port->ctrl);
 	for (i = 0; i < port->nb_queues; i++)
 		dump_queue(f, port->queues[i]);
 	pthread_mutex_unlock(&port->lock);

@@ -639,6 +639,8 @@ xnb_probe(struct rte_vdev_device *vdev)
 	port->nb_queues = args.queues;
 	port->mtu = RTE_ETHER_MTU;
 	pthread_mutex_init(&port->lock, NULL);
+	port->ctrl.epfd = -1;
+	port->ctrl.port = -1;
 	if (args.has_mac)
 		port->mac = args.mac;
 	else

@@ -34,6 +34,9 @@
 #define XNB_RECHECK_US (1000 * 1000)
 /* How often a port looks whether xenstore is still there, or back. */
 #define XNB_XS_CHECK_US (1000 * 1000)
+/* Control requests answered per kick, and the wait before more (xnb_ctrl_serve()). */
+#define XNB_CTRL_BUDGET 64
+#define XNB_CTRL_AGAIN_US (10 * 1000)
 
 const struct rte_eth_link xnb_port_link_down = {
 	.link_speed = RTE_ETH_SPEED_NUM_10G,
@@ -152,6 +155,7 @@ port_retarget(struct xnb_port *port, uint16_t domid)
 }
 
 static void port_recheck_alarm(void *arg);
+static void port_ctrl_alarm(void *arg);
 
 /*
  * One pass of the XenBus side, and what it asks of the port: a retarget
@@ -355,12 +359,107 @@ bus_set_rate(void *arg, uint64_t bytes, uint64_t usec)
 		xnb_rx_set_rate(&port->queues[i]->rx, bytes, usec);
 }
 
+static int
+bus_ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues)
+{
+	struct xnb_port *port = arg;
+
+	return xnb_ctrl_connect(&port->ctrl, port->ops, port->xen, port->bus.domid, ring_ref,
+		evtchn, nb_queues);
+}
+
+static void
+bus_ctrl_disconnect(void *arg)
+{
+	struct xnb_port *port = arg;
+
+	rte_eal_alarm_cancel(port_ctrl_alarm, port);
+	xnb_ctrl_disconnect(&port->ctrl);
+}
+
 const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 	.ready_queues = bus_ready_queues,
 	.queue_connect = bus_queue_connect,
 	.queue_disconnect = bus_queue_disconnect,
 	.set_rate = bus_set_rate,
+	.ctrl_connect = bus_ctrl_connect,
+	.ctrl_disconnect = bus_ctrl_disconnect,
 };
+
+/*
+ * The control ring's requests. port->lock held. A frontend that keeps
+ * the ring full gets XNB_CTRL_BUDGET answers per XNB_CTRL_AGAIN_US: the
+ * interrupt thread serves every port's watches and rings.
+ */
+static void
+port_ctrl_serve(struct xnb_port *port)
+{
+	bool more;
+	int n;
+
+	n = xnb_ctrl_serve(&port->ctrl, XNB_CTRL_BUDGET, &more);
+	if (n == -EPROTO)
+		XNB_PORT_LOG(ERR, port, "control ring of dom%u: its indices claim more requests than the ring holds: the frontend is broken or hostile; its control requests go unanswered until it reconnects",
+			port->bus.domid);
+	if (more)
+		rte_eal_alarm_set(XNB_CTRL_AGAIN_US, port_ctrl_alarm, port);
+}
+
+static void
+port_ctrl_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+
+	pthread_mutex_lock(&port->lock);
+	if (!port->closed)
+		port_ctrl_serve(port);
+	pthread_mutex_unlock(&port->lock);
+}
+
+/* The frontend kicked the control ring's event channel. */
+static void
+port_ctrl_cb(void *arg)
+{
+	port_ctrl_alarm(arg);
+}
+
+/* The control ring's epoll set on the interrupt thread, for the port's life. */
+static int
+port_ctrl_open(struct xnb_port *port)
+{
+	struct rte_intr_handle *h;
+	int ret;
+
+	ret = xnb_ctrl_open(&port->ctrl);
+	if (ret != 0)
+		return ret;
+	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (h == NULL)
+		return -ENOMEM;
+	if (rte_intr_fd_set(h, port->ctrl.epfd) != 0 ||
+			rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) != 0)
+		ret = -rte_errno;
+	else
+		ret = rte_intr_callback_register(h, port_ctrl_cb, port);
+	if (ret != 0) {
+		rte_intr_instance_free(h);
+		return ret;
+	}
+	port->ctrl_intr = h;
+	return 0;
+}
+
+/* Without port->lock: waits for a running callback. */
+static void
+port_ctrl_stop(struct xnb_port *port)
+{
+	if (port->ctrl_intr == NULL)
+		return;
+	rte_intr_callback_unregister_sync(port->ctrl_intr, port_ctrl_cb, port);
+	rte_intr_instance_free(port->ctrl_intr);
+	port->ctrl_intr = NULL;
+	rte_eal_alarm_cancel(port_ctrl_alarm, port);
+}
 
 /*
  * Stop the watch interrupt and the fatal alarm, then let XenBus tell the
@@ -375,10 +474,12 @@ xnb_port_bus_close(struct xnb_port *port)
 	pthread_mutex_unlock(&port->lock);
 	rte_eal_alarm_cancel(port_xs_alarm, port);
 	xnb_xs_unwatch_intr(&port->intr, port_watch_cb, port);
+	port_ctrl_stop(port);
 	rte_eal_alarm_cancel(port_fatal_alarm, port);
 	rte_eal_alarm_cancel(port_recheck_alarm, port);
 	pthread_mutex_lock(&port->lock);
 	xnb_xenbus_close(&port->bus, port->args.keep_on_close);
+	xnb_ctrl_close(&port->ctrl);
 	xnb_port_link_sync(port);
 	pthread_mutex_unlock(&port->lock);
 	/* Nothing left to raise or look again for (closed: none re-arms). */
@@ -403,12 +504,25 @@ xnb_port_bus_open(struct xnb_port *port)
 		XNB_PORT_LOG(ERR, port, "cannot connect to xenstore: %s", why);
 		return -ENOTCONN;
 	}
-	ret = xnb_xenbus_open(&port->bus, xs);
-	if (ret != 0)
+	ret = port_ctrl_open(port);
+	if (ret != 0) {
+		XNB_PORT_LOG(ERR, port, "cannot watch a control ring's event channel: %s",
+			strerror(-ret));
+		xs_close(xs);
+		xnb_ctrl_close(&port->ctrl);
 		return ret;
+	}
+	ret = xnb_xenbus_open(&port->bus, xs);
+	if (ret != 0) {
+		port_ctrl_stop(port);
+		xnb_ctrl_close(&port->ctrl);
+		return ret;
+	}
 	ret = xnb_xs_watch_intr(xs, port->name, port_watch_cb, port, &port->intr);
 	if (ret != 0) {
 		xnb_xenbus_close(&port->bus, true);     /* nothing served yet: touch nothing */
+		port_ctrl_stop(port);
+		xnb_ctrl_close(&port->ctrl);
 		return ret;
 	}
 	ret = rte_eal_alarm_set(XNB_XS_CHECK_US, port_xs_alarm, port);

@@ -20,6 +20,7 @@
 #include <rte_ethdev.h>
 
 #include "xnb_private.h"
+#include "xnb_ctrl.h"
 #include "xnb_xenbus.h"
 
 struct rte_eth_dev;
@@ -45,6 +46,8 @@ struct xnb_port {
 	pthread_mutex_t lock;
 	struct rte_intr_handle *intr;   /* the xenstore watch fd */
 	struct rte_intr_handle *rx_intr; /* rx interrupts: the queues' fds (dev->intr_handle) */
+	struct xnb_ctrl ctrl;           /* the frontend's control ring */
+	struct rte_intr_handle *ctrl_intr; /* its event channel, on the interrupt thread */
 	struct xnb_xenbus bus;
 };
 

@@ -68,7 +68,7 @@ advertise(struct xnb_xenbus *bus)
 		{ "feature-gso-tcpv6", (off & XNB_OFFLOAD_TSO6) != 0 },
 		{ "feature-ipv6-csum-offload", (off & XNB_OFFLOAD_CSUM) != 0 },
 		{ "feature-split-event-channels", 1 },
-		{ "feature-ctrl-ring", 0 },
+		{ "feature-ctrl-ring", 1 },
 		{ "feature-multicast-control", 0 },
 	};
 	xs_transaction_t t;
@@ -111,6 +111,7 @@ disconnect(struct xnb_xenbus *bus, const char *why)
 
 	if (!bus->connected)
 		return 0;
+	bus->ops->ctrl_disconnect(bus->ops_arg);
 	for (i = 0; i < bus->nb_queues; i++)
 		bus->ops->queue_disconnect(bus->ops_arg, i);
 	bus->connected = false;
@@ -284,6 +285,40 @@ read_queue_conf(struct xnb_xenbus *bus, uint16_t qid, uint16_t num,
 }
 
 /*
+ * The control ring, if the frontend gives one (netif.h: ctrl-ring-ref
+ * and event-channel-ctrl, both before Connected). 0 when there is none
+ * or it is connected; else reported to the frontend, as Linux's netback
+ * fails the connect.
+ */
+static int
+connect_ctrl_ring(struct xnb_xenbus *bus, uint16_t num)
+{
+	unsigned long ref, evtchn;
+	char msg[XNB_MSG_MAX];
+	int ret;
+
+	ret = read_frontend_uint(bus, bus->frontend, "ctrl-ring-ref", "not a grant reference",
+		UINT32_MAX, true, &ref);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret != 0 || read_frontend_uint(bus, bus->frontend, "event-channel-ctrl",
+			"not a port number", UINT32_MAX, false, &evtchn) != 0)
+		return -EINVAL;
+	ret = bus->ops->ctrl_connect(bus->ops_arg, ref, evtchn, num);
+	if (ret != 0) {
+		snprintf(msg, sizeof(msg),
+			"control ring: %s (ctrl-ring-ref %lu, event-channel-ctrl %lu)",
+			ret == -EPROTO ? "its indices claim more requests than it holds: the frontend is broken or hostile" :
+			strerror(-ret), ref, evtchn);
+		backend_error(bus, msg);
+		return ret;
+	}
+	XNB_BUS_LOG(INFO, bus, "control ring connected (ctrl-ring-ref %lu, event channel %lu): hashing configurable",
+		ref, evtchn);
+	return 0;
+}
+
+/*
  * Read and check the frontend's keys, connect the queues; Connected
  * written, or, to reattach, left as a predecessor wrote it (the rings
  * are taken at their shared indices either way: xnb_queue_connect()).
@@ -332,6 +367,11 @@ connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues, bool reattach)
 		}
 		if (i == 0)
 			first = conf;
+	}
+	if (connect_ctrl_ring(bus, num) != 0) {
+		for (i = 0; i < num; i++)
+			bus->ops->queue_disconnect(bus->ops_arg, i);
+		return 0;
 	}
 	bus->connected = true;
 	bus->connects++;

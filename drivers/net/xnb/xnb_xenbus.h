@@ -39,6 +39,14 @@ struct xnb_xenbus_port_ops {
 	void (*queue_disconnect)(void *arg, uint16_t qid);
 	/* Limit what the guest sends to bytes every usec on each queue (0: none). */
 	void (*set_rate)(void *arg, uint64_t bytes, uint64_t usec);
+	/*
+	 * Connect the frontend's control ring (ctrl-ring-ref,
+	 * event-channel-ctrl); its mapping may name queues below nb_queues.
+	 * 0 or -errno (-EPROTO: its indices do not hold together), nothing
+	 * logged.
+	 */
+	int (*ctrl_connect)(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues);
+	void (*ctrl_disconnect)(void *arg);
 };
 
 /* Who the vif is, fixed when XenBus is opened (the devargs as written). */
