@@ -11,9 +11,14 @@
  * queues, and a reconnect starting from netif.h's defaults.
  */
 
+/* netif.h's reference Toeplitz hash, to check xnb's against. */
+#define XEN_NETIF_DEFINE_TOEPLITZ
+
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <rte_bus_vdev.h>
 #include <ethdev_driver.h>
@@ -24,6 +29,7 @@
 #include "test_common.h"
 #include "test_xenbus_env.h"
 #include "xnb_port.h"
+#include "xnb_steer.h"
 
 #define WAIT_MS 4000
 
@@ -198,7 +204,9 @@ ctrl_messages(struct ctrl_vif *vp)
 		"type 0");
 	TEST_ASSERT_EQUAL(ctrl(&v, 0xffff, 0, 0, 0, NULL), NOTSUP, "type 65535");
 
-	/* The queues still carry traffic. */
+	/* Hashing off: the queues carry traffic by their own numbers again. */
+	TEST_ASSERT_EQUAL(ctrl(&v, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+		XEN_NETIF_CTRL_HASH_ALGORITHM_NONE, 0, 0, NULL), OK, "no algorithm");
 	for (i = 0; i < 2; i++)
 		TEST_ASSERT_SUCCESS(env_check_queue_traffic(v.nf, v.port_id, (uint16_t)i, 200),
 			"traffic on queue %u", i);
@@ -326,6 +334,289 @@ out:
 	return ret;
 }
 
+/* The key of the published Toeplitz verification vectors (Microsoft's RSS). */
+static const uint8_t rss_key[XNB_HASH_KEY_MAX] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/*
+ * An Ethernet frame of 100 B: IPv4 or IPv6, proto, addresses and ports
+ * (for TCP/UDP), tag in its last byte. proto 0: an ARP-typed frame.
+ */
+static uint32_t
+frame_build(uint8_t *f, bool v6, uint8_t proto, const uint8_t *src, const uint8_t *dst,
+		uint16_t sport, uint16_t dport, uint8_t tag)
+{
+	const uint32_t len = 100;
+	uint32_t l3 = v6 ? 40 : 20, alen = v6 ? 16 : 4, l4;
+
+	memset(f, 0, len);
+	f[0] = 0x02;
+	f[6] = 0x02;
+	f[11] = 1;
+	if (proto == 0) {
+		f[12] = 0x08;
+		f[13] = 0x06;
+		f[len - 1] = tag;
+		return len;
+	}
+	f[12] = v6 ? 0x86 : 0x08;
+	f[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		f[14] = 0x60;
+		f[18] = (uint8_t)((len - 14 - l3) >> 8);
+		f[19] = (uint8_t)(len - 14 - l3);
+		f[20] = proto;
+		f[21] = 64;
+		memcpy(f + 22, src, alen);
+		memcpy(f + 22 + alen, dst, alen);
+	} else {
+		f[14] = 0x45;
+		f[16] = (uint8_t)((len - 14) >> 8);
+		f[17] = (uint8_t)(len - 14);
+		f[22] = 64;
+		f[23] = proto;
+		memcpy(f + 26, src, alen);
+		memcpy(f + 26 + alen, dst, alen);
+	}
+	l4 = 14 + l3;
+	f[l4] = (uint8_t)(sport >> 8);
+	f[l4 + 1] = (uint8_t)sport;
+	f[l4 + 2] = (uint8_t)(dport >> 8);
+	f[l4 + 3] = (uint8_t)dport;
+	if (proto == IPPROTO_TCP)
+		f[l4 + 12] = 0x50;
+	else
+		f[l4 + 5] = (uint8_t)(len - l4);
+	f[len - 1] = tag;
+	return len;
+}
+
+/* netif.h's reference over the frame's addresses (and ports). */
+static uint32_t
+frame_ref_hash(const uint8_t *f, bool v6, bool ports)
+{
+	uint32_t alen = v6 ? 16 : 4, off = v6 ? 22 : 26;
+	uint8_t in[36];
+
+	memcpy(in, f + off, 2 * alen);
+	if (ports)
+		memcpy(in + 2 * alen, f + 14 + (v6 ? 40 : 20), 4);
+	return xen_netif_toeplitz_hash(rss_key, sizeof(rss_key), in, 2 * alen + (ports ? 4 : 0));
+}
+
+/*
+ * The Toeplitz hash: rte_softrss as xnb computes it (xnb_steer_pick())
+ * and netif.h's reference both give the published vectors, over IPv4
+ * and IPv6, with and without the ports; each type only when enabled.
+ */
+static int
+test_toeplitz_vectors(void)
+{
+	static const struct {
+		bool v6;
+		uint8_t src[16], dst[16];
+		uint16_t sport, dport;
+		uint32_t l3, l4;
+	} vec[] = {
+		{ false, { 66, 9, 149, 187 }, { 161, 142, 100, 80 }, 2794, 1766,
+			0x323e8fc2, 0x51ccc178 },
+		{ false, { 199, 92, 111, 2 }, { 65, 69, 140, 83 }, 14230, 4739,
+			0xd718262a, 0xc626b0ea },
+		{ true, { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 7 },
+			{ 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1 },
+			2794, 1766, 0x2cc18cd5, 0x40207d3d },
+	};
+	struct xnb_steer_cfg cfg;
+	struct xnb_tx_hash h;
+	struct rte_mbuf *m;
+	uint8_t f[100];
+	unsigned int i;
+	uint32_t len;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memcpy(cfg.key, rss_key, sizeof(rss_key));
+	for (i = 0; i < RTE_DIM(vec); i++) {
+		len = frame_build(f, vec[i].v6, IPPROTO_TCP, vec[i].src, vec[i].dst, vec[i].sport,
+			vec[i].dport, 0);
+		TEST_ASSERT_EQUAL(frame_ref_hash(f, vec[i].v6, false), vec[i].l3,
+			"vector %u: netif.h's reference, addresses", i);
+		TEST_ASSERT_EQUAL(frame_ref_hash(f, vec[i].v6, true), vec[i].l4,
+			"vector %u: netif.h's reference, with ports", i);
+		m = tg_mbuf(tg_pool(), f, len);
+		TEST_ASSERT_NOT_NULL(m, "mbuf");
+		cfg.types = XNB_HASH_TYPES;
+		xnb_steer_pick(&cfg, 1, m, &h);
+		TEST_ASSERT(h.value == vec[i].l4 && h.type == (vec[i].v6 ?
+			_XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP : _XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP) + 1,
+			"vector %u: TCP types on: 0x%08x type %u", i, h.value, h.type);
+		cfg.types = vec[i].v6 ? XEN_NETIF_CTRL_HASH_TYPE_IPV6 : XEN_NETIF_CTRL_HASH_TYPE_IPV4;
+		xnb_steer_pick(&cfg, 1, m, &h);
+		TEST_ASSERT(h.value == vec[i].l3 && h.type == (vec[i].v6 ?
+			_XEN_NETIF_CTRL_HASH_TYPE_IPV6 : _XEN_NETIF_CTRL_HASH_TYPE_IPV4) + 1,
+			"vector %u: addresses only: 0x%08x type %u", i, h.value, h.type);
+		cfg.types = vec[i].v6 ? XEN_NETIF_CTRL_HASH_TYPE_IPV4 : XEN_NETIF_CTRL_HASH_TYPE_IPV6;
+		xnb_steer_pick(&cfg, 1, m, &h);
+		TEST_ASSERT(h.type == 0 && h.value == 0, "vector %u: its types off: no hash", i);
+		rte_pktmbuf_free(m);
+	}
+	return TEST_SUCCESS;
+}
+
+/* What the guest got: per tag, its queue and hash. */
+struct steer_seen {
+	int queue[256];
+	uint8_t hash_type[256];
+	uint32_t hash[256];
+	unsigned int n;
+	/* What the test expects of each tag. */
+	uint8_t want_type[256];
+	uint32_t want_hash[256];
+};
+
+static void
+steer_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
+{
+	struct steer_seen *s = arg;
+	uint8_t tag = frame[len - 1];
+
+	s->queue[tag] = q->id;
+	s->hash_type[tag] = q->rx_meta.hash_type;
+	s->hash[tag] = q->rx_meta.hash;
+	s->n++;
+}
+
+/*
+ * Steering to the guest by its hash: a 2-queue guest selects Toeplitz
+ * over IPv4 and TCP/IPv4 with a 4-entry table {1, 0, 0, 1}. Frames the
+ * application sends on either DPDK queue reach the guest-rx queue
+ * mapping[hash % 4] with the hash in a HASH extra (TCP: ports too; UDP:
+ * addresses; IPv6 and ARP: no hash, queue mapping[0]). Then the guest
+ * turns hashing off: frames go by the DPDK queue again, without a hash.
+ */
+static int
+steering(struct ctrl_vif *v)
+{
+	static const uint32_t map[4] = { 1, 0, 0, 1 };
+	const uint8_t a[4] = { 169, 254, 7, 1 }, b[4] = { 169, 254, 7, 2 };
+	const uint8_t a6[16] = { 0xfe, 0x80, [15] = 1 }, b6[16] = { 0xfe, 0x80, [15] = 2 };
+	struct steer_seen *seen;
+	struct rte_mbuf *m;
+	uint8_t f[100], type;
+	uint32_t status, len, want;
+	unsigned int i, n = 40;
+	uint64_t end;
+	int ret = TEST_FAILED, q;
+
+	seen = calloc(1, sizeof(*seen));
+	if (seen == NULL)
+		return TEST_FAILED;
+	if (ctrl(v, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ,
+			0, 0, NULL) != OK ||
+			netfront_ctrl_set_key(v->nf, rss_key, sizeof(rss_key), &status) != 0 ||
+			status != OK ||
+			ctrl(v, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, XEN_NETIF_CTRL_HASH_TYPE_IPV4 |
+				XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, 0, 0, NULL) != OK ||
+			ctrl(v, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 4, 0, 0, NULL) != OK ||
+			netfront_ctrl_set_mapping(v->nf, map, 4, 0, &status) != 0 || status != OK) {
+		fprintf(stderr, "    configuring the hash failed\n");
+		goto out;
+	}
+	/* 36 TCP flows, 2 UDP, 1 IPv6 TCP, 1 ARP; tag i; DPDK queue i % 2. */
+	for (i = 0; i < n; i++) {
+		if (i < 36)
+			len = frame_build(f, false, IPPROTO_TCP, a, b, (uint16_t)(1000 + 7 * i), 80,
+				(uint8_t)i);
+		else if (i < 38)
+			len = frame_build(f, false, IPPROTO_UDP, a, i == 36 ? b : a, 53, 53,
+				(uint8_t)i);
+		else if (i == 38)
+			len = frame_build(f, true, IPPROTO_TCP, a6, b6, 1, 2, (uint8_t)i);
+		else
+			len = frame_build(f, false, 0, NULL, NULL, 0, 0, (uint8_t)i);
+		m = tg_mbuf(env_pool(), f, len);
+		if (m == NULL || rte_eth_tx_burst(v->port_id, (uint16_t)(i % 2), &m, 1) != 1) {
+			rte_pktmbuf_free(m);
+			fprintf(stderr, "    frame %u not sent\n", i);
+			goto out;
+		}
+		seen->queue[i] = -1;
+		/* What the guest must see. */
+		if (i < 36) {
+			want = frame_ref_hash(f, false, true);
+			type = _XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP + 1;
+		} else if (i < 38) {
+			want = frame_ref_hash(f, false, false);
+			type = _XEN_NETIF_CTRL_HASH_TYPE_IPV4 + 1;
+		} else {
+			want = 0;
+			type = 0;
+		}
+		seen->want_hash[i] = want;
+		seen->want_type[i] = type;
+	}
+	end = env_deadline(WAIT_MS);
+	while (seen->n < n && !env_waited(end))
+		netfront_poll(v->nf, steer_rx, seen);
+	if (seen->n != n) {
+		fprintf(stderr, "    the guest got %u of %u frames\n", seen->n, n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		want = seen->want_hash[i];
+		q = (int)map[want % 4];
+		if (seen->queue[i] != q || seen->hash_type[i] != seen->want_type[i] ||
+				seen->hash[i] != want) {
+			fprintf(stderr, "    frame %u: queue %d (want %d), hash type %u value 0x%08x (want %u, 0x%08x)\n",
+				i, seen->queue[i], q, seen->hash_type[i], seen->hash[i],
+				seen->want_type[i], want);
+			goto out;
+		}
+	}
+	/* Hashing off: each frame on the guest-rx queue of its DPDK queue, no hash. */
+	if (ctrl(v, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, XEN_NETIF_CTRL_HASH_ALGORITHM_NONE,
+			0, 0, NULL) != OK)
+		goto out;
+	seen->n = 0;
+	for (i = 0; i < 8; i++) {
+		len = frame_build(f, false, IPPROTO_TCP, a, b, (uint16_t)(1000 + 7 * i), 80,
+			(uint8_t)i);
+		m = tg_mbuf(env_pool(), f, len);
+		if (m == NULL || rte_eth_tx_burst(v->port_id, (uint16_t)(i % 2), &m, 1) != 1) {
+			rte_pktmbuf_free(m);
+			goto out;
+		}
+	}
+	end = env_deadline(WAIT_MS);
+	while (seen->n < 8 && !env_waited(end))
+		netfront_poll(v->nf, steer_rx, seen);
+	for (i = 0; i < 8; i++) {
+		if (seen->queue[i] != (int)(i % 2) || seen->hash_type[i] != 0) {
+			fprintf(stderr, "    unsteered frame %u: queue %d, hash type %u\n", i,
+				seen->queue[i], seen->hash_type[i]);
+			goto out;
+		}
+	}
+	ret = TEST_SUCCESS;
+out:
+	free(seen);
+	return ret;
+}
+
+static int
+test_ctrl_steering(void)
+{
+	struct ctrl_vif v;
+	int ret = TEST_FAILED;
+
+	if (vif_open(&v, 94, 2) == 0)
+		ret = steering(&v);
+	vif_close(&v);
+	return ret;
+}
+
 static struct unit_test_suite ctrl_suite = {
 	.suite_name = "ctrl",
 	.setup = suite_setup,
@@ -334,6 +625,8 @@ static struct unit_test_suite ctrl_suite = {
 		TEST_CASE(test_ctrl_messages),
 		TEST_CASE(test_ctrl_full_ring),
 		TEST_CASE(test_ctrl_broken_indices),
+		TEST_CASE(test_toeplitz_vectors),
+		TEST_CASE(test_ctrl_steering),
 		TEST_CASES_END()
 	}
 };

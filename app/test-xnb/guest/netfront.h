@@ -175,6 +175,9 @@ struct netfront_rx_meta {
 	uint16_t flags;            /* NETRXF_csum_blank, NETRXF_data_validated */
 	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_NONE when no GSO slot */
 	uint16_t gso_size;
+	/* A hash extra slot: _XEN_NETIF_CTRL_HASH_TYPE_* + 1, 0 when none. */
+	uint8_t hash_type;
+	uint32_t hash;
 };
 
 /* A transmit slot in flight (indexed by request id). */

@@ -691,6 +691,17 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 				q->asm_bad = true;
 			} else if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
 				nf_rx_gso(q, &ex, i);
+			} else if (ex.type == XEN_NETIF_EXTRA_TYPE_HASH) {
+				if (!q->nf->ctrl || ex.u.hash.type > _XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP ||
+						ex.u.hash.algorithm != XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ ||
+						q->asm_meta.hash_type != 0) {
+					nf_proto_error(q, "unasked or bad hash extra-info slot at %u (type %u)",
+						i, ex.u.hash.type);
+					q->asm_bad = true;
+				} else {
+					q->asm_meta.hash_type = (uint8_t)(ex.u.hash.type + 1);
+					memcpy(&q->asm_meta.hash, ex.u.hash.value, sizeof(q->asm_meta.hash));
+				}
 			}
 			more = q->asm_more;
 		} else {

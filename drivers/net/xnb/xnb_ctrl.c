@@ -260,6 +260,10 @@ xnb_ctrl_serve(struct xnb_ctrl *c, unsigned int budget, bool *more)
 		for (; cons != prod && n < budget; cons++, n++) {
 			RING_COPY_REQUEST(&c->ring, cons, &req);
 			status = xnb_ctrl_request(c, &req, &data);
+			if (status == XEN_NETIF_CTRL_STATUS_SUCCESS &&
+					req.type != XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS &&
+					req.type != XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE)
+				c->gen++;
 			c->stats.requests++;
 			c->stats.errors += status != XEN_NETIF_CTRL_STATUS_SUCCESS;
 			XNB_LOG(DEBUG, "dom %u: control request %u %s (%u, %u, %u): status %u, data %u",

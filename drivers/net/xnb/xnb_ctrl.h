@@ -55,6 +55,7 @@ struct xnb_ctrl {
 	struct xnb_evtchn *evtchn;
 	int port;                  /* local event channel port, -1 unbound */
 	struct xnb_hash hash;
+	uint32_t gen;              /* bumped by every SET that succeeds */
 	struct xnb_ctrl_stats stats;
 };
 

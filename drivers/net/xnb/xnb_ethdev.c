@@ -688,7 +688,9 @@ xnb_probe(struct rte_vdev_device *vdev)
 		port->queues[i]->on_fatal = xnb_port_on_fatal;
 		port->queues[i]->on_fatal_arg = port;
 		xnb_tx_set_timeouts(&port->queues[i]->tx, args.drain_ms, args.stall_ms);
+		port->queues[i]->tx.steer = &port->steer;
 	}
+	port->steer.queues = port->queues;
 
 	dev->data->mac_addrs = rte_zmalloc(name, sizeof(struct rte_ether_addr), 0);
 	if (dev->data->mac_addrs == NULL) {

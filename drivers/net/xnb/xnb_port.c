@@ -368,6 +368,35 @@ bus_ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queu
 		evtchn, nb_queues);
 }
 
+/*
+ * Publish the frontend's hashing to the tx bursts, and steer by it while
+ * it selects Toeplitz: turning steering on or off quiesces every queue
+ * (xnb_tx_burst() reads txq->steered while entered). port->lock held.
+ */
+static void
+port_steer_update(struct xnb_port *port)
+{
+	const struct xnb_ctrl *c = &port->ctrl;
+	bool on = c->connected && c->hash.alg == XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ;
+	uint16_t i;
+
+	port->steer_gen = c->gen;
+	xnb_steer_publish(&port->steer, &c->hash, c->nb_queues);
+	if (on == port->steering)
+		return;
+	for (i = 0; i < port->nb_queues; i++)
+		xnb_queue_quiesce(port->queues[i]);
+	for (i = 0; i < port->nb_queues; i++)
+		port->queues[i]->tx.steered = on;
+	port->steering = on;
+	if (port->started)
+		for (i = 0; i < port->nb_queues; i++)
+			xnb_queue_resume(port->queues[i]);
+	XNB_PORT_LOG(INFO, port, "%s", on ?
+		"the guest selected Toeplitz hashing: frames to it go to the receive queue its hash maps to, with the hash" :
+		"the guest's receive queues are no longer steered by its hash");
+}
+
 static void
 bus_ctrl_disconnect(void *arg)
 {
@@ -375,6 +404,7 @@ bus_ctrl_disconnect(void *arg)
 
 	rte_eal_alarm_cancel(port_ctrl_alarm, port);
 	xnb_ctrl_disconnect(&port->ctrl);
+	port_steer_update(port);
 }
 
 const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
@@ -398,6 +428,8 @@ port_ctrl_serve(struct xnb_port *port)
 	int n;
 
 	n = xnb_ctrl_serve(&port->ctrl, XNB_CTRL_BUDGET, &more);
+	if (port->ctrl.gen != port->steer_gen)
+		port_steer_update(port);
 	if (n == -EPROTO)
 		XNB_PORT_LOG(ERR, port, "control ring of dom%u: its indices claim more requests than the ring holds: the frontend is broken or hostile; its control requests go unanswered until it reconnects",
 			port->bus.domid);

@@ -21,6 +21,7 @@
 
 #include "xnb_private.h"
 #include "xnb_ctrl.h"
+#include "xnb_steer.h"
 #include "xnb_xenbus.h"
 
 struct rte_eth_dev;
@@ -47,6 +48,9 @@ struct xnb_port {
 	struct rte_intr_handle *intr;   /* the xenstore watch fd */
 	struct rte_intr_handle *rx_intr; /* rx interrupts: the queues' fds (dev->intr_handle) */
 	struct xnb_ctrl ctrl;           /* the frontend's control ring */
+	struct xnb_steer steer;         /* its hashing, as the tx bursts read it */
+	uint32_t steer_gen;             /* ctrl.gen published */
+	bool steering;                  /* the queues are steered (txq->steered) */
 	struct rte_intr_handle *ctrl_intr; /* its event channel, on the interrupt thread */
 	struct xnb_xenbus bus;
 };

@@ -19,10 +19,13 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_spinlock.h>
 
 #include "xnb_netif.h"
 #include "xnb_offload.h"
 #include "xnb_xen.h"
+
+struct xnb_steer;
 
 #define XNB_DRIVER_NAME net_xnb
 #define XNB_MAX_QUEUES 8
@@ -239,15 +242,21 @@ struct xnb_tx_pkt {
 	RING_IDX first_slot;       /* its first guest-rx request */
 	uint16_t first_seg;
 	uint16_t nb_segs;
-	uint16_t nb_slots;         /* data slots; a GSO extra slot is not counted */
+	uint16_t nb_slots;         /* data slots; extra-info slots are not counted */
 	/* NETRXF_* of its first slot; with NETRXF_extra_info, txq->gso[] says more. */
 	uint16_t flags;
 };
 
-/* The GSO extra slot of a frame to the guest (NETRXF_extra_info). */
-struct xnb_tx_gso {
-	uint16_t size;
-	uint8_t type;
+/*
+ * The extra-info slots of a frame to the guest (NETRXF_extra_info): a
+ * GSO slot when gso_size is set, a hash slot when hash_type is (struct
+ * xnb_tx_hash's type: _XEN_NETIF_CTRL_HASH_TYPE_* + 1), in that order.
+ */
+struct xnb_tx_extra {
+	uint16_t gso_size;
+	uint8_t gso_type;
+	uint8_t hash_type;
+	uint32_t hash;
 };
 
 /* Frames, and fixed-up header copies, a tx copy batch may hold. */
@@ -278,12 +287,22 @@ struct xnb_txq {
 	uint64_t blocked_since;
 	uint32_t stalled;
 
+	/*
+	 * Steering by the frontend's hash (xnb_steer.c): while steered, a
+	 * burst on any queue of the port may write this queue's guest-rx
+	 * ring, under lock. Both set by the control path with every queue
+	 * of the port quiesced.
+	 */
+	uint32_t steered;
+	struct xnb_steer *steer;
+	rte_spinlock_t lock;
+
 	struct xnb_tx_stats stats;
 
 	netif_rx_request_t reqs[XNB_RX_RING_SIZE];
 	/* Frames of a copy batch: an mbuf segmented here is several. */
 	struct xnb_tx_pkt pkts[XNB_TX_HDRS];
-	struct xnb_tx_gso gso[XNB_TX_HDRS];      /* by frame, with NETRXF_extra_info */
+	struct xnb_tx_extra extra[XNB_TX_HDRS];  /* by frame, with NETRXF_extra_info */
 	/* Which slot of its packet each copy segment fills, for its status. */
 	uint16_t seg_slot[XNB_COPY_BATCH];
 	xengnttab_grant_copy_segment_t copy[XNB_COPY_BATCH];

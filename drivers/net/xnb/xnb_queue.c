@@ -34,6 +34,7 @@ xnb_queue_init(struct xnb_queue *q, const struct xnb_xen_ops *ops,
 	q->intr_evfd = -1;
 	q->rx.q = q;
 	q->tx.q = q;
+	rte_spinlock_init(&q->tx.lock);
 	/* Until an MTU is set (xnb_ethdev.c): any frame the protocol allows. */
 	q->rx.max_frame = XNB_MAX_FRAME;
 	q->tx.max_frame = XNB_MAX_FRAME;

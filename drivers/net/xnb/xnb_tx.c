@@ -37,6 +37,7 @@
 #include "xnb_logs.h"
 #include "xnb_private.h"
 #include "xnb_rxtx.h"
+#include "xnb_steer.h"
 
 #define RX_RING_MASK (XNB_RX_RING_SIZE - 1)
 /* Slots of the largest frame. */
@@ -57,17 +58,17 @@ tx_count_segs(const struct rte_mbuf *m)
 struct tx_sink {
 	struct xnb_txq *txq;
 	RING_IDX first;
-	bool gap;                  /* a GSO extra slot follows the first data slot */
+	uint8_t extras;            /* extra-info slots after the first data slot */
 	uint16_t slot;             /* data slot being filled */
 	uint32_t soff;             /* bytes in it so far */
 	uint32_t nsegs;            /* copy segments so far in the batch */
 };
 
-/* The ring index of data slot s (after the extra slot, if any). */
+/* The ring index of data slot s (after the extra-info slots, if any). */
 static inline RING_IDX
-tx_slot_idx(RING_IDX first, uint16_t s, bool gap)
+tx_slot_idx(RING_IDX first, uint16_t s, uint8_t extras)
 {
-	return first + s + (gap && s > 0);
+	return first + s + (s > 0 ? extras : 0);
 }
 
 /*
@@ -82,13 +83,13 @@ tx_put(struct tx_sink *k, const uint8_t *src, uint32_t len)
 	uint32_t soff = k->soff, nsegs = k->nsegs, chunk;
 	uint16_t slot = k->slot, domid = txq->q->domid;
 	const netif_rx_request_t *req =
-		&txq->reqs[tx_slot_idx(k->first, slot, k->gap) & RX_RING_MASK];
+		&txq->reqs[tx_slot_idx(k->first, slot, k->extras) & RX_RING_MASK];
 
 	while (len > 0) {
 		if (soff == XNB_PAGE_SIZE) {
 			slot++;
 			soff = 0;
-			req = &txq->reqs[tx_slot_idx(k->first, slot, k->gap) & RX_RING_MASK];
+			req = &txq->reqs[tx_slot_idx(k->first, slot, k->extras) & RX_RING_MASK];
 		}
 		chunk = RTE_MIN(len, XNB_PAGE_SIZE - soff);
 		xnb_copy_to_guest(&txq->copy[nsegs], src, domid, req->gref, (uint16_t)soff,
@@ -135,28 +136,47 @@ tx_respond(netif_rx_back_ring_t *ring, uint16_t id, uint16_t flags, int16_t stat
 	ring->rsp_prod_pvt++;
 }
 
-/* The GSO extra-info slot after a frame's first response (netif.h). */
-static inline void
-tx_respond_gso(netif_rx_back_ring_t *ring, uint16_t size, uint8_t type)
+/* Extra-info slots of a frame to the guest: GSO, then hash. */
+static inline uint8_t
+tx_nb_extras(const struct xnb_tx_extra *x)
+{
+	return (x->gso_size != 0) + (x->hash_type != 0);
+}
+
+/* The extra-info slots after a frame's first response (netif.h), chained. */
+static void
+tx_respond_extras(netif_rx_back_ring_t *ring, const struct xnb_tx_extra *x)
 {
 	netif_extra_info_t e;
 
 	RTE_BUILD_BUG_ON(sizeof(e) > sizeof(netif_rx_response_t));
-	memset(&e, 0, sizeof(e));
-	e.type = XEN_NETIF_EXTRA_TYPE_GSO;
-	e.u.gso.size = size;
-	e.u.gso.type = type;
-	memcpy(RING_GET_RESPONSE(ring, ring->rsp_prod_pvt), &e, sizeof(e));
-	ring->rsp_prod_pvt++;
+	if (x->gso_size != 0) {
+		memset(&e, 0, sizeof(e));
+		e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+		e.flags = x->hash_type != 0 ? XEN_NETIF_EXTRA_FLAG_MORE : 0;
+		e.u.gso.size = x->gso_size;
+		e.u.gso.type = x->gso_type;
+		memcpy(RING_GET_RESPONSE(ring, ring->rsp_prod_pvt), &e, sizeof(e));
+		ring->rsp_prod_pvt++;
+	}
+	if (x->hash_type != 0) {
+		memset(&e, 0, sizeof(e));
+		e.type = XEN_NETIF_EXTRA_TYPE_HASH;
+		e.u.hash.type = (uint8_t)(x->hash_type - 1);
+		e.u.hash.algorithm = XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ;
+		memcpy(e.u.hash.value, &x->hash, sizeof(e.u.hash.value));
+		memcpy(RING_GET_RESPONSE(ring, ring->rsp_prod_pvt), &e, sizeof(e));
+		ring->rsp_prod_pvt++;
+	}
 }
 
 /* The responses of a frame of several slots or copy segments; false if a copy failed. */
 static bool
 tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
-		const struct xnb_tx_pkt *pkt, const struct xnb_tx_gso *gso)
+		const struct xnb_tx_pkt *pkt, const struct xnb_tx_extra *x)
 {
 	bool bad_slot[TX_MAX_SLOTS];
-	bool gap = (pkt->flags & NETRXF_extra_info) != 0;
+	uint8_t extras = (pkt->flags & NETRXF_extra_info) != 0 ? tx_nb_extras(x) : 0;
 	uint32_t k, bytes, left;
 	uint16_t s, id, flags;
 	bool bad = false;
@@ -179,9 +199,9 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 		if (s == 0)
 			flags |= pkt->flags;
 		tx_respond(ring, id, flags, bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
-		if (s == 0 && gap) {
-			tx_respond_gso(ring, gso->size, gso->type);
-			idx++;
+		if (s == 0 && extras != 0) {
+			tx_respond_extras(ring, x);
+			idx += extras;
 		}
 	}
 	return !bad;
@@ -209,13 +229,14 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 	for (i = 0; i < npkts; i++) {
 		pkt = &txq->pkts[i];
 		/* A GSO frame has two copy segments at least: header copy and payload. */
-		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1)) {
+		if (likely(pkt->nb_slots == 1 && pkt->nb_segs == 1 &&
+				(pkt->flags & NETRXF_extra_info) == 0)) {
 			id = txq->reqs[pkt->first_slot & RX_RING_MASK].id;
 			ok = txq->copy[pkt->first_seg].status == GNTST_okay;
 			tx_respond(ring, id, pkt->flags,
 				likely(ok) ? (int16_t)pkt->len : NETIF_RSP_ERROR);
 		} else {
-			ok = tx_respond_slots(txq, ring, pkt, &txq->gso[i]);
+			ok = tx_respond_slots(txq, ring, pkt, &txq->extra[i]);
 		}
 		if (likely(ok)) {
 			packets++;
@@ -281,6 +302,8 @@ struct tx_plan {
 	uint16_t flags;            /* NETRXF_* of each frame */
 	uint16_t gso_size;         /* a GSO extra slot, 0: none */
 	uint8_t gso_type;
+	uint8_t hash_type;         /* a hash extra slot in each frame, 0: none */
+	uint32_t hash;
 	bool tso;                  /* lengths and TCP fields from the frame */
 	bool csum_sw;              /* fill in the L4 checksum here */
 	bool ip_csum;              /* fill in the IPv4 header checksum here */
@@ -362,7 +385,12 @@ static uint32_t
 tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *p,
 		RING_IDX cons, uint32_t *npkts, uint32_t *nhdr, uint32_t nsegs)
 {
-	struct tx_sink sink = { .txq = txq, .gap = p->gso_size != 0, .nsegs = nsegs };
+	struct xnb_tx_extra x = {
+		.gso_size = p->gso_size, .gso_type = p->gso_type,
+		.hash_type = p->hash_type, .hash = p->hash,
+	};
+	uint8_t extras = tx_nb_extras(&x);
+	struct tx_sink sink = { .txq = txq, .extras = extras, .nsegs = nsegs };
 	uint32_t payload = m->pkt_len - p->hlen, k, off, n, csum_off = 0;
 	const struct xnb_hdr *h = &p->h;
 	struct xnb_tx_pkt *pkt;
@@ -402,9 +430,9 @@ tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *
 			.len = p->hlen + n,
 			.first_seg = (uint16_t)sink.nsegs,
 			.first_slot = cons,
-			.flags = p->flags | (p->gso_size != 0 ? NETRXF_extra_info : 0),
+			.flags = p->flags | (extras != 0 ? NETRXF_extra_info : 0),
 		};
-		txq->gso[*npkts - 1] = (struct xnb_tx_gso){ p->gso_size, p->gso_type };
+		txq->extra[*npkts - 1] = x;
 		pkt->nb_slots = (uint16_t)((pkt->len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
 		sink.first = cons;
 		sink.slot = 0;
@@ -412,19 +440,24 @@ tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *
 		tx_put(&sink, hdr, p->hlen);
 		tx_put_mbuf(&sink, m, off, n);
 		pkt->nb_segs = (uint16_t)(sink.nsegs - pkt->first_seg);
-		cons += pkt->nb_slots + (p->gso_size != 0);
+		cons += pkt->nb_slots + extras;
 	}
 	return sink.nsegs;
 }
 
-static uint16_t
+/*
+ * The frames into the guest-rx ring of txq; th: each frame's hash for a
+ * hash extra slot (steered bursts), NULL for none.
+ */
+static __rte_always_inline uint16_t
 tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
-		uint16_t nb_pkts)
+		uint16_t nb_pkts, const struct xnb_tx_hash *th)
 {
 	netif_rx_back_ring_t *ring = &q->guest_rx;
 	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s, fast_max;
 	struct tx_sink sink;
 	uint16_t flags;
+	uint8_t extras;
 	uint64_t ol;
 	struct tx_plan plan;
 	struct rte_mbuf *m;
@@ -451,7 +484,8 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		/* The fast case: one mbuf segment of data into one posted page. */
 		if (likely(m->nb_segs == 1 && len == m->data_len && len != 0 &&
 				len <= fast_max && avail > 0 && npkts < XNB_MAX_BURST &&
-				nsegs < XNB_COPY_BATCH && flags != TX_FLAGS_WORK)) {
+				nsegs < XNB_COPY_BATCH && flags != TX_FLAGS_WORK &&
+				(th == NULL || th[i].type == 0))) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
 				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
@@ -484,6 +518,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			plan.flags = flags;
 			plan.hlen = 0;
 			plan.gso_size = 0;
+			plan.hash_type = 0;
 			plan.mss = 0;
 			if (unlikely(len > txq->max_frame || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
 				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (MTU frame %u B, sg %d)",
@@ -493,6 +528,12 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 				continue;
 			}
 			plan.slots = len == 0 ? 1 : (len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+		}
+		if (th != NULL && th[i].type != 0) {
+			/* Each frame carries the hash: one more slot each. */
+			plan.hash_type = th[i].type;
+			plan.hash = th[i].value;
+			plan.slots += plan.nframes;
 		}
 		slots = plan.slots;
 		if (slots > avail)
@@ -534,15 +575,22 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		if (plan.hlen != 0 || plan.gso_size != 0) {
 			nsegs = tx_build_planned(txq, m, &plan, cons, &npkts, &nhdr, nsegs);
 		} else {
+			extras = plan.hash_type != 0;
 			txq->pkts[npkts] = (struct xnb_tx_pkt){
 				.head = m,
 				.len = len,
 				.first_seg = (uint16_t)nsegs,
 				.first_slot = cons,
-				.nb_slots = (uint16_t)slots,
-				.flags = plan.flags,
+				.nb_slots = (uint16_t)(slots - extras),
+				.flags = plan.flags | (extras != 0 ? NETRXF_extra_info : 0),
 			};
-			sink = (struct tx_sink){ .txq = txq, .first = cons, .nsegs = nsegs };
+			if (extras != 0)
+				txq->extra[npkts] = (struct xnb_tx_extra){
+					.hash_type = plan.hash_type, .hash = plan.hash,
+				};
+			sink = (struct tx_sink){
+				.txq = txq, .first = cons, .extras = extras, .nsegs = nsegs,
+			};
 			tx_put_mbuf(&sink, m, 0, len);
 			txq->pkts[npkts].nb_segs = (uint16_t)(sink.nsegs - nsegs);
 			nsegs = sink.nsegs;
@@ -642,6 +690,65 @@ tx_room_again(struct xnb_txq *txq)
 		__atomic_store_n(&txq->stalled, 0, __ATOMIC_RELEASE);
 }
 
+/* Frames into one guest-rx queue, entered by the caller; a guest without room as above. */
+static __rte_always_inline uint16_t
+tx_ring(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
+		uint16_t nb_pkts, const struct xnb_tx_hash *th)
+{
+	uint16_t nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts, th);
+
+	if (unlikely(nb_tx == 0) && nb_pkts != 0 &&
+			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)
+		nb_tx = tx_no_room(txq, q, tx_pkts, nb_pkts);
+	else if (unlikely(txq->blocked_since != 0) && nb_tx != 0)
+		tx_room_again(txq);
+	return nb_tx;
+}
+
+/* Frames hashed and steered per burst call, at most. */
+#define TX_STEER_BURST 64
+
+/*
+ * The frontend steers (xnb_steer.h): each frame to the guest-rx queue
+ * its hash maps to, with its hash; a run of frames for one queue goes
+ * in under that queue's lock, as any burst of the port may write it
+ * now. A queue found no longer steered (the frontend turned hashing off
+ * meanwhile) ends the call: its writers take no lock any more.
+ */
+static __rte_noinline uint16_t
+tx_steered(struct xnb_txq *txq, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
+{
+	struct xnb_steer *st = txq->steer;
+	const struct xnb_steer_cfg *cfg = &st->cfg[__atomic_load_n(&st->sel, __ATOMIC_ACQUIRE) & 1];
+	uint16_t nq = __atomic_load_n(&st->nb_queues, __ATOMIC_RELAXED);
+	struct xnb_tx_hash th[TX_STEER_BURST];
+	uint16_t ring[TX_STEER_BURST];
+	uint16_t i, j, n, sent;
+	struct xnb_txq *tq;
+
+	n = RTE_MIN(nb_pkts, (uint16_t)TX_STEER_BURST);
+	if (nq == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		ring[i] = xnb_steer_pick(cfg, nq, tx_pkts[i], &th[i]);
+	for (i = 0; i < n; i += sent) {
+		for (j = i + 1; j < n && ring[j] == ring[i]; j++)
+			;
+		tq = &st->queues[ring[i]]->tx;
+		sent = 0;
+		if (xnb_dp_enter(&tq->busy, &tq->allow) && tq->steered &&
+				__atomic_load_n(&tq->q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE) {
+			rte_spinlock_lock(&tq->lock);
+			sent = tx_ring(tq, tq->q, tx_pkts + i, j - i, th + i);
+			rte_spinlock_unlock(&tq->lock);
+		}
+		xnb_dp_leave(&tq->busy);
+		if (sent < j - i)
+			return i + sent;
+	}
+	return n;
+}
+
 uint16_t
 xnb_tx_burst(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 {
@@ -651,12 +758,12 @@ xnb_tx_burst(void *queue, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 
 	if (likely(xnb_dp_enter(&txq->busy, &txq->allow) &&
 			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)) {
-		nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts);
-		if (unlikely(nb_tx == 0) && nb_pkts != 0 &&
-				__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)
-			nb_tx = tx_no_room(txq, q, tx_pkts, nb_pkts);
-		else if (unlikely(txq->blocked_since != 0) && nb_tx != 0)
-			tx_room_again(txq);
+		/* Stable while entered: changed only with every queue quiesced. */
+		if (unlikely(txq->steered)) {
+			xnb_dp_leave(&txq->busy);
+			return tx_steered(txq, tx_pkts, nb_pkts);
+		}
+		nb_tx = tx_ring(txq, q, tx_pkts, nb_pkts, NULL);
 	}
 	xnb_dp_leave(&txq->busy);
 	return nb_tx;
