@@ -150,6 +150,57 @@ test_rx_three_requests(void)
 	return rx_one(sizes, 3, 17, 4);
 }
 
+/*
+ * A guest's hash slot: with RTE_ETH_RX_OFFLOAD_RSS_HASH its value in
+ * hash.rss and RTE_MBUF_F_RX_RSS_HASH; without the offload, or of an
+ * unknown hash type (ignored, as Linux's netback does), no hash.
+ */
+static int
+test_rx_hash_extra(void)
+{
+	static const struct {
+		bool rss;
+		uint8_t type;
+		bool hashed;
+	} c[] = {
+		{ true, _XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, true },
+		{ true, _XEN_NETIF_CTRL_HASH_TYPE_IPV6, true },
+		{ false, _XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, false },
+		{ true, 9, false },
+	};
+	const uint32_t value = 0x51ccc178;
+	netif_extra_info_t e;
+	struct rte_mbuf *m[2];
+	unsigned int k, b = 7;
+	int ret;
+
+	for (k = 0; k < RTE_DIM(c); k++) {
+		g.q->rx.rss_hash = c[k].rss;
+		tg_fill(data, 200, (uint8_t)k);
+		memcpy(tg_tx_buf(&g, b), data, 200);
+		tg_tx_req(&g, g.tx_buf_ref[b], 0, NETTXF_extra_info, (uint16_t)(20 + k), 200);
+		memset(&e, 0, sizeof(e));
+		e.type = XEN_NETIF_EXTRA_TYPE_HASH;
+		e.u.hash.type = c[k].type;
+		e.u.hash.algorithm = XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ;
+		memcpy(e.u.hash.value, &value, sizeof(value));
+		tg_tx_extra(&g, &e);
+		tg_tx_push(&g);
+		TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 2), 1, "case %u: the frame", k);
+		ret = check_mbuf(m[0], data, 200);
+		if (ret == TEST_SUCCESS && c[k].hashed &&
+				(m[0]->hash.rss != value || !(m[0]->ol_flags & RTE_MBUF_F_RX_RSS_HASH)))
+			ret = TEST_FAILED;
+		if (ret == TEST_SUCCESS && !c[k].hashed && (m[0]->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
+			ret = TEST_FAILED;
+		rte_pktmbuf_free(m[0]);
+		TEST_ASSERT_SUCCESS(ret, "case %u: rss %d type %u: hash 0x%08x expected %s", k,
+			c[k].rss, c[k].type, value, c[k].hashed ? "in hash.rss" : "none");
+	}
+	g.q->rx.rss_hash = false;
+	return TEST_SUCCESS;
+}
+
 static int
 test_rx_extra_info(void)
 {
@@ -746,6 +797,7 @@ static struct unit_test_suite rx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_rx_two_requests),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_three_requests),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_extra_info),
+		TEST_CASE_ST(setup_zero, teardown, test_rx_hash_extra),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_partial_packet),
 		TEST_CASE_ST(setup_wrap32, teardown, test_rx_wrap_2_32),
 		TEST_CASE_ST(setup_wrap_ring, teardown, test_rx_wrap_ring_size),

@@ -104,7 +104,7 @@ xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	 */
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 		RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
-		RTE_ETH_RX_OFFLOAD_TCP_LRO;
+		RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 		RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 		RTE_ETH_TX_OFFLOAD_TCP_TSO;
@@ -316,6 +316,7 @@ xnb_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->csum_udp = (offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
 	rxq->lro = (offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
 	rxq->csum_ip = (offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
+	rxq->rss_hash = (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0;
 	dev->data->rx_queues[qid] = rxq;
 	/* The frontend may have been waiting for us. */
 	lsc = xnb_port_bus_update(port);
@@ -362,7 +363,8 @@ xnb_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info 
 		(rxq->csum_tcp ? RTE_ETH_RX_OFFLOAD_TCP_CKSUM : 0) |
 		(rxq->csum_udp ? RTE_ETH_RX_OFFLOAD_UDP_CKSUM : 0) |
 		(rxq->lro ? RTE_ETH_RX_OFFLOAD_TCP_LRO : 0) |
-		(rxq->csum_ip ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0);
+		(rxq->csum_ip ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0) |
+		(rxq->rss_hash ? RTE_ETH_RX_OFFLOAD_RSS_HASH : 0);
 }
 
 static void

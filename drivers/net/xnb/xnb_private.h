@@ -170,6 +170,9 @@ struct xnb_rx_pkt_ext {
 	uint16_t first_len;        /* bytes in its first slot */
 	uint16_t first_out;
 	uint16_t nb_out;
+	/* The guest's hash slot (read only when the packet has extra slots). */
+	bool has_hash;
+	uint32_t hash;
 };
 
 /* DPDK rx queue: the guest-tx ring into mbufs (xnb_rx.c). */
@@ -188,6 +191,8 @@ struct xnb_rxq {
 	bool lro;
 	/* RX_OFFLOAD_IPV4_CKSUM: IPv4 header checksums checked (GOOD/BAD). */
 	bool csum_ip;
+	/* RX_OFFLOAD_RSS_HASH: a guest's hash slot into hash.rss (RX_RSS_HASH). */
+	bool rss_hash;
 	/* Longest frame taken (MTU + XNB_FRAME_OVERHEAD); GSO frames aside. */
 	uint32_t max_frame;
 	uint16_t port_id;          /* mbuf->port */

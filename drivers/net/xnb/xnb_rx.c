@@ -70,6 +70,10 @@ xnb_rx_extras_verdict(const netif_extra_info_t *extras, unsigned int count,
 				return XNB_VERDICT_ERROR;
 			out->gso_size = e->u.gso.size;
 			out->gso_type = e->u.gso.type;
+		} else if (e->type == XEN_NETIF_EXTRA_TYPE_HASH &&
+				e->u.hash.type <= _XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP) {
+			out->has_hash = true;
+			memcpy(&out->hash, e->u.hash.value, sizeof(out->hash));
 		}
 	}
 	return XNB_VERDICT_OK;
@@ -451,21 +455,63 @@ rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
  * netback does. GSO super-frames and headers out of the common shape
  * go to rx_offload_general().
  */
+/* The guest's own hash of the frame (its hash slot), as an RSS hash. */
+static __rte_noinline void
+rx_set_hash(struct rte_mbuf **m, uint16_t n, uint32_t hash)
+{
+	uint16_t k;
+
+	for (k = 0; k < n; k++) {
+		m[k]->hash.rss = hash;
+		m[k]->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	}
+}
+
+/* A frame with no blank checksum and no GSO: only flags. */
+static __rte_always_inline void
+rx_offload_plain(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, struct rte_mbuf *m)
+{
+	if (pkt->flags & NETTXF_data_validated)
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	if (unlikely(rxq->csum_ip))
+		rx_plain_ip(m);
+}
+
+/*
+ * A frame with extra-info slots (GSO, the guest's hash, multicast
+ * control), out of line: the guest's hash into the mbuf, then as any
+ * frame.
+ */
+static __rte_noinline int16_t
+rx_offload_extras(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
+{
+	struct rte_mbuf *m = pkt->head;
+
+	if (rxq->pkt_ext[i].has_hash && rxq->rss_hash)
+		rx_set_hash(&m, 1, rxq->pkt_ext[i].hash);
+	if ((pkt->flags & NETTXF_csum_blank) == 0 && pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE) {
+		rx_offload_plain(rxq, pkt, m);
+		return NETIF_RSP_OKAY;
+	}
+	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && rx_blank_fast(rxq, m))
+		return NETIF_RSP_OKAY;
+	return rx_offload_general(rxq, pkt, i);
+}
+
 static inline int16_t
 rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 {
 	struct rte_mbuf *m = pkt->head;
 
-	if (likely((pkt->flags & NETTXF_csum_blank) == 0 &&
-			pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE)) {
-		if (pkt->flags & NETTXF_data_validated)
-			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-		if (unlikely(rxq->csum_ip))
-			rx_plain_ip(m);
+	/* GSO comes in an extra-info slot: one flag test covers both. */
+	if (likely((pkt->flags & (NETTXF_csum_blank | NETTXF_extra_info)) == 0)) {
+		rx_offload_plain(rxq, pkt, m);
 		return NETIF_RSP_OKAY;
 	}
-	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && likely(rx_blank_fast(rxq, m)))
+	if (likely((pkt->flags & NETTXF_extra_info) == 0) && likely(rx_blank_fast(rxq, m)))
 		return NETIF_RSP_OKAY;
+	if (pkt->flags & NETTXF_extra_info)
+		return rx_offload_extras(rxq, pkt, i);
 	return rx_offload_general(rxq, pkt, i);
 }
 
@@ -556,6 +602,8 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 			/* A super-frame segmented: its frames, not a head. */
 			ext = &rxq->pkt_ext[i];
 			if (status == NETIF_RSP_OKAY) {
+				if (ext->has_hash && rxq->rss_hash)
+					rx_set_hash(&rxq->seg_out[ext->first_out], ext->nb_out, ext->hash);
 				status = rx_gso_finish(rxq, ext, rx_pkts, &nb_rx, nb_pkts, &bytes);
 				if (status == NETIF_RSP_OKAY) {
 					packets += ext->nb_out;
@@ -792,6 +840,8 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 	ext = &rxq->pkt_ext[npkts];
 	ext->first_len = w.first_len;
 	ext->nb_out = 0;
+	ext->has_hash = w.ext.has_hash;
+	ext->hash = w.ext.hash;
 	if (likely(v == XNB_VERDICT_OK) && gso_seg) {
 		v = rx_gso_build(rxq, &w, pkt, ext, room, nsegs, nout, &nombuf);
 		if (unlikely(nombuf)) {

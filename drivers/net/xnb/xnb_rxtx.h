@@ -77,6 +77,8 @@ struct xnb_rx_extras {
 	uint16_t gso_size;
 	uint8_t gso_type;          /* XEN_NETIF_GSO_TYPE_NONE without GSO */
 	uint8_t types;             /* bit (1 << type) per extra type seen */
+	bool has_hash;             /* a hash slot of a known hash type */
+	uint32_t hash;             /* its value */
 };
 
 /* One guest-tx packet as found on the ring by xnb_rx_walk(). */
@@ -95,7 +97,8 @@ struct xnb_rx_walk {
 /*
  * Extra-info slots: a type of NONE or >= XEN_NETIF_EXTRA_TYPE_MAX, a
  * type seen twice, a GSO extra with size 0 or an unknown GSO type are
- * errors. Fills *out. OK or ERROR.
+ * errors; a hash slot of an unknown hash type is ignored, as Linux's
+ * netback ignores it. Fills *out. OK or ERROR.
  */
 enum xnb_verdict xnb_rx_extras_verdict(const netif_extra_info_t *extras,
 		unsigned int count, struct xnb_rx_extras *out);
