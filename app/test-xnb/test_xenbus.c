@@ -1118,6 +1118,89 @@ out:
 	return ret;
 }
 
+/* The backend's carrier node, or -1 when it is missing. */
+static int
+carrier_node(struct netfront *nf)
+{
+	char path[200], *v;
+	int c;
+
+	snprintf(path, sizeof(path), "%s/carrier", nf->be_path);
+	v = xs_read(nf->xs, XBT_NULL, path, NULL);
+	c = v == NULL ? -1 : strcmp(v, "1") == 0 ? 1 : strcmp(v, "0") == 0 ? 0 : -2;
+	free(v);
+	return c;
+}
+
+/* Wait for the carrier node to read want. */
+static int
+carrier_wait(struct netfront *nf, int want)
+{
+	uint64_t end = env_deadline(ENV_WAIT_MS);
+
+	while (carrier_node(nf) != want)
+		if (env_waited(end))
+			return -1;
+	return 0;
+}
+
+/*
+ * netif.h's link state: the backend's carrier node follows the port's
+ * link: 1 once connected, 0 while the port is stopped, 1 again after its
+ * start, 0 after the guest disconnects; and a backend directory the
+ * toolstack removed is not recreated by it.
+ */
+static int
+test_carrier_node(void)
+{
+	struct netfront *nf;
+	char name[32], path[200], *v;
+	int port_id, ret = TEST_FAILED;
+	struct xs_handle *xs;
+
+	port_id = port_create(38, name, sizeof(name));
+	nf = guest_open(38);
+	if (port_id < 0 || nf == NULL || netfront_connect(nf) != 0 ||
+			env_wait_link(port_id, 1) != 0)
+		goto out;
+	if (carrier_wait(nf, 1) != 0) {
+		fprintf(stderr, "    connected, carrier %d\n", carrier_node(nf));
+		goto out;
+	}
+	if (rte_eth_dev_stop(port_id) != 0 || carrier_wait(nf, 0) != 0) {
+		fprintf(stderr, "    port stopped, carrier %d\n", carrier_node(nf));
+		goto out;
+	}
+	if (rte_eth_dev_start(port_id) != 0 || carrier_wait(nf, 1) != 0) {
+		fprintf(stderr, "    port started again, carrier %d\n", carrier_node(nf));
+		goto out;
+	}
+	if (netfront_disconnect(nf) != 0 || carrier_wait(nf, 0) != 0) {
+		fprintf(stderr, "    guest disconnected, carrier %d\n", carrier_node(nf));
+		goto out;
+	}
+	/* The toolstack removes the vif (as xl destroy): nothing written back. */
+	snprintf(path, sizeof(path), "%s", nf->be_path);
+	netfront_close(nf);
+	nf = NULL;
+	rte_delay_ms(300);
+	xs = xensim_xs_open(env_sim_dir());
+	v = xs != NULL ? xs_read(xs, XBT_NULL, path, NULL) : NULL;
+	if (xs != NULL)
+		xs_close(xs);
+	if (xs == NULL || v != NULL) {
+		free(v);
+		fprintf(stderr, "    %s exists after the toolstack removed it\n", path);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (nf != NULL)
+		netfront_close(nf);
+	env_port_destroy(port_id, name);
+	return ret;
+}
+
 /* One xstat of the port by name; UINT64_MAX when missing. */
 static uint64_t
 port_xstat(uint16_t port_id, const char *name)
@@ -2143,6 +2226,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_offload_negotiation),
 		TEST_CASE(test_mtu_and_mac),
 		TEST_CASE(test_rx_stall),
+		TEST_CASE(test_carrier_node),
 		TEST_CASES_END()
 	}
 };

@@ -71,6 +71,7 @@ xnb_port_link_sync(struct xnb_port *port)
 	struct rte_eth_link link = xnb_port_link_down;
 	bool up = xnb_port_link_up(port);
 
+	xnb_xenbus_carrier(&port->bus, up);
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
 	if (rte_eth_linkstatus_set(dev, &link) != 0)

@@ -450,6 +450,7 @@ watch_backend(struct xnb_xenbus *bus)
 {
 	snprintf(bus->backend, sizeof(bus->backend), "%s/%u/%u", bus->type_dir,
 		bus->domid, bus->handle);
+	bus->carrier = -1;
 	if (!xs_watch(bus->xs, bus->backend, bus->token)) {
 		XNB_BUS_LOG(ERR, bus, "cannot watch %s: %s", bus->backend, strerror(errno));
 		return -errno;
@@ -768,6 +769,7 @@ void
 xnb_xenbus_init(struct xnb_xenbus *bus, const struct xnb_xenbus_conf *conf)
 {
 	memset(bus, 0, sizeof(*bus));
+	bus->carrier = -1;
 	rte_strscpy(bus->name, conf->name, sizeof(bus->name));
 	rte_strscpy(bus->type, conf->type, sizeof(bus->type));
 	rte_strscpy(bus->domain, conf->domain, sizeof(bus->domain));
@@ -837,4 +839,34 @@ xnb_xenbus_close(struct xnb_xenbus *bus, bool keep)
 	xnb_follow_unwatch(bus);
 	xs_close(bus->xs);
 	bus->xs = NULL;
+}
+
+void
+xnb_xenbus_carrier(struct xnb_xenbus *bus, bool up)
+{
+	char path[XNB_XS_PATH_MAX + 16];
+	xs_transaction_t t;
+	unsigned int tries, len;
+	char *state;
+	bool ok;
+
+	if (bus->xs == NULL || bus->backend[0] == '\0' || bus->carrier == (int)up)
+		return;
+	snprintf(path, sizeof(path), "%s/state", bus->backend);
+	for (tries = 0; tries < 16; tries++) {
+		t = xs_transaction_start(bus->xs);
+		if (t == XBT_NULL)
+			return;
+		state = xs_read(bus->xs, t, path, &len);
+		ok = state != NULL &&
+			xnb_xs_printf(bus->xs, t, bus->backend, "carrier", "%d", up) == 0;
+		free(state);
+		if (xs_transaction_end(bus->xs, t, !ok)) {
+			/* Not written (no directory): whatever comes next writes it. */
+			bus->carrier = ok ? up : -1;
+			return;
+		}
+		if (errno != EAGAIN)
+			return;
+	}
 }

@@ -107,6 +107,7 @@ struct xnb_xenbus {
 	uint16_t nb_connected;          /* queues the frontend uses */
 	char owner[128];                /* our owner record (xnb_owner.h) */
 	bool owner_written;             /* in the backend directory */
+	int carrier;                    /* the carrier node as last written, -1: not */
 	bool refused;                   /* another backend serves the vif (said once) */
 	bool hotplug_said;              /* the wait for the hotplug script was logged */
 	char hotplug_status[16];        /* with the hotplug-status it saw */
@@ -161,6 +162,13 @@ int xnb_xenbus_reconnect(struct xnb_xenbus *bus, struct xs_handle *xs);
 uint32_t xnb_xenbus_update(struct xnb_xenbus *bus);
 /* After XNB_BUS_RETARGET and the port's retarget: serve domid. 0 or -errno. */
 int xnb_xenbus_target(struct xnb_xenbus *bus, uint16_t domid);
+/*
+ * netif.h's link state: the backend's "carrier" node, "1" while the
+ * port's link is up, "0" while it is down; written when it changes and
+ * only into a backend directory that still exists (never recreating one
+ * the toolstack removed).
+ */
+void xnb_xenbus_carrier(struct xnb_xenbus *bus, bool up);
 /*
  * A queue's datapath found the guest hostile (why: XNB_FATAL_*): the vif
  * is disconnected, with an error node and Closing. XNB_BUS_* changed.
