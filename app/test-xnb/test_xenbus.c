@@ -29,6 +29,7 @@
 #include <rte_mbuf.h>
 
 #include "netfront.h"
+#include "rte_pmd_xnb.h"
 #include "xnb_port.h"
 #include "test.h"
 #include "test_common.h"
@@ -109,6 +110,8 @@ guest_open(uint16_t domid)
 {
 	return env_guest_open(domid, NULL, ENV_WAIT_MS);
 }
+
+static struct netfront *guest_open_queues(uint16_t domid, uint16_t nq, bool split);
 
 static int
 test_connect_port_first(void)
@@ -1115,6 +1118,103 @@ out:
 	if (nf != NULL)
 		netfront_close(nf);
 	env_port_destroy(port_id == UINT16_MAX ? -1 : port_id, name);
+	return ret;
+}
+
+static uint32_t qstate_events;
+
+static int
+qstate_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	RTE_SET_USED(port_id);
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	if (type == RTE_ETH_EVENT_QUEUE_STATE)
+		__atomic_fetch_add(&qstate_events, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* The queue events pending, as "0r+ 0t+ 1r- ..." into buf. */
+static void
+qstate_take(uint16_t port_id, char *buf, size_t size)
+{
+	struct rte_pmd_xnb_queue_event ev;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	while (rte_pmd_xnb_get_queue_event(port_id, &ev) == 0 && n + 8 < size)
+		n += (size_t)snprintf(buf + n, size - n, "%s%u%c%c", n > 0 ? " " : "",
+			ev.queue_id, ev.rx ? 'r' : 't', ev.enable ? '+' : '-');
+}
+
+/* Wait for QUEUE_STATE events past n0, then take the changes. */
+static int
+qstate_wait(uint16_t port_id, uint32_t n0, char *buf, size_t size)
+{
+	uint64_t end = env_deadline(ENV_WAIT_MS);
+
+	while (__atomic_load_n(&qstate_events, __ATOMIC_RELAXED) == n0)
+		if (env_waited(end))
+			return -1;
+	qstate_take(port_id, buf, size);
+	return 0;
+}
+
+/*
+ * RTE_ETH_EVENT_QUEUE_STATE and rte_pmd_xnb_get_queue_event(), as
+ * vhost's: a port of 4 queue pairs; a guest using 2 enables queues 0
+ * and 1 (rx and tx), its disconnect disables them, a guest using all 4
+ * enables 4; nothing for a queue whose use did not change; -ENODEV for
+ * a port that is not xnb's.
+ */
+static int
+test_queue_state(void)
+{
+	struct rte_pmd_xnb_queue_event ev;
+	struct netfront *nf = NULL;
+	char name[32], got[256];
+	int port_id, ret = TEST_FAILED;
+	uint32_t n0;
+
+	port_id = port_create_queues(39, 4, 4, name, sizeof(name));
+	if (port_id < 0 || rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_QUEUE_STATE,
+			qstate_cb, NULL) != 0)
+		goto out;
+	if (rte_pmd_xnb_get_queue_event(port_id, &ev) != -EAGAIN ||
+			rte_pmd_xnb_get_queue_event(RTE_MAX_ETHPORTS - 1, &ev) != -ENODEV) {
+		fprintf(stderr, "    a change before any guest, or a port not xnb's\n");
+		goto out;
+	}
+	n0 = __atomic_load_n(&qstate_events, __ATOMIC_RELAXED);
+	nf = guest_open_queues(39, 2, true);
+	if (nf == NULL || netfront_connect(nf) != 0 || qstate_wait(port_id, n0, got,
+			sizeof(got)) != 0 || strcmp(got, "0r+ 0t+ 1r+ 1t+") != 0) {
+		fprintf(stderr, "    2 queues connected: changes \"%s\"\n", got);
+		goto out;
+	}
+	n0 = __atomic_load_n(&qstate_events, __ATOMIC_RELAXED);
+	if (netfront_disconnect(nf) != 0 || qstate_wait(port_id, n0, got, sizeof(got)) != 0 ||
+			strcmp(got, "0r- 0t- 1r- 1t-") != 0) {
+		fprintf(stderr, "    disconnected: changes \"%s\"\n", got);
+		goto out;
+	}
+	netfront_close(nf);
+	n0 = __atomic_load_n(&qstate_events, __ATOMIC_RELAXED);
+	nf = guest_open_queues(39, 4, true);
+	if (nf == NULL || netfront_connect(nf) != 0 || qstate_wait(port_id, n0, got,
+			sizeof(got)) != 0 ||
+			strcmp(got, "0r+ 0t+ 1r+ 1t+ 2r+ 2t+ 3r+ 3t+") != 0) {
+		fprintf(stderr, "    4 queues connected: changes \"%s\"\n", got);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (port_id >= 0)
+		rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_QUEUE_STATE, qstate_cb,
+			NULL);
+	if (nf != NULL)
+		netfront_close(nf);
+	env_port_destroy(port_id, name);
 	return ret;
 }
 
@@ -2227,6 +2327,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_mtu_and_mac),
 		TEST_CASE(test_rx_stall),
 		TEST_CASE(test_carrier_node),
+		TEST_CASE(test_queue_state),
 		TEST_CASES_END()
 	}
 };

@@ -547,6 +547,14 @@ xnb_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr)
 	return 0;
 }
 
+static const struct eth_dev_ops xnb_ops;
+
+bool
+xnb_is_port(const struct rte_eth_dev *dev)
+{
+	return dev->dev_ops == &xnb_ops;
+}
+
 static const struct eth_dev_ops xnb_ops = {
 	.dev_configure = xnb_dev_configure,
 	.dev_infos_get = xnb_dev_infos_get,

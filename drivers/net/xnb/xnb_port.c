@@ -64,20 +64,76 @@ xnb_port_link_up(const struct xnb_port *port)
 	return true;
 }
 
+static void
+port_queue_event(struct xnb_port *port, uint16_t qid, bool rx, bool enable)
+{
+	if (port->qev_len == XNB_QEV_MAX) {
+		/* The oldest goes: a later change of the same queue is queued. */
+		port->qev_head = (port->qev_head + 1) % XNB_QEV_MAX;
+		port->qev_len--;
+	}
+	port->qev[(port->qev_head + port->qev_len) % XNB_QEV_MAX] =
+		(struct rte_pmd_xnb_queue_event){ .queue_id = qid, .rx = rx, .enable = enable };
+	port->qev_len++;
+}
+
+/* The queues the guest uses against what was told; true if any changed. */
+static bool
+port_queue_sync(struct xnb_port *port)
+{
+	bool used, changed = false;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++) {
+		used = port->queues[i]->connected;
+		if (used == port->q_used[i])
+			continue;
+		port->q_used[i] = used;
+		port_queue_event(port, i, true, used);
+		port_queue_event(port, i, false, used);
+		changed = true;
+	}
+	if (changed)
+		__atomic_store_n(&port->qstate_due, 1, __ATOMIC_RELEASE);
+	return changed;
+}
+
 bool
 xnb_port_link_sync(struct xnb_port *port)
 {
 	struct rte_eth_dev *dev = &rte_eth_devices[port->port_id];
 	struct rte_eth_link link = xnb_port_link_down;
 	bool up = xnb_port_link_up(port);
+	bool queues = port_queue_sync(port);
 
 	xnb_xenbus_carrier(&port->bus, up);
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
 	if (rte_eth_linkstatus_set(dev, &link) != 0)
-		return false;
+		return queues;
 	XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
+	__atomic_store_n(&port->lsc_due, 1, __ATOMIC_RELEASE);
 	return true;
+}
+
+int
+rte_pmd_xnb_get_queue_event(uint16_t port_id, struct rte_pmd_xnb_queue_event *event)
+{
+	struct xnb_port *port;
+	int ret = -EAGAIN;
+
+	if (!rte_eth_dev_is_valid_port(port_id) || !xnb_is_port(&rte_eth_devices[port_id]))
+		return -ENODEV;
+	port = rte_eth_devices[port_id].data->dev_private;
+	pthread_mutex_lock(&port->lock);
+	if (port->qev_len > 0) {
+		*event = port->qev[port->qev_head];
+		port->qev_head = (port->qev_head + 1) % XNB_QEV_MAX;
+		port->qev_len--;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&port->lock);
+	return ret;
 }
 
 static void
@@ -97,7 +153,10 @@ xnb_port_lsc_alarm(void *arg)
 			return;
 	}
 	port->lsc_deferred = 0;
-	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	if (__atomic_exchange_n(&port->lsc_due, 0, __ATOMIC_ACQ_REL) != 0)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	if (__atomic_exchange_n(&port->qstate_due, 0, __ATOMIC_ACQ_REL) != 0)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_QUEUE_STATE, NULL);
 }
 
 /*

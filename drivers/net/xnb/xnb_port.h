@@ -20,12 +20,16 @@
 #include <rte_ethdev.h>
 
 #include "xnb_private.h"
+#include "rte_pmd_xnb.h"
 #include "xnb_ctrl.h"
 #include "xnb_steer.h"
 #include "xnb_xenbus.h"
 
 struct rte_eth_dev;
 struct rte_intr_handle;
+
+/* Queue changes a port keeps for the application (rte_pmd_xnb.h). */
+#define XNB_QEV_MAX 64
 
 struct xnb_port {
 	char name[XNB_NAME_MAX];
@@ -42,6 +46,13 @@ struct xnb_port {
 	bool closed;
 	uint16_t mtu;
 	uint16_t lsc_deferred;          /* LSC alarm: waits for ethdev to record an op */
+	uint32_t lsc_due;               /* the link changed: LSC to raise */
+	uint32_t qstate_due;            /* the queues the guest uses changed: QUEUE_STATE */
+	bool q_used[XNB_MAX_QUEUES];    /* each queue's use, as last told */
+	/* Changes for rte_pmd_xnb_get_queue_event(), oldest first (port->lock). */
+	struct rte_pmd_xnb_queue_event qev[XNB_QEV_MAX];
+	uint16_t qev_head;
+	uint16_t qev_len;
 	bool stall_seen[XNB_MAX_QUEUES]; /* stalled queues already said (port_xs_alarm) */
 	/* Serialises the control path: ethdev ops vs. the interrupt thread. */
 	pthread_mutex_t lock;
@@ -80,6 +91,8 @@ void xnb_port_bus_close(struct xnb_port *port);
  * held; true when the link changed.
  */
 bool xnb_port_bus_update(struct xnb_port *port);
+/* Is dev one of ours (xnb_ethdev.c)? */
+bool xnb_is_port(const struct rte_eth_dev *dev);
 /* Connected, started and no guest-rx queue stalled. */
 bool xnb_port_link_up(const struct xnb_port *port);
 /* The link from the vif and the port's state; port->lock held. True if it changed. */
