@@ -17,6 +17,7 @@
 
 #include "test.h"
 #include "test_common.h"
+#include "xnb_mcast.h"
 #include "xnb_rxtx.h"
 
 static struct test_guest g;
@@ -215,11 +216,10 @@ test_rx_extra_info(void)
 	memcpy(tg_tx_buf(&g, b), data, 2000);
 	memcpy(tg_tx_buf(&g, b + 1), data + 2000, 1000);
 	tg_tx_req(&g, g.tx_buf_ref[b], 0, NETTXF_extra_info | NETTXF_more_data, 10, 3000);
-	/* Two extras that ask nothing of the frame (GSO: the offload suite). */
-	memset(&e, 0, sizeof(e));
-	e.type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD;
-	e.flags = XEN_NETIF_EXTRA_FLAG_MORE;
-	tg_tx_extra(&g, &e);
+	/*
+	 * An extra that asks nothing of the frame (GSO: the offload suite;
+	 * MCAST_ADD/DEL make a multicast control request: test_rx_mcast_request).
+	 */
 	memset(&e, 0, sizeof(e));
 	e.type = XEN_NETIF_EXTRA_TYPE_HASH;
 	tg_tx_extra(&g, &e);
@@ -232,18 +232,101 @@ test_rx_extra_info(void)
 	if (ret != TEST_SUCCESS)
 		return ret;
 	TEST_ASSERT_EQUAL(g.q->rx.pkts[0].gso_type, XEN_NETIF_GSO_TYPE_NONE, "no GSO");
-	/* The walk over the copied requests saw both types. */
+	/* The walk over the copied requests saw the type. */
 	TEST_ASSERT_EQUAL(xnb_rx_walk(g.q->rx.reqs, XNB_TX_RING_SIZE - 1,
-		g.q->guest_tx.req_cons - 4, 4, &w), XNB_VERDICT_OK, "walk");
-	TEST_ASSERT_EQUAL(w.ext.types,
-		(1 << XEN_NETIF_EXTRA_TYPE_MCAST_ADD) | (1 << XEN_NETIF_EXTRA_TYPE_HASH), "types");
-	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, 8), 4, "a response per slot");
+		g.q->guest_tx.req_cons - 3, 3, &w), XNB_VERDICT_OK, "walk");
+	TEST_ASSERT_EQUAL(w.ext.types, 1 << XEN_NETIF_EXTRA_TYPE_HASH, "types");
+	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, 8), 3, "a response per slot");
 	TEST_ASSERT_EQUAL(rsp[0].id, 10, "first id");
 	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "first");
-	TEST_ASSERT_EQUAL(rsp[1].status, NETIF_RSP_NULL, "extra 1");
-	TEST_ASSERT_EQUAL(rsp[2].status, NETIF_RSP_NULL, "extra 2");
-	TEST_ASSERT_EQUAL(rsp[3].id, 11, "last id");
-	TEST_ASSERT_EQUAL(rsp[3].status, NETIF_RSP_OKAY, "last");
+	TEST_ASSERT_EQUAL(rsp[1].status, NETIF_RSP_NULL, "extra");
+	TEST_ASSERT_EQUAL(rsp[2].id, 11, "last id");
+	TEST_ASSERT_EQUAL(rsp[2].status, NETIF_RSP_OKAY, "last");
+	return TEST_SUCCESS;
+}
+
+/* One multicast control request (a dummy request and its extra) and its two responses. */
+static int
+mcast_request(uint8_t type, const uint8_t *mac, uint16_t id, uint16_t flags,
+		netif_tx_response_t *rsp)
+{
+	netif_extra_info_t e;
+	struct rte_mbuf *m[2];
+
+	tg_tx_req(&g, g.tx_buf_ref[0], 0, NETTXF_extra_info | flags, id, 0);
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	memcpy(e.u.mcast.addr, mac, 6);
+	tg_tx_extra(&g, &e);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 2), 0, "no frame");
+	TEST_ASSERT_EQUAL(tg_tx_rsps(&g, rsp, 2), 2, "its slot and its extra answered");
+	TEST_ASSERT_EQUAL(rsp[0].id, id, "its id");
+	TEST_ASSERT_EQUAL(rsp[1].status, NETIF_RSP_NULL, "the extra");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Multicast control requests (netif.h: dummy transmit requests with an
+ * MCAST_ADD or MCAST_DEL extra), as Linux's netback takes them: the
+ * first slot and its extras only, its data never read (a size of 0 is
+ * fine), answered OKAY and the filter amended; a 65th address ERROR; a
+ * queue without a filter ERROR. A data slot chained after one is not
+ * part of it (Linux goes on with it as the next packet).
+ */
+static int
+test_rx_mcast_request(void)
+{
+	static const uint8_t mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x07 };
+	netif_tx_response_t rsp[2];
+	struct xnb_mcast mc;
+	struct rte_mbuf *m[2];
+	uint8_t other[6];
+	unsigned int i;
+	int ret;
+
+	memset(&mc, 0, sizeof(mc));
+	g.q->rx.mcast = &mc;
+	TEST_ASSERT_SUCCESS(mcast_request(XEN_NETIF_EXTRA_TYPE_MCAST_ADD, mac, 30, 0, rsp), "add");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "added");
+	mc.enabled = 1;
+	TEST_ASSERT(xnb_mcast_pass(&mc, mac), "in the filter");
+	memcpy(other, mac, 6);
+	for (i = 1; i < XNB_MCAST_MAX; i++) {
+		other[4] = (uint8_t)i;
+		TEST_ASSERT_SUCCESS(mcast_request(XEN_NETIF_EXTRA_TYPE_MCAST_ADD, other, 31, 0,
+			rsp), "add %u", i);
+		TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "address %u of 64", i + 1);
+	}
+	other[4] = 200;
+	TEST_ASSERT_SUCCESS(mcast_request(XEN_NETIF_EXTRA_TYPE_MCAST_ADD, other, 32, 0, rsp),
+		"65th");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_ERROR, "a 65th address refused");
+	TEST_ASSERT(!xnb_mcast_pass(&mc, other), "not in the filter");
+	TEST_ASSERT_SUCCESS(mcast_request(XEN_NETIF_EXTRA_TYPE_MCAST_DEL, mac, 33, 0, rsp), "del");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "removed");
+	TEST_ASSERT(!xnb_mcast_pass(&mc, mac), "no longer in the filter");
+
+	/* A data slot chained after it: the next packet, a frame of its own. */
+	tg_fill(data, 200, 9);
+	memcpy(tg_tx_buf(&g, 3), data, 200);
+	TEST_ASSERT_SUCCESS(mcast_request(XEN_NETIF_EXTRA_TYPE_MCAST_ADD, mac, 34,
+		NETTXF_more_data, rsp), "add, more_data");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_OKAY, "added again");
+	tg_tx_req(&g, g.tx_buf_ref[3], 0, 0, 35, 200);
+	tg_tx_push(&g);
+	TEST_ASSERT_EQUAL(xnb_rx_burst(&g.q->rx, m, 2), 1, "the slot after it, as a frame");
+	ret = check_mbuf(m[0], data, 200);
+	rte_pktmbuf_free(m[0]);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	TEST_ASSERT(tg_tx_rsps(&g, rsp, 1) == 1 && rsp[0].id == 35 &&
+		rsp[0].status == NETIF_RSP_OKAY, "the frame answered");
+
+	g.q->rx.mcast = NULL;
+	TEST_ASSERT_SUCCESS(mcast_request(XEN_NETIF_EXTRA_TYPE_MCAST_ADD, mac, 36, 0, rsp),
+		"no filter");
+	TEST_ASSERT_EQUAL(rsp[0].status, NETIF_RSP_ERROR, "a queue without a filter refuses");
 	return TEST_SUCCESS;
 }
 
@@ -798,6 +881,7 @@ static struct unit_test_suite rx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_rx_three_requests),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_extra_info),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_hash_extra),
+		TEST_CASE_ST(setup_zero, teardown, test_rx_mcast_request),
 		TEST_CASE_ST(setup_zero, teardown, test_rx_partial_packet),
 		TEST_CASE_ST(setup_wrap32, teardown, test_rx_wrap_2_32),
 		TEST_CASE_ST(setup_wrap_ring, teardown, test_rx_wrap_ring_size),

@@ -112,6 +112,7 @@ guest_open(uint16_t domid)
 }
 
 static struct netfront *guest_open_queues(uint16_t domid, uint16_t nq, bool split);
+static uint64_t port_xstat(uint16_t port_id, const char *name);
 
 static int
 test_connect_port_first(void)
@@ -1118,6 +1119,180 @@ out:
 	if (nf != NULL)
 		netfront_close(nf);
 	env_port_destroy(port_id == UINT16_MAX ? -1 : port_id, name);
+	return ret;
+}
+
+/* Frames the guest got, by their last byte. */
+struct mcast_seen {
+	unsigned int n;
+	bool tag[256];
+};
+
+static void
+mcast_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
+{
+	struct mcast_seen *s = arg;
+
+	RTE_SET_USED(q);
+	s->tag[frame[len - 1]] = true;
+	s->n++;
+}
+
+/* Send a 60 B frame to dst with tag; 0 when the port took it. */
+static int
+mcast_send(uint16_t port_id, const uint8_t *dst, uint8_t tag)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(env_pool());
+	uint8_t *f;
+
+	if (m == NULL || (f = (uint8_t *)rte_pktmbuf_append(m, 60)) == NULL) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	memset(f, 0, 60);
+	memcpy(f, dst, 6);
+	f[6] = 0x02;
+	f[12] = 0x08;
+	f[59] = tag;
+	if (rte_eth_tx_burst(port_id, 0, &m, 1) != 1) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/* Poll the guest for ms: what it got. */
+static void
+mcast_poll(struct netfront *nf, struct mcast_seen *s, unsigned int ms)
+{
+	uint64_t end = env_deadline(ms);
+
+	memset(s, 0, sizeof(*s));
+	do
+		netfront_poll(nf, mcast_rx, s);
+	while (!env_waited(end));
+}
+
+/* The guest's filter request answered (the application polls): tx_errors grew by errs. */
+static int
+mcast_req(struct netfront *nf, uint16_t port_id, bool add, const uint8_t *mac, uint64_t errs)
+{
+	struct netfront_stats st0, st;
+	uint64_t end = env_deadline(ENV_WAIT_MS);
+	struct rte_mbuf *m[4];
+	uint16_t n;
+
+	netfront_get_stats(nf, &st0);
+	if (netfront_mcast(nf, add, mac) != 0)
+		return -1;
+	do {
+		n = rte_eth_rx_burst(port_id, 0, m, RTE_DIM(m));
+		rte_pktmbuf_free_bulk(m, n);
+		netfront_poll(nf, NULL, NULL);
+		netfront_get_stats(nf, &st);
+		if (st.tx_completed > st0.tx_completed)
+			return st.tx_errors - st0.tx_errors == errs ? 0 : -1;
+	} while (!env_waited(end));
+	return -1;
+}
+
+/*
+ * Multicast control (netif.h, as Linux's netback): a guest asking for it
+ * gets broadcast and unicast, but only the multicast addresses it added;
+ * 64 addresses at most (the 65th is answered ERROR); a removed address
+ * is filtered again; request-multicast-control written 0 while connected
+ * (feature-dynamic-multicast-control) turns the filter off.
+ */
+static int
+test_multicast_control(void)
+{
+	const uint8_t group[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint8_t ucast[6] = { 0x02, 0, 0, 0, 0, 46 };
+	struct netfront_conf c;
+	struct netfront *nf = NULL;
+	struct mcast_seen seen;
+	uint8_t other[6] = { 0x01, 0x00, 0x5e, 0x01, 0x00, 0x00 };
+	char name[32];
+	int port_id, ret = TEST_FAILED;
+	unsigned int i;
+
+	port_id = port_create(46, name, sizeof(name));
+	netfront_conf_init(&c);
+	c.sim_dir = env_sim_dir();
+	c.domid = 46;
+	c.mcast_ctrl = true;
+	c.timeout_ms = ENV_WAIT_MS;
+	c.mac[0] = 0x02;
+	c.mac[5] = 46;
+	if (port_id < 0 || (nf = netfront_open(&c)) == NULL || netfront_connect(nf) != 0 ||
+			env_wait_link(port_id, 1) != 0) {
+		fprintf(stderr, "    the guest did not connect\n");
+		goto out;
+	}
+	rte_delay_ms(100);
+	if (mcast_send(port_id, group, 1) != 0 || mcast_send(port_id, bcast, 2) != 0 ||
+			mcast_send(port_id, ucast, 3) != 0) {
+		fprintf(stderr, "    the port did not take the frames\n");
+		goto out;
+	}
+	mcast_poll(nf, &seen, 300);
+	if (seen.tag[1] || !seen.tag[2] || !seen.tag[3] ||
+			port_xstat(port_id, "tx_q0_mcast_filtered") != 1) {
+		fprintf(stderr, "    filter on, nothing added: multicast %d broadcast %d unicast %d, filtered %" PRIu64 "\n",
+			seen.tag[1], seen.tag[2], seen.tag[3],
+			port_xstat(port_id, "tx_q0_mcast_filtered"));
+		goto out;
+	}
+	if (mcast_req(nf, port_id, true, group, 0) != 0 || mcast_send(port_id, group, 4) != 0) {
+		fprintf(stderr, "    adding the group was not answered OKAY\n");
+		goto out;
+	}
+	mcast_poll(nf, &seen, 300);
+	if (!seen.tag[4]) {
+		fprintf(stderr, "    the added group's frame did not come\n");
+		goto out;
+	}
+	for (i = 1; i < 64; i++) {
+		other[5] = (uint8_t)i;
+		if (mcast_req(nf, port_id, true, other, 0) != 0) {
+			fprintf(stderr, "    address %u of 64 refused\n", i + 1);
+			goto out;
+		}
+	}
+	other[5] = 200;
+	if (mcast_req(nf, port_id, true, other, 1) != 0) {
+		fprintf(stderr, "    a 65th address was not answered ERROR\n");
+		goto out;
+	}
+	if (mcast_req(nf, port_id, false, group, 0) != 0 || mcast_send(port_id, group, 5) != 0) {
+		fprintf(stderr, "    removing the group was not answered OKAY\n");
+		goto out;
+	}
+	mcast_poll(nf, &seen, 300);
+	if (seen.tag[5]) {
+		fprintf(stderr, "    a removed group's frame came\n");
+		goto out;
+	}
+	if (netfront_write_key(nf, "request-multicast-control", "0") != 0) {
+		fprintf(stderr, "    cannot write request-multicast-control\n");
+		goto out;
+	}
+	rte_delay_ms(300);
+	if (mcast_send(port_id, group, 6) != 0) {
+		fprintf(stderr, "    the port did not take a frame after the filter was turned off\n");
+		goto out;
+	}
+	mcast_poll(nf, &seen, 300);
+	if (!seen.tag[6]) {
+		fprintf(stderr, "    request-multicast-control=0: the group's frame did not come\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (nf != NULL)
+		netfront_close(nf);
+	env_port_destroy(port_id, name);
 	return ret;
 }
 
@@ -2328,6 +2503,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_rx_stall),
 		TEST_CASE(test_carrier_node),
 		TEST_CASE(test_queue_state),
+		TEST_CASE(test_multicast_control),
 		TEST_CASES_END()
 	}
 };

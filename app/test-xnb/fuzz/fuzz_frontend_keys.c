@@ -380,6 +380,8 @@ static struct xnb_xenbus bus;
 
 static struct {
 	bool connected[XNB_MAX_QUEUES];
+	bool ctrl;                 /* the control ring connected */
+	bool mcast;                /* multicast frames filtered */
 	uint16_t app_queues;
 	int result;
 	uint16_t nb_queues;
@@ -497,11 +499,54 @@ set_rate(void *arg, uint64_t bytes, uint64_t usec)
 	FZ_CHECK(bus.connected, "a rate applied while disconnected");
 }
 
+/* The control ring xnb connects: the refs the frontend wrote, once. */
+static int
+ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues)
+{
+	unsigned long ref, ev;
+
+	RTE_SET_USED(arg);
+	FZ_CHECK(!port.ctrl, "control ring connected twice");
+	FZ_CHECK(key_num(FRONTEND, "ctrl-ring-ref", UINT32_MAX, &ref) == 0 && ref == ring_ref,
+		"ctrl-ring-ref %u", ring_ref);
+	FZ_CHECK(key_num(FRONTEND, "event-channel-ctrl", UINT32_MAX, &ev) == 0 && ev == evtchn,
+		"event-channel-ctrl %u", evtchn);
+	FZ_CHECK(nb_queues >= 1 && nb_queues <= port.nb_queues, "%u queues", nb_queues);
+	if (port.result != 0)
+		return port.result;
+	port.ctrl = true;
+	return 0;
+}
+
+static void
+ctrl_disconnect(void *arg)
+{
+	RTE_SET_USED(arg);
+	port.ctrl = false;
+}
+
+/* Multicast filtering as the frontend asks for it, only while connected. */
+static void
+set_mcast(void *arg, bool on, bool clear)
+{
+	RTE_SET_USED(arg);
+	if (on)
+		FZ_CHECK(bus.connected && key_bool(FRONTEND, "request-multicast-control") == 1,
+			"filtering without request-multicast-control=1 or a connection");
+	else if (!clear)
+		FZ_CHECK(key_bool(FRONTEND, "request-multicast-control") != 1,
+			"filtering off while request-multicast-control=1");
+	port.mcast = on;
+}
+
 static const struct xnb_xenbus_port_ops port_ops = {
 	.ready_queues = ready_queues,
 	.queue_connect = queue_connect,
 	.queue_disconnect = queue_disconnect,
 	.set_rate = set_rate,
+	.ctrl_connect = ctrl_connect,
+	.ctrl_disconnect = ctrl_disconnect,
+	.set_mcast = set_mcast,
 };
 
 static void
@@ -513,6 +558,8 @@ check_connected(void)
 		FZ_CHECK(port.connected[i] == (bus.connected && i < bus.nb_connected),
 			"queue %u: connected %d, bus connected %d with %u queues", i,
 			port.connected[i], bus.connected, bus.nb_connected);
+	FZ_CHECK(!port.ctrl || bus.connected, "a control ring without a connection");
+	FZ_CHECK(!port.mcast || bus.connected, "multicast filtering without a connection");
 }
 
 /* --- Keys --- */
@@ -522,7 +569,8 @@ static const char *const fe_keys[] = {
 	"event-channel-rx", "request-rx-copy", "feature-sg", "feature-rx-notify",
 	"feature-no-csum-offload", "feature-ipv6-csum-offload", "feature-gso-tcpv4",
 	"feature-gso-tcpv6", "feature-gso-tcpv4-prefix", "feature-gso-tcpv6-prefix",
-	"multi-queue-num-queues", "protocol",
+	"multi-queue-num-queues", "protocol", "ctrl-ring-ref", "event-channel-ctrl",
+	"request-multicast-control",
 };
 static const char *const q_keys[] = {
 	"tx-ring-ref", "rx-ring-ref", "event-channel", "event-channel-tx", "event-channel-rx",

@@ -105,6 +105,12 @@ struct netfront_conf {
 	 * pages after the queues' (NETFRONT_CTRL_PAGES).
 	 */
 	bool ctrl_ring;
+	/*
+	 * Ask for multicast control (request-multicast-control=1) when the
+	 * backend offers feature-multicast-control: only the multicast
+	 * addresses added (netfront_mcast()) come through.
+	 */
+	bool mcast_ctrl;
 	uint16_t nr_queues;        /* 1, or multi-queue-num-queues */
 
 	/*
@@ -291,6 +297,7 @@ struct netfront {
 
 	/* The control ring: in use when ctrl is set (netfront_ctrl.c). */
 	bool be_ctrl_ring;         /* the backend offers feature-ctrl-ring */
+	bool be_mcast_ctrl;        /* the backend offers feature-multicast-control */
 	bool ctrl;
 	xen_netif_ctrl_front_ring_t ctrl_ring;
 	uint32_t ctrl_pfn;         /* ring page; the key's and the mapping's follow */
@@ -317,6 +324,13 @@ typedef void (*netfront_rx_cb)(void *arg, struct netfront_queue *q,
  */
 int netfront_ctrl(struct netfront *nf, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
 		uint32_t *status, uint32_t *data);
+/*
+ * Amend the backend's multicast filter (netif.h's dummy transmit request
+ * with an MCAST_ADD or MCAST_DEL extra slot) on queue 0; its answer
+ * comes as any transmit response (an ERROR counts in tx_errors).
+ */
+int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac);
+
 /* SET_HASH_KEY of len octets (at most a page) through the key page. */
 int netfront_ctrl_set_key(struct netfront *nf, const uint8_t *key, uint32_t len,
 		uint32_t *status);

@@ -492,6 +492,51 @@ netfront_queue_send_meta(struct netfront_queue *q, const void *frame, uint32_t l
 }
 
 int
+netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac)
+{
+	struct netfront_queue *q = &nf->q[0];
+	netif_extra_info_t *e;
+	netif_tx_request_t *req;
+	struct netfront_tx_slot *s;
+	uint16_t id;
+	int ref, notify;
+
+	if (nf->nr_queues == 0 || !nf->connected || nf->backend_gone || q->broken)
+		return -ENOTCONN;
+	if (q->tx_nr_free == 0 || RING_FREE_REQUESTS(&q->tx) < 2)
+		return -EAGAIN;
+	/* A slot like any frame's (the backend reads none of it), as Windows' drivers post it. */
+	id = q->tx_free[q->tx_nr_free - 1];
+	ref = netfront_grant(nf, q->tx_pfn_base + id, true);
+	if (ref < 0)
+		return ref == -ENOSPC ? -EAGAIN : ref;
+	q->tx_nr_free--;
+	s = &q->tx_slot[id];
+	s->gref = ref;
+	s->head = id;
+	s->first = true;
+	s->err = false;
+	s->pending = 1;
+	req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+	req->gref = (grant_ref_t)ref;
+	req->offset = 0;
+	req->flags = NETTXF_extra_info;
+	req->id = id;
+	req->size = 0;
+	q->tx.req_prod_pvt++;
+	e = (netif_extra_info_t *)RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+	memset(e, 0, sizeof(netif_tx_request_t));
+	e->type = add ? XEN_NETIF_EXTRA_TYPE_MCAST_ADD : XEN_NETIF_EXTRA_TYPE_MCAST_DEL;
+	memcpy(e->u.mcast.addr, mac, sizeof(e->u.mcast.addr));
+	q->tx.req_prod_pvt++;
+	q->tx_extras_due++;
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+	if (notify)
+		netfront_notify(q);
+	return 0;
+}
+
+int
 netfront_queue_send(struct netfront_queue *q, const void *frame, uint32_t len)
 {
 	return netfront_queue_send_meta(q, frame, len, NULL);

@@ -268,6 +268,8 @@ nf_publish(struct netfront *nf)
 		}
 		if (ok && nf->ctrl)
 			ok = nf_ctrl_publish(nf, t);
+		if (ok && nf->conf.mcast_ctrl && nf->be_mcast_ctrl)
+			ok = nf_xs_write(nf, t, nf->fe_path, "request-multicast-control", "1");
 		if (ok && nf->nr_queues > 1) {
 			snprintf(v, sizeof(v), "%u", nf->nr_queues);
 			ok = nf_xs_write(nf, t, nf->fe_path, "multi-queue-num-queues", v);
@@ -351,6 +353,7 @@ netfront_connect(struct netfront *nf)
 	nf->be_gso_tcpv6 = nf_be_feature(nf, "feature-gso-tcpv6");
 	nf->be_ipv6_csum = nf_be_feature(nf, "feature-ipv6-csum-offload");
 	nf->be_ctrl_ring = nf_be_feature(nf, "feature-ctrl-ring");
+	nf->be_mcast_ctrl = nf_be_feature(nf, "feature-multicast-control");
 	snprintf(path, sizeof(path), "%s/multi-queue-max-queues", nf->be_path);
 	nf->be_max_queues = nf_read_uint(nf, path, 65535, &v) == 0 ? (unsigned int)v : 1;
 	if (nf->be_max_queues == 0)

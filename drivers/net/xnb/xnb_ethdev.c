@@ -439,6 +439,7 @@ static const struct xnb_xstat xnb_rx_xstats[] = {
 	{ "copy_calls", offsetof(struct xnb_rx_stats, copy_calls) },
 	{ "copy_segs", offsetof(struct xnb_rx_stats, copy_segs) },
 	{ "throttled", offsetof(struct xnb_rx_stats, throttled) },
+	{ "mcast_requests", offsetof(struct xnb_rx_stats, mcast_requests) },
 	{ "csum_blank", offsetof(struct xnb_rx_stats, csum_blank) },
 	{ "gso", offsetof(struct xnb_rx_stats, gso) },
 	{ "gso_segments", offsetof(struct xnb_rx_stats, gso_segments) },
@@ -453,6 +454,7 @@ static const struct xnb_xstat xnb_tx_xstats[] = {
 	{ "tso_segments", offsetof(struct xnb_tx_stats, tso_segments) },
 	{ "stalls", offsetof(struct xnb_tx_stats, stalls) },
 	{ "drain_drops", offsetof(struct xnb_tx_stats, drain_drops) },
+	{ "mcast_filtered", offsetof(struct xnb_tx_stats, mcast_filtered) },
 };
 
 #define XNB_NB_XSTATS_PER_QUEUE (RTE_DIM(xnb_rx_xstats) + RTE_DIM(xnb_tx_xstats))
@@ -699,6 +701,8 @@ xnb_probe(struct rte_vdev_device *vdev)
 		port->queues[i]->on_fatal_arg = port;
 		xnb_tx_set_timeouts(&port->queues[i]->tx, args.drain_ms, args.stall_ms);
 		port->queues[i]->tx.steer = &port->steer;
+		port->queues[i]->tx.mcast = &port->mcast;
+		port->queues[i]->rx.mcast = &port->mcast;
 	}
 	port->steer.queues = port->queues;
 

@@ -467,6 +467,16 @@ bus_ctrl_disconnect(void *arg)
 	port_steer_update(port);
 }
 
+static void
+bus_set_mcast(void *arg, bool on, bool clear)
+{
+	struct xnb_port *port = arg;
+
+	__atomic_store_n(&port->mcast.enabled, on, __ATOMIC_RELAXED);
+	if (clear)
+		xnb_mcast_clear(&port->mcast);
+}
+
 const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 	.ready_queues = bus_ready_queues,
 	.queue_connect = bus_queue_connect,
@@ -474,6 +484,7 @@ const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 	.set_rate = bus_set_rate,
 	.ctrl_connect = bus_ctrl_connect,
 	.ctrl_disconnect = bus_ctrl_disconnect,
+	.set_mcast = bus_set_mcast,
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "xnb_private.h"
 #include "rte_pmd_xnb.h"
 #include "xnb_ctrl.h"
+#include "xnb_mcast.h"
 #include "xnb_steer.h"
 #include "xnb_xenbus.h"
 
@@ -60,6 +61,7 @@ struct xnb_port {
 	struct rte_intr_handle *rx_intr; /* rx interrupts: the queues' fds (dev->intr_handle) */
 	struct xnb_ctrl ctrl;           /* the frontend's control ring */
 	struct xnb_steer steer;         /* its hashing, as the tx bursts read it */
+	struct xnb_mcast mcast;         /* the guest's multicast filter (multicast control) */
 	uint32_t steer_gen;             /* ctrl.gen published */
 	bool steering;                  /* the queues are steered (txq->steered) */
 	struct rte_intr_handle *ctrl_intr; /* its event channel, on the interrupt thread */

@@ -26,6 +26,7 @@
 #include "xnb_xen.h"
 
 struct xnb_steer;
+struct xnb_mcast;
 
 #define XNB_DRIVER_NAME net_xnb
 #define XNB_MAX_QUEUES 8
@@ -130,6 +131,7 @@ struct xnb_rx_stats {
 	uint64_t gso;              /* GSO super-frames the guest sent */
 	uint64_t gso_segments;     /* frames xnb cut them into (no LRO) */
 	uint64_t throttled;        /* bursts that stopped at the vif's rate limit */
+	uint64_t mcast_requests;   /* multicast control requests (MCAST_ADD/DEL) */
 };
 
 struct xnb_tx_stats {
@@ -142,6 +144,7 @@ struct xnb_tx_stats {
 	uint64_t gso;              /* super-frames sent with a GSO slot */
 	uint64_t tso_segments;     /* frames xnb cut TSO requests into */
 	uint64_t stalls;           /* times the guest-rx queue was marked stalled */
+	uint64_t mcast_filtered;   /* multicast frames not in the guest's filter, dropped */
 	uint64_t drain_drops;      /* frames dropped: no guest buffers for the drain time */
 };
 
@@ -173,6 +176,7 @@ struct xnb_rx_pkt_ext {
 	/* The guest's hash slot (read only when the packet has extra slots). */
 	bool has_hash;
 	uint32_t hash;
+	bool mcast;                /* a multicast control request: no frame */
 };
 
 /* DPDK rx queue: the guest-tx ring into mbufs (xnb_rx.c). */
@@ -193,6 +197,8 @@ struct xnb_rxq {
 	bool csum_ip;
 	/* RX_OFFLOAD_RSS_HASH: a guest's hash slot into hash.rss (RX_RSS_HASH). */
 	bool rss_hash;
+	/* The vif's multicast filter, which the guest's MCAST slots amend (the port's). */
+	struct xnb_mcast *mcast;
 	/* Longest frame taken (MTU + XNB_FRAME_OVERHEAD); GSO frames aside. */
 	uint32_t max_frame;
 	uint16_t port_id;          /* mbuf->port */
@@ -301,6 +307,8 @@ struct xnb_txq {
 	uint32_t steered;
 	struct xnb_steer *steer;
 	rte_spinlock_t lock;
+	/* The vif's multicast filter (the port's), applied while enabled. */
+	struct xnb_mcast *mcast;
 
 	struct xnb_tx_stats stats;
 

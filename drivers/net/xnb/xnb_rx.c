@@ -39,6 +39,7 @@
 #include <rte_mbuf.h>
 
 #include "xnb_logs.h"
+#include "xnb_mcast.h"
 #include "xnb_offload.h"
 #include "xnb_private.h"
 #include "xnb_rxtx.h"
@@ -74,6 +75,11 @@ xnb_rx_extras_verdict(const netif_extra_info_t *extras, unsigned int count,
 				e->u.hash.type <= _XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP) {
 			out->has_hash = true;
 			memcpy(&out->hash, e->u.hash.value, sizeof(out->hash));
+		} else if ((e->type == XEN_NETIF_EXTRA_TYPE_MCAST_ADD ||
+				e->type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) &&
+				out->mcast_op != XEN_NETIF_EXTRA_TYPE_MCAST_ADD) {
+			out->mcast_op = e->type;
+			memcpy(out->mcast_addr, e->u.mcast.addr, sizeof(out->mcast_addr));
 		}
 	}
 	return XNB_VERDICT_OK;
@@ -125,8 +131,8 @@ xnb_rx_walk(const netif_tx_request_t *reqs, uint32_t mask, RING_IDX start,
 {
 	const netif_tx_request_t *req;
 	enum xnb_verdict v, ve;
+	bool more, mcast = false;
 	uint32_t i = 1;
-	bool more;
 
 	/* An extra-info slot is read from a copied request slot. */
 	RTE_BUILD_BUG_ON(sizeof(netif_extra_info_t) > sizeof(netif_tx_request_t));
@@ -154,9 +160,20 @@ xnb_rx_walk(const netif_tx_request_t *reqs, uint32_t mask, RING_IDX start,
 			memcpy(&w->extras[w->nb_extras], &reqs[(start + i) & mask],
 				sizeof(w->extras[0]));
 			more = (w->extras[w->nb_extras].flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
+			mcast |= w->extras[w->nb_extras].type == XEN_NETIF_EXTRA_TYPE_MCAST_ADD ||
+				w->extras[w->nb_extras].type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL;
 			w->nb_extras++;
 			i++;
 		} while (more);
+	}
+	/*
+	 * A multicast control request (netif.h: a dummy transmit request):
+	 * its first slot and extra slots only, its data never read, as
+	 * Linux's netback takes it (xenvif_tx_build_gops()).
+	 */
+	if (mcast) {
+		w->nb_reqs = (uint16_t)i;
+		return xnb_rx_extras_verdict(w->extras, w->nb_extras, &w->ext);
 	}
 
 	/* Then the data slots, chained by NETTXF_more_data. */
@@ -565,6 +582,33 @@ rx_gso_finish(struct xnb_rxq *rxq, const struct xnb_rx_pkt_ext *ext,
 }
 
 /*
+ * A good packet without a head: a multicast control request, done
+ * already; or a segmented super-frame, its frames delivered or freed.
+ * Its status.
+ */
+static __rte_noinline int16_t
+rx_complete_nohead(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt,
+		const struct xnb_rx_pkt_ext *ext, int16_t status, struct rte_mbuf **rx_pkts,
+		uint16_t *nb_rx, uint16_t nb_pkts, uint64_t *bytes)
+{
+	if (ext->mcast)
+		return status;
+	if (status != NETIF_RSP_OKAY) {
+		rte_pktmbuf_free_bulk(&rxq->seg_out[ext->first_out], ext->nb_out);
+		return status;
+	}
+	if (ext->has_hash && rxq->rss_hash)
+		rx_set_hash(&rxq->seg_out[ext->first_out], ext->nb_out, ext->hash);
+	status = rx_gso_finish(rxq, ext, rx_pkts, nb_rx, nb_pkts, bytes);
+	if (status == NETIF_RSP_OKAY) {
+		rxq->stats.gso++;
+		rxq->stats.gso_segments += ext->nb_out;
+		rxq->stats.csum_blank += (pkt->flags & NETTXF_csum_blank) != 0;
+	}
+	return status;
+}
+
+/*
  * The copy call for the gathered packets, then each packet's fate and
  * its responses in slot order. Frames go to rx_pkts after the nb_rx
  * already there, up to nb_pkts, then to the stash. Returns the new nb_rx.
@@ -577,7 +621,7 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 	netif_tx_back_ring_t *ring = &q->guest_tx;
 	const xengnttab_grant_copy_segment_t *seg;
 	uint64_t bytes = 0, errors = 0, packets = 0;
-	const struct xnb_rx_pkt_ext *ext;
+
 	struct xnb_rx_pkt *pkt;
 	RING_IDX first;
 	int16_t status;
@@ -599,22 +643,11 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 			}
 		}
 		if (unlikely(pkt->head == NULL && pkt->status == NETIF_RSP_OKAY)) {
-			/* A super-frame segmented: its frames, not a head. */
-			ext = &rxq->pkt_ext[i];
-			if (status == NETIF_RSP_OKAY) {
-				if (ext->has_hash && rxq->rss_hash)
-					rx_set_hash(&rxq->seg_out[ext->first_out], ext->nb_out, ext->hash);
-				status = rx_gso_finish(rxq, ext, rx_pkts, &nb_rx, nb_pkts, &bytes);
-				if (status == NETIF_RSP_OKAY) {
-					packets += ext->nb_out;
-					rxq->stats.gso++;
-					rxq->stats.gso_segments += ext->nb_out;
-					rxq->stats.csum_blank +=
-						(pkt->flags & NETTXF_csum_blank) != 0;
-				}
-			} else {
-				rte_pktmbuf_free_bulk(&rxq->seg_out[ext->first_out], ext->nb_out);
-			}
+			/* No frame of its own, good: a super-frame segmented, or a multicast request. */
+			status = rx_complete_nohead(rxq, pkt, &rxq->pkt_ext[i], status, rx_pkts,
+				&nb_rx, nb_pkts, &bytes);
+			if (status == NETIF_RSP_OKAY)
+				packets += rxq->pkt_ext[i].nb_out;
 			errors += status != NETIF_RSP_OKAY;
 		} else {
 			if (likely(status == NETIF_RSP_OKAY))
@@ -764,6 +797,42 @@ nomem:
 	return XNB_VERDICT_DROP;
 }
 
+/*
+ * A multicast control request: the guest's filter amended at once, as
+ * Linux's netback does (an ADD past XNB_MCAST_MAX answered ERROR), the
+ * request answered in slot order with the burst's other packets.
+ */
+static enum rx_slow
+rx_slow_mcast(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, RING_IDX cons,
+		uint32_t npkts, uint32_t nsegs)
+{
+	struct xnb_rx_pkt *pkt;
+	int16_t status = NETIF_RSP_OKAY;
+
+	if (npkts == XNB_MAX_BURST)
+		return RX_SLOW_FLUSH;
+	if (rxq->mcast == NULL)
+		status = NETIF_RSP_ERROR;
+	else if (w->ext.mcast_op == XEN_NETIF_EXTRA_TYPE_MCAST_ADD)
+		status = xnb_mcast_add(rxq->mcast, w->ext.mcast_addr) == 0 ?
+			NETIF_RSP_OKAY : NETIF_RSP_ERROR;
+	else
+		xnb_mcast_del(rxq->mcast, w->ext.mcast_addr);
+	rxq->stats.mcast_requests++;
+	pkt = &rxq->pkts[npkts];
+	*pkt = (struct xnb_rx_pkt){
+		.first_seg = (uint16_t)nsegs,
+		.first_req = cons,
+		.nb_reqs = w->nb_reqs,
+		.nb_extras = w->nb_extras,
+		.flags = w->data[0]->flags,
+		.status = status,
+	};
+	rxq->pkt_ext[npkts].mcast = true;
+	rxq->pkt_ext[npkts].nb_out = 0;
+	return RX_SLOW_DONE;
+}
+
 static enum rx_slow
 rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 		uint32_t npkts, uint32_t *nsegs, uint32_t *nout)
@@ -783,6 +852,8 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 		xnb_queue_fatal(q, w.why, 0);
 		return RX_SLOW_STOP;
 	}
+	if (unlikely(v == XNB_VERDICT_OK && w.ext.mcast_op != 0))
+		return rx_slow_mcast(rxq, &w, cons, npkts, *nsegs);
 	if (likely(v == XNB_VERDICT_OK) && w.ext.gso_type != XEN_NETIF_GSO_TYPE_NONE &&
 			!rxq->lro) {
 		/*
@@ -842,6 +913,7 @@ rx_slow(struct xnb_rxq *rxq, RING_IDX cons, uint32_t avail, uint32_t room,
 	ext->nb_out = 0;
 	ext->has_hash = w.ext.has_hash;
 	ext->hash = w.ext.hash;
+	ext->mcast = false;
 	if (likely(v == XNB_VERDICT_OK) && gso_seg) {
 		v = rx_gso_build(rxq, &w, pkt, ext, room, nsegs, nout, &nombuf);
 		if (unlikely(nombuf)) {

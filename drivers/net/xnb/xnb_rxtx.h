@@ -79,6 +79,9 @@ struct xnb_rx_extras {
 	uint8_t types;             /* bit (1 << type) per extra type seen */
 	bool has_hash;             /* a hash slot of a known hash type */
 	uint32_t hash;             /* its value */
+	/* XEN_NETIF_EXTRA_TYPE_MCAST_ADD or _DEL (ADD when both), 0: none. */
+	uint8_t mcast_op;
+	uint8_t mcast_addr[6];
 };
 
 /* One guest-tx packet as found on the ring by xnb_rx_walk(). */
@@ -138,7 +141,9 @@ xnb_rx_single_ok(const netif_tx_request_t *req, uint32_t room)
  * Find the packet starting at ring index start among avail copied
  * requests (reqs indexed by ring index & mask) and check it with the
  * functions above. PARTIAL when its last slot is not posted yet (unless
- * it is already known to be fatal).
+ * it is already known to be fatal). A multicast control request (an
+ * MCAST_ADD or _DEL extra slot) is its first slot and extra slots only,
+ * its data slots not followed (w->ext.mcast_op set).
  */
 enum xnb_verdict xnb_rx_walk(const netif_tx_request_t *reqs, uint32_t mask,
 		RING_IDX start, uint32_t avail, struct xnb_rx_walk *w);

@@ -35,6 +35,7 @@
 #include <rte_net.h>
 
 #include "xnb_logs.h"
+#include "xnb_mcast.h"
 #include "xnb_private.h"
 #include "xnb_rxtx.h"
 #include "xnb_steer.h"
@@ -690,12 +691,55 @@ tx_room_again(struct xnb_txq *txq)
 		__atomic_store_n(&txq->stalled, 0, __ATOMIC_RELEASE);
 }
 
+/* Does m pass the guest's multicast filter? */
+static inline bool
+tx_mcast_ok(const struct xnb_mcast *mc, const struct rte_mbuf *m)
+{
+	return m->data_len < RTE_ETHER_ADDR_LEN ||
+		xnb_mcast_pass(mc, rte_pktmbuf_mtod(m, const uint8_t *));
+}
+
+/*
+ * The guest asked for multicast control: the frames its filter refuses
+ * are dropped (counted, and consumed as sent), the runs between them go
+ * in as any burst's. Kept apart, so that a burst without the filter
+ * pays one test, not one per frame.
+ */
+static __rte_noinline uint16_t
+tx_burst_filtered(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
+		uint16_t nb_pkts, const struct xnb_tx_hash *th, const struct xnb_mcast *mc)
+{
+	uint16_t i = 0, j, sent;
+
+	while (i < nb_pkts) {
+		for (j = i; j < nb_pkts && tx_mcast_ok(mc, tx_pkts[j]); j++)
+			;
+		if (j > i) {
+			sent = tx_burst(txq, q, tx_pkts + i, j - i, th != NULL ? th + i : NULL);
+			if (sent < j - i)
+				return i + sent;
+		}
+		if (j < nb_pkts) {
+			rte_pktmbuf_free(tx_pkts[j]);
+			txq->stats.mcast_filtered++;
+		}
+		i = j + 1;
+	}
+	return nb_pkts;
+}
+
 /* Frames into one guest-rx queue, entered by the caller; a guest without room as above. */
 static __rte_always_inline uint16_t
 tx_ring(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		uint16_t nb_pkts, const struct xnb_tx_hash *th)
 {
-	uint16_t nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts, th);
+	const struct xnb_mcast *mc = txq->mcast;
+	uint16_t nb_tx;
+
+	if (unlikely(mc != NULL && __atomic_load_n(&mc->enabled, __ATOMIC_RELAXED) != 0))
+		nb_tx = tx_burst_filtered(txq, q, tx_pkts, nb_pkts, th, mc);
+	else
+		nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts, th);
 
 	if (unlikely(nb_tx == 0) && nb_pkts != 0 &&
 			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)

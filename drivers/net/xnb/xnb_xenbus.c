@@ -69,7 +69,8 @@ advertise(struct xnb_xenbus *bus)
 		{ "feature-ipv6-csum-offload", (off & XNB_OFFLOAD_CSUM) != 0 },
 		{ "feature-split-event-channels", 1 },
 		{ "feature-ctrl-ring", 1 },
-		{ "feature-multicast-control", 0 },
+		{ "feature-multicast-control", 1 },
+		{ "feature-dynamic-multicast-control", 1 },
 	};
 	xs_transaction_t t;
 	unsigned int i, tries;
@@ -114,6 +115,9 @@ disconnect(struct xnb_xenbus *bus, const char *why)
 	bus->ops->ctrl_disconnect(bus->ops_arg);
 	for (i = 0; i < bus->nb_queues; i++)
 		bus->ops->queue_disconnect(bus->ops_arg, i);
+	/* Its filter goes with the connection, as Linux's netback frees it. */
+	bus->ops->set_mcast(bus->ops_arg, false, true);
+	bus->mcast_ctrl = false;
 	bus->connected = false;
 	XNB_BUS_LOG(INFO, bus, "disconnected from dom%u: %s", bus->domid, why);
 	return XNB_BUS_LINK;
@@ -394,11 +398,13 @@ connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues, bool reattach)
 static void
 unwatch_frontend(struct xnb_xenbus *bus)
 {
-	char path[XNB_XS_PATH_MAX + 8];
+	char path[XNB_XS_PATH_MAX + 32];
 
 	if (!bus->frontend_watched)
 		return;
 	snprintf(path, sizeof(path), "%s/state", bus->frontend);
+	xs_unwatch(bus->xs, path, bus->token);
+	snprintf(path, sizeof(path), "%s/request-multicast-control", bus->frontend);
 	xs_unwatch(bus->xs, path, bus->token);
 	bus->frontend_watched = false;
 }
@@ -407,7 +413,7 @@ unwatch_frontend(struct xnb_xenbus *bus)
 static int
 follow_frontend(struct xnb_xenbus *bus)
 {
-	char fe[XNB_XS_PATH_MAX], path[XNB_XS_PATH_MAX + 8];
+	char fe[XNB_XS_PATH_MAX], path[XNB_XS_PATH_MAX + 32];
 	unsigned long fe_id;
 	int ret;
 
@@ -431,6 +437,11 @@ follow_frontend(struct xnb_xenbus *bus)
 		return -errno;
 	}
 	bus->frontend_watched = true;
+	/* feature-dynamic-multicast-control: the frontend may change it while connected. */
+	snprintf(path, sizeof(path), "%s/request-multicast-control", bus->frontend);
+	if (!xs_watch(bus->xs, path, bus->token))
+		XNB_BUS_LOG(WARNING, bus, "cannot watch %s: %s; a change is seen at the next pass",
+			path, strerror(errno));
 	XNB_BUS_LOG(INFO, bus, "frontend %s", bus->frontend);
 	return 0;
 }
@@ -647,6 +658,35 @@ apply_rate(struct xnb_xenbus *bus, bool force)
 		XNB_BUS_LOG(INFO, bus, "what the guest sends is no longer limited");
 }
 
+/*
+ * Multicast control: the frontend's request-multicast-control, read at
+ * connect and again on every pass (feature-dynamic-multicast-control:
+ * the frontend may change it at any time), as Linux's netback samples
+ * it. Absent or unreadable: off (an unreadable value is said once).
+ */
+static void
+apply_mcast(struct xnb_xenbus *bus)
+{
+	int v = xnb_xs_read_bool(bus->xs, XBT_NULL, bus->frontend, "request-multicast-control");
+	bool on = v == 1;
+
+	if (v < 0 && v != -ENOENT) {
+		if (!bus->mcast_bad)
+			XNB_BUS_LOG(WARNING, bus, "%s/request-multicast-control is neither 0 nor 1: multicast frames are not filtered",
+				bus->frontend);
+		bus->mcast_bad = true;
+	} else {
+		bus->mcast_bad = false;
+	}
+	if (on == bus->mcast_ctrl)
+		return;
+	bus->mcast_ctrl = on;
+	bus->ops->set_mcast(bus->ops_arg, on, false);
+	XNB_BUS_LOG(INFO, bus, "multicast frames to the guest are %s",
+		on ? "filtered by the addresses it adds (request-multicast-control)" :
+		"no longer filtered");
+}
+
 uint32_t
 xnb_xenbus_update(struct xnb_xenbus *bus)
 {
@@ -692,11 +732,14 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 	}
 	if (out.act & (XNB_FSM_CONNECT | XNB_FSM_REATTACH)) {
 		changed |= connect_frontend(bus, app_queues, (out.act & XNB_FSM_REATTACH) != 0);
-		if (bus->connected)
+		if (bus->connected) {
 			apply_rate(bus, true);
+			apply_mcast(bus);
+		}
 	} else if (bus->connected) {
-		/* The toolstack may change it at any time (a watch event). */
+		/* The toolstack and the frontend may change them at any time (a watch event). */
 		apply_rate(bus, false);
+		apply_mcast(bus);
 	}
 	if (out.act & XNB_FSM_WRITE)
 		write_state(bus, out.state);

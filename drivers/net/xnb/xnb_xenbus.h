@@ -47,6 +47,8 @@ struct xnb_xenbus_port_ops {
 	 */
 	int (*ctrl_connect)(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues);
 	void (*ctrl_disconnect)(void *arg);
+	/* Filter multicast frames to the guest or not; clear: forget its addresses too. */
+	void (*set_mcast)(void *arg, bool on, bool clear);
 };
 
 /* Who the vif is, fixed when XenBus is opened (the devargs as written). */
@@ -113,6 +115,8 @@ struct xnb_xenbus {
 	char hotplug_status[16];        /* with the hotplug-status it saw */
 	unsigned long rate_bytes;       /* the rate limit applied (0: none) */
 	unsigned long rate_usec;
+	bool mcast_ctrl;                /* request-multicast-control as applied */
+	bool mcast_bad;                 /* an unreadable one was said */
 	bool rate_bad;                  /* an unparsable rate node was said */
 	struct xnb_xs_outage xs_out;    /* xenstore lost: no pass until reconnected */
 	char who[XNB_NAME_MAX + 32];    /* "net_xnb0 (dom 3 vif 0)", for xs_out's lines */
