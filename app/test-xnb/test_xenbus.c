@@ -1296,6 +1296,36 @@ out:
 	return ret;
 }
 
+/*
+ * A vif filters nothing the guest sends: promiscuous and all-multicast
+ * are reported on, enabling them succeeds, disabling them is refused
+ * (-ENOTSUP) and changes nothing reported.
+ */
+static int
+test_promiscuous_truthful(void)
+{
+	char name[32];
+	int port_id, ret = TEST_FAILED;
+
+	port_id = port_create(47, name, sizeof(name));
+	if (port_id < 0)
+		goto out;
+	if (rte_eth_promiscuous_get(port_id) != 1 || rte_eth_allmulticast_get(port_id) != 1 ||
+			rte_eth_promiscuous_enable(port_id) != 0 ||
+			rte_eth_allmulticast_enable(port_id) != 0 ||
+			rte_eth_promiscuous_disable(port_id) != -ENOTSUP ||
+			rte_eth_allmulticast_disable(port_id) != -ENOTSUP ||
+			rte_eth_promiscuous_get(port_id) != 1 || rte_eth_allmulticast_get(port_id) != 1) {
+		fprintf(stderr, "    promiscuous %d, all-multicast %d\n",
+			rte_eth_promiscuous_get(port_id), rte_eth_allmulticast_get(port_id));
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	env_port_destroy(port_id, name);
+	return ret;
+}
+
 static uint32_t qstate_events;
 
 static int
@@ -2504,6 +2534,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_carrier_node),
 		TEST_CASE(test_queue_state),
 		TEST_CASE(test_multicast_control),
+		TEST_CASE(test_promiscuous_truthful),
 		TEST_CASES_END()
 	}
 };

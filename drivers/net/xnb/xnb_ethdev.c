@@ -509,10 +509,13 @@ xnb_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 /*
  * A vif has no receive filter: the backend hands on every frame the
  * guest sends. Promiscuous and all-multicast are therefore always in
- * effect, and the ops succeed.
+ * effect: enabling them succeeds, disabling them is not supported
+ * (ethdev then keeps reporting them on), so the port never claims a
+ * filter it does not apply. (Multicast control, doc/multicast.md,
+ * filters what goes to the guest, not what the application gets.)
  */
 static int
-xnb_promisc_noop(struct rte_eth_dev *dev)
+xnb_promisc_on(struct rte_eth_dev *dev)
 {
 	RTE_SET_USED(dev);
 	return 0;
@@ -573,10 +576,8 @@ static const struct eth_dev_ops xnb_ops = {
 	.xstats_get = xnb_xstats_get,
 	.xstats_get_names = xnb_xstats_get_names,
 	.xstats_reset = xnb_stats_reset,
-	.promiscuous_enable = xnb_promisc_noop,
-	.promiscuous_disable = xnb_promisc_noop,
-	.allmulticast_enable = xnb_promisc_noop,
-	.allmulticast_disable = xnb_promisc_noop,
+	.promiscuous_enable = xnb_promisc_on,
+	.allmulticast_enable = xnb_promisc_on,
 	.mtu_set = xnb_mtu_set,
 	.mac_addr_set = xnb_mac_addr_set,
 	.rxq_info_get = xnb_rxq_info_get,
@@ -719,6 +720,8 @@ xnb_probe(struct rte_vdev_device *vdev)
 	dev->tx_pkt_prepare = xnb_tx_prepare;
 	dev->data->dev_link = xnb_port_link_down;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	dev->data->promiscuous = 1;
+	dev->data->all_multicast = 1;
 
 	ret = xnb_port_bus_open(port);
 	if (ret != 0)
