@@ -57,7 +57,8 @@ usage(void)
 	fprintf(stderr, "usage: xnb-bench-burst [EAL args] -- g2b|b2g|fwd BYTES [PACKETS [KIND]]\n"
 		"  BYTES: 60..9000, a page per slot\n"
 		"  KIND: plain (default), blank (TCP/IPv4 with NETTXF_csum_blank, completed\n"
-		"        by xnb), blank-rxo (the same, left blank: rx TCP checksum offload on)\n");
+		"        by xnb), blank-rxo (the same, left blank: rx TCP checksum offload on),\n"
+		"        idle (PACKETS polls of a queue whose guest posts nothing: ns per poll)\n");
 }
 
 /*
@@ -207,6 +208,39 @@ run(struct bench *b, uint64_t packets)
 	return 0;
 }
 
+/*
+ * What an idle vif costs the lcore that polls it: polls of a connected
+ * queue whose guest posts nothing, rx (an empty guest-tx ring) and tx
+ * (a burst of no frames) each timed over the whole run, so that the
+ * clock reads do not count.
+ */
+static int
+run_idle(struct bench *b, uint64_t polls)
+{
+	struct rte_mbuf *pkts[BURST];
+	struct test_guest *g = &b->g;
+	uint64_t t0, t1, t2, i, got = 0;
+	double ns;
+
+	t0 = tsc();
+	for (i = 0; i < polls; i++)
+		got += xnb_rx_burst(&g->q->rx, pkts, BURST);
+	t1 = tsc();
+	for (i = 0; i < polls; i++)
+		got += xnb_tx_burst(&g->q->tx, pkts, 0);
+	t2 = tsc();
+	if (got != 0) {
+		fprintf(stderr, "an idle queue gave %" PRIu64 " frames\n", got);
+		return -EIO;
+	}
+	ns = 1e9 / (double)rte_get_tsc_hz();
+	printf("idle: %" PRIu64 " polls, rx_burst %.1f cycles (%.1f ns)/poll, "
+		"tx_burst %.1f cycles (%.1f ns)/poll\n", polls,
+		(double)(t1 - t0) / (double)polls, (double)(t1 - t0) / (double)polls * ns,
+		(double)(t2 - t1) / (double)polls, (double)(t2 - t1) / (double)polls * ns);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -262,7 +296,7 @@ main(int argc, char **argv)
 		packets = strtoull(argv[2], NULL, 10);
 	kind = argc > 3 ? argv[3] : "plain";
 	if (strcmp(kind, "plain") != 0 && strcmp(kind, "blank") != 0 &&
-			strcmp(kind, "blank-rxo") != 0) {
+			strcmp(kind, "blank-rxo") != 0 && strcmp(kind, "idle") != 0) {
 		usage();
 		return 2;
 	}
@@ -278,6 +312,14 @@ main(int argc, char **argv)
 	if (tg_create(&b.g, 0, 0) != 0)
 		return 1;
 	b.g.q->rx.mb_pool = b.mp;
+	if (strcmp(kind, "idle") == 0) {
+		xnb_queue_resume(b.g.q);
+		ret = run_idle(&b, packets);
+		tg_destroy(&b.g);
+		rte_mempool_free(b.mp);
+		rte_eal_cleanup();
+		return ret == 0 ? 0 : 1;
+	}
 	if (strcmp(kind, "plain") != 0) {
 		if (b.bytes < 54) {
 			usage();
