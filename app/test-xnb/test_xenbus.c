@@ -1326,6 +1326,150 @@ out:
 	return ret;
 }
 
+/*
+ * doc/guides/nics/features/xnb.ini against the driver: each feature the
+ * test knows, as the driver implements it (dev_infos, eth_dev_ops,
+ * dev_flags), must be listed with the same level (Y whole, P in part,
+ * absent: not); a feature listed that the test does not know fails too,
+ * so nothing is claimed unchecked.
+ */
+static char
+feature_level(const struct rte_eth_dev *dev, const struct rte_eth_dev_info *info,
+		const char *f)
+{
+	const struct eth_dev_ops *ops = dev->dev_ops;
+	uint64_t rx = info->rx_offload_capa, tx = info->tx_offload_capa;
+
+	if (strcmp(f, "Speed capabilities") == 0)
+		return info->speed_capa != 0 ? 'Y' : 0;
+	if (strcmp(f, "Link status") == 0)
+		return ops->link_update != NULL ? 'Y' : 0;
+	if (strcmp(f, "Link status event") == 0)
+		return (dev->data->dev_flags & RTE_ETH_DEV_INTR_LSC) ? 'Y' : 0;
+	if (strcmp(f, "Queue status event") == 0)
+		/* Raised as test_queue_state checks. */
+		return 'Y';
+	if (strcmp(f, "Rx interrupt") == 0)
+		return ops->rx_queue_intr_enable != NULL && ops->rx_queue_intr_disable != NULL ?
+			'Y' : 0;
+	if (strcmp(f, "Power mgmt address monitor") == 0)
+		return ops->get_monitor_addr != NULL ? 'Y' : 0;
+	if (strcmp(f, "MTU update") == 0)
+		return ops->mtu_set != NULL ? 'Y' : 0;
+	if (strcmp(f, "Scattered Rx") == 0)
+		return (rx & RTE_ETH_RX_OFFLOAD_SCATTER) ? 'Y' : 0;
+	if (strcmp(f, "LRO") == 0)
+		return (rx & RTE_ETH_RX_OFFLOAD_TCP_LRO) ? 'Y' : 0;
+	if (strcmp(f, "TSO") == 0)
+		return (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) ? 'Y' : 0;
+	if (strcmp(f, "Promiscuous mode") == 0)
+		return ops->promiscuous_enable != NULL ? 'Y' : 0;
+	if (strcmp(f, "Allmulticast mode") == 0)
+		return ops->allmulticast_enable != NULL ? 'Y' : 0;
+	if (strcmp(f, "Unicast MAC filter") == 0)
+		return ops->mac_addr_add != NULL && ops->mac_addr_remove != NULL ? 'Y' :
+			ops->mac_addr_set != NULL ? 'P' : 0;
+	if (strcmp(f, "Multicast MAC filter") == 0)
+		return ops->set_mc_addr_list != NULL ? 'Y' : 0;
+	if (strcmp(f, "RSS hash") == 0)
+		return ops->rss_hash_update != NULL ? 'Y' :
+			(rx & RTE_ETH_RX_OFFLOAD_RSS_HASH) ? 'P' : 0;
+	if (strcmp(f, "L3 checksum offload") == 0)
+		return (rx & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) && (tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ?
+			'Y' : 0;
+	if (strcmp(f, "L4 checksum offload") == 0)
+		return (rx & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) && (rx & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) &&
+			(tx & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) && (tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) ?
+			'Y' : 0;
+	if (strcmp(f, "Packet type parsing") == 0)
+		return ops->dev_supported_ptypes_get != NULL ? 'Y' : 0;
+	if (strcmp(f, "Basic stats") == 0)
+		return ops->stats_get != NULL && ops->stats_reset != NULL ? 'Y' : 0;
+	if (strcmp(f, "Extended stats") == 0)
+		return ops->xstats_get != NULL && ops->xstats_get_names != NULL ? 'Y' : 0;
+	if (strcmp(f, "Stats per queue") == 0)
+		/* xnb_stats_get() fills q_ipackets and the others (test_multi_queue's counters). */
+		return ops->stats_get != NULL ? 'Y' : 0;
+	if (strcmp(f, "Registers dump") == 0)
+		return ops->get_reg != NULL ? 'Y' : 0;
+	if (strcmp(f, "Rate limitation") == 0)
+		return ops->set_queue_rate_limit != NULL ? 'Y' : 0;
+	if (strcmp(f, "Multiprocess aware") == 0)
+		/* Secondary processes are refused (issue 12). */
+		return 0;
+	if (strcmp(f, "Linux") == 0 || strcmp(f, "x86-64") == 0)
+		return 'Y';
+	return '?';
+}
+
+static int
+test_features_ini(void)
+{
+	static const char *const known[] = {
+		"Speed capabilities", "Link status", "Link status event", "Queue status event",
+		"Rx interrupt", "Power mgmt address monitor", "MTU update", "Scattered Rx", "LRO",
+		"TSO", "Promiscuous mode", "Allmulticast mode", "Unicast MAC filter",
+		"Multicast MAC filter", "RSS hash", "L3 checksum offload", "L4 checksum offload",
+		"Packet type parsing", "Basic stats", "Extended stats", "Stats per queue",
+		"Registers dump", "Rate limitation", "Multiprocess aware", "Linux", "x86-64",
+	};
+	char listed[RTE_DIM(known)], name[32], line[256], key[64], *eq, *v;
+	const char *path = XNB_SOURCE_ROOT "/doc/guides/nics/features/xnb.ini";
+	struct rte_eth_dev_info info;
+	struct rte_eth_dev *dev;
+	int port_id, ret = TEST_FAILED, bad = 0;
+	bool in_features = false;
+	unsigned int i;
+	size_t n;
+	FILE *f;
+
+	memset(listed, 0, sizeof(listed));
+	port_id = port_create(48, name, sizeof(name));
+	if (port_id < 0 || rte_eth_dev_info_get(port_id, &info) != 0)
+		goto out;
+	dev = &rte_eth_devices[port_id];
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "    cannot read %s\n", path);
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '[')
+			in_features = strncmp(line, "[Features]", 10) == 0;
+		eq = strchr(line, '=');
+		if (!in_features || line[0] == ';' || eq == NULL)
+			continue;
+		n = (size_t)(eq - line);
+		while (n > 0 && line[n - 1] == ' ')
+			n--;
+		snprintf(key, sizeof(key), "%.*s", (int)n, line);
+		for (v = eq + 1; *v == ' '; v++)
+			;
+		for (i = 0; i < RTE_DIM(known) && strcmp(known[i], key) != 0; i++)
+			;
+		if (i == RTE_DIM(known)) {
+			fprintf(stderr, "    xnb.ini lists \"%s\", which the test does not check\n", key);
+			bad++;
+			continue;
+		}
+		listed[i] = *v == 'Y' || *v == 'P' ? *v : 0;
+	}
+	fclose(f);
+	for (i = 0; i < RTE_DIM(known); i++) {
+		if (listed[i] != feature_level(dev, &info, known[i])) {
+			fprintf(stderr, "    %s: xnb.ini says '%c', the driver has '%c'\n", known[i],
+				listed[i] ? listed[i] : '-',
+				feature_level(dev, &info, known[i]) ?
+				feature_level(dev, &info, known[i]) : '-');
+			bad++;
+		}
+	}
+	ret = bad == 0 ? TEST_SUCCESS : TEST_FAILED;
+out:
+	env_port_destroy(port_id, name);
+	return ret;
+}
+
 static uint32_t qstate_events;
 
 static int
@@ -2535,6 +2679,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_queue_state),
 		TEST_CASE(test_multicast_control),
 		TEST_CASE(test_promiscuous_truthful),
+		TEST_CASE(test_features_ini),
 		TEST_CASES_END()
 	}
 };
