@@ -1399,6 +1399,8 @@ feature_level(const struct rte_eth_dev *dev, const struct rte_eth_dev_info *info
 		return 0;
 	if (strcmp(f, "Linux") == 0 || strcmp(f, "x86-64") == 0)
 		return 'Y';
+	if (strcmp(f, "Usage doc") == 0)
+		return access(XNB_SOURCE_ROOT "/doc/guides/nics/xnb.rst", R_OK) == 0 ? 'Y' : 0;
 	return '?';
 }
 
@@ -1412,6 +1414,7 @@ test_features_ini(void)
 		"Multicast MAC filter", "RSS hash", "L3 checksum offload", "L4 checksum offload",
 		"Packet type parsing", "Basic stats", "Extended stats", "Stats per queue",
 		"Registers dump", "Rate limitation", "Multiprocess aware", "Linux", "x86-64",
+		"Usage doc",
 	};
 	char listed[RTE_DIM(known)], name[32], line[256], key[64], *eq, *v;
 	const char *path = XNB_SOURCE_ROOT "/doc/guides/nics/features/xnb.ini";
