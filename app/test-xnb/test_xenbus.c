@@ -424,9 +424,9 @@ out:
 	return ret;
 }
 
-/* No frame is to reach the guest here: any does fails the test. */
+/* Counts the frames the guest gets (where none is to come, any fails the test). */
 static void
-rx_unexpected(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
+rx_count(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
 {
 	RTE_SET_USED(q);
 	RTE_SET_USED(frame);
@@ -512,7 +512,7 @@ test_reattach_after_close(void)
 	/* Every slot answered: nothing left in flight on the guest's side. */
 	end = env_deadline(ENV_WAIT_MS);
 	while (netfront_tx_inflight(nf) != 0 && !env_waited(end))
-		netfront_poll(nf, rx_unexpected, &stray);
+		netfront_poll(nf, rx_count, &stray);
 	if (netfront_tx_inflight(nf) != 0 || stray != 0 || netfront_check_backend(nf) != 0 ||
 			env_check_traffic(nf, b, 1514) != TEST_SUCCESS) {
 		fprintf(stderr, "    after the reattach: %" PRIu64 " in flight, %u stray frames\n",
@@ -1685,15 +1685,6 @@ stall_send(uint16_t port_id)
 	return n;
 }
 
-static void
-stall_count_rx(void *arg, struct netfront_queue *q, const uint8_t *frame, uint32_t len)
-{
-	RTE_SET_USED(q);
-	RTE_SET_USED(frame);
-	RTE_SET_USED(len);
-	(*(unsigned int *)arg)++;
-}
-
 /*
  * A guest that stops reading (Linux's netback: rx stall and drain): the
  * application keeps sending; once the guest's buffers are used up its
@@ -1769,7 +1760,7 @@ test_rx_stall(void)
 		goto out;
 	}
 	/* The guest reads again: it reposts its buffers, the link comes back. */
-	if (netfront_poll(nf, stall_count_rx, &got) < 0 || got == 0 ||
+	if (netfront_poll(nf, rx_count, &got) < 0 || got == 0 ||
 			env_wait_link(port_id, 1) != 0) {
 		fprintf(stderr, "    the link did not come back (the guest read %u frames)\n", got);
 		goto out;
@@ -1783,7 +1774,7 @@ test_rx_stall(void)
 		goto out;
 	t0 = rte_get_timer_cycles();
 	while (got == 0 && rte_get_timer_cycles() - t0 < 2 * rte_get_timer_hz())
-		if (netfront_poll(nf, stall_count_rx, &got) < 0)
+		if (netfront_poll(nf, rx_count, &got) < 0)
 			goto out;
 	if (got != 1 || port_xstat(port_id, "tx_q0_stalls") != 1) {
 		fprintf(stderr, "    after the recovery the guest got %u frames\n", got);

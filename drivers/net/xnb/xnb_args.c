@@ -140,30 +140,22 @@ set_queues(const char *key, const char *value, void *opaque)
 	return ret;
 }
 
+/* drain_timeout= and stall_timeout=: milliseconds, 0 for never. */
 static int
-set_drain_timeout(const char *key, const char *value, void *opaque)
+set_timeout(const char *key, const char *value, void *opaque)
 {
 	struct xnb_args *a = opaque;
 	unsigned long v;
 	int ret;
 
 	ret = parse_uint(key, value, 0, XNB_MAX_TIMEOUT_MS, &v);
-	if (ret == 0)
+	if (ret != 0)
+		return ret;
+	if (strcmp(key, XNB_ARG_DRAIN_TIMEOUT) == 0)
 		a->drain_ms = v;
-	return ret;
-}
-
-static int
-set_stall_timeout(const char *key, const char *value, void *opaque)
-{
-	struct xnb_args *a = opaque;
-	unsigned long v;
-	int ret;
-
-	ret = parse_uint(key, value, 0, XNB_MAX_TIMEOUT_MS, &v);
-	if (ret == 0)
+	else
 		a->stall_ms = v;
-	return ret;
+	return 0;
 }
 
 static int
@@ -370,8 +362,8 @@ static const struct {
 	{ XNB_ARG_OFFLOADS, set_offloads },
 	{ XNB_ARG_ON_CLOSE, set_on_close },
 	{ XNB_ARG_HOTPLUG, set_hotplug },
-	{ XNB_ARG_DRAIN_TIMEOUT, set_drain_timeout },
-	{ XNB_ARG_STALL_TIMEOUT, set_stall_timeout },
+	{ XNB_ARG_DRAIN_TIMEOUT, set_timeout },
+	{ XNB_ARG_STALL_TIMEOUT, set_timeout },
 };
 
 struct setter_ctx {
