@@ -128,8 +128,12 @@ ovs_start() {
 		--log-file="$work/log/ovsdb-server.log"
 	vsctl --no-wait init
 	# The PMD thread on cpu 1, OVS's other threads on cpu 0; no hugepages.
+	# 2 GB: OVS's shared mempool asks first for 262144 mbufs (640 MB);
+	# with 1 GB of 4 KB pages DPDK's populate could end on a chunk too
+	# small for one mbuf (ENOBUFS, which OVS does not retry smaller) as
+	# soon as the heap's layout changed a little.
 	vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-		"other_config:dpdk-extra=--no-huge --no-pci --legacy-mem -m 1024 --file-prefix=$_prefix -d $pmd $*" \
+		"other_config:dpdk-extra=--no-huge --no-pci --legacy-mem -m 2048 --file-prefix=$_prefix -d $pmd $*" \
 		other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2
 	"$vswitchd" "unix:$work/run/db.sock" --pidfile="$work/run/ovs-vswitchd.pid" --detach \
 		--log-file="$work/log/ovs-vswitchd.log"
