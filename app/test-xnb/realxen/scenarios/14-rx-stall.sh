@@ -7,10 +7,12 @@
 #   - dom0 sends UDP to it through the tap (a permanent neighbour entry,
 #     so that dom0 keeps sending): once the guest's buffers are used up,
 #     xnb must say the guest-rx queue stalled, the port's link must go
-#     down, and the xstats must count the stall and the dropped frames;
+#     down, the backend's carrier node (netif.h's link state) must read
+#     0, and the xstats must count the stall and the dropped frames;
 #   - dom0 stops sending, the guest brings eth0 up: xnb must say the
-#     queue recovered, the link must come back up and the guest's ping
-#     to dom0 must be answered; the vif stayed Connected throughout.
+#     queue recovered, the link must come back up, the carrier node read
+#     1, and the guest's ping to dom0 must be answered; the vif stayed
+#     Connected throughout.
 # realxen: needs-pmd
 
 domid=$(xr_next_domid)
@@ -50,6 +52,8 @@ xr_info stall_said_s "$(xr_elapsed "$t_down" "$(xr_now)")"
 xr_testpmd_link 0
 xr_info link_stalled "$XR_LINK"
 [ "$XR_LINK" = down ] || xr_fail "the port's link is '$XR_LINK' while the queue is stalled"
+xr_info carrier_stalled "$(xr_xs_read "$be/carrier")"
+xr_xs_is "$be/carrier" 0 || xr_fail "$be/carrier is '$(xr_xs_read "$be/carrier")' while the queue is stalled, not 0"
 xr_testpmd_xstats 0 /run/xr/xstats-stalled
 xr_xstat /run/xr/xstats-stalled tx_q0_stalls
 xr_info tx_q0_stalls "$XR_VAL"
@@ -72,5 +76,8 @@ xr_info recovered_s "$(xr_elapsed "$t_up" "$(xr_now)")"
 xr_testpmd_link 0
 xr_info link_after "$XR_LINK"
 [ "$XR_LINK" = up ] || xr_fail "the port's link is '$XR_LINK' after the guest read again"
+carrier_up() { xr_xs_is "$be/carrier" 1; }
+xr_wait 10 "$be/carrier back to 1" carrier_up
+xr_info carrier_after "$(xr_xs_read "$be/carrier")"
 xr_xs_is "$be/state" 4 || xr_fail "the vif left Connected: state $(xr_xs_read "$be/state")"
 xr_testpmd_stop
