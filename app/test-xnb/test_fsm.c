@@ -108,8 +108,16 @@ static const struct fsm_case cases[] = {
 	{ "frontend vanished (domain destroyed)", { true, C, C, U, true, true },
 		DIS | WR, X, XNB_WHY_FRONTEND_VANISHED },
 	{ "frontend vanished, Closed written", { true, X, X, U, false, true }, 0, N, XNB_WHY_NONE },
-	{ "frontend Reconfiguring", { true, C, C, XenbusStateReconfiguring, true, true },
-		DIS | WR, X, XNB_WHY_FRONTEND_VANISHED },
+	{ "frontend Reconfiguring (xdp-headroom)", { true, C, C, XenbusStateReconfiguring, true, true },
+		XNB_FSM_RECONFIGURE | WR, XenbusStateReconfigured, XNB_WHY_NONE },
+	{ "frontend Reconfiguring, Reconfigured written",
+		{ true, XenbusStateReconfigured, XenbusStateReconfigured, XenbusStateReconfiguring, true,
+		true }, XNB_FSM_RECONFIGURE, N, XNB_WHY_NONE },
+	{ "frontend back to Connected after Reconfigured",
+		{ true, XenbusStateReconfigured, XenbusStateReconfigured, C, true, true },
+		WR, C, XNB_WHY_NONE },
+	{ "frontend Reconfiguring while not connected", { true, W, W, XenbusStateReconfiguring,
+		false, true }, 0, N, XNB_WHY_NONE },
 	{ "frontend state 99", { true, C, C, 99, true, true },
 		DIS | WR, X, XNB_WHY_FRONTEND_VANISHED },
 	{ "frontend state -5", { true, W, W, -5, false, true }, WR, X, XNB_WHY_NONE },
@@ -305,7 +313,7 @@ test_fsm_walks(void)
 		int fe = (int)((i * 7 + i / 9) % 10) - 1;
 
 		pass(&w, fe);
-		TEST_ASSERT(!w.in.connected || fe == D || fe == C,
+		TEST_ASSERT(!w.in.connected || fe == D || fe == C || fe == XenbusStateReconfiguring,
 			"flapping: connected with the frontend %d", fe);
 	}
 	return TEST_SUCCESS;
@@ -347,7 +355,11 @@ test_fsm_invariants(void)
 			continue;
 		n++;
 		xnb_fsm_step(&in, &out);
-		TEST_ASSERT((out.act & ~(DIS | FGT | ADV | CON | WR | RE)) == 0, "unknown action");
+		TEST_ASSERT((out.act & ~(DIS | FGT | ADV | CON | WR | RE | XNB_FSM_RECONFIGURE)) == 0,
+			"unknown action");
+		TEST_ASSERT(!(out.act & XNB_FSM_RECONFIGURE) || (in.connected &&
+			in.frontend == XenbusStateReconfiguring && !(out.act & DIS)),
+			"reconfigure: only a connected vif whose frontend is Reconfiguring");
 		TEST_ASSERT(!(out.act & RE) || (out.act == RE && in.ours == N && in.ready &&
 			in.vif && !in.connected && in.backend == C &&
 			(in.frontend == D || in.frontend == C)),
@@ -358,8 +370,12 @@ test_fsm_invariants(void)
 			(in.frontend == D || in.frontend == C)),
 			"connect: ready %d, plugging %d, frontend %d", in.ready, in.plugging,
 			in.frontend);
-		TEST_ASSERT(!(out.act & WR) || out.state == K || out.state == X,
-			"writes %d: only Closing and Closed are written as such", out.state);
+		TEST_ASSERT(!(out.act & WR) || out.state == K || out.state == X ||
+			(in.connected && out.state == XenbusStateReconfigured &&
+			in.frontend == XenbusStateReconfiguring) ||
+			(in.connected && out.state == C && in.ours == XenbusStateReconfigured),
+			"writes %d: only Closing and Closed are written as such (and the reconfiguration's two)",
+			out.state);
 		TEST_ASSERT(!((out.act & CON) && (out.act & WR)), "connect and write");
 		TEST_ASSERT(!in.vif || !(out.act & FGT), "forget with a vif");
 		TEST_ASSERT(!(in.vif && in.taken && in.ours == N && !in.connected) || out.act == 0,

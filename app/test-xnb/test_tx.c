@@ -325,6 +325,60 @@ test_tx_drain_without_rx_notify(void)
 	return check_guest_pkt(data, 100);
 }
 
+/*
+ * The guest's XDP headroom (feature-xdp-headroom): each frame's data
+ * starts that far into its first page, the response says so (offset),
+ * the first slot holds that much less; a frame that would fit a page
+ * without the headroom takes two with it; the fast case (one mbuf, one
+ * slot) and the general one (chains) both; back to 0, back to offset 0.
+ */
+static int
+check_headroom_pkt(uint32_t len, uint16_t hr)
+{
+	netif_rx_response_t rsp[TX_CHECK_MAX_SLOTS];
+	uint32_t nslots = (len + hr + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE, i, left = len, want;
+	unsigned int used;
+	int n;
+
+	TEST_ASSERT_EQUAL(tg_rx_rsps(&g, rsp, nslots), nslots, "%u B behind %u: responses", len,
+		hr);
+	for (i = 0; i < nslots; i++) {
+		TEST_ASSERT_EQUAL(rsp[i].offset, i == 0 ? hr : 0, "slot %u offset", i);
+		want = RTE_MIN(left, XNB_PAGE_SIZE - (i == 0 ? hr : 0));
+		TEST_ASSERT_EQUAL(rsp[i].status, (int)want, "slot %u status", i);
+		left -= want;
+	}
+	n = tg_rx_gather(&g, rsp, nslots, out, sizeof(out), &used);
+	TEST_ASSERT_EQUAL(n, (int)len, "gathered length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(out, data, len, "%u B behind %u B of headroom", len, hr);
+	return TEST_SUCCESS;
+}
+
+static int
+test_tx_xdp_headroom(void)
+{
+	static const uint32_t lens[] = { 100, 3840, 3841, 4096, 9000 };
+	struct rte_mbuf *m;
+	unsigned int i;
+
+	g.q->tx.headroom = 256;
+	for (i = 0; i < RTE_DIM(lens); i++) {
+		tg_fill(data, lens[i], (uint8_t)(40 + i));
+		m = tg_mbuf(lens[i] > 2048 ? tg_small_pool() : tg_pool(), data, lens[i]);
+		TEST_ASSERT_NOT_NULL(m, "mbuf");
+		tg_rx_post(&g, 4);
+		TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 1, "%u B sent", lens[i]);
+		if (check_headroom_pkt(lens[i], 256) != TEST_SUCCESS)
+			return TEST_FAILED;
+	}
+	g.q->tx.headroom = 0;
+	tg_fill(data, 100, 50);
+	m = tg_mbuf(tg_pool(), data, 100);
+	TEST_ASSERT_NOT_NULL(m, "mbuf");
+	TEST_ASSERT_EQUAL(xnb_tx_burst(&g.q->tx, &m, 1), 1, "headroom 0 again");
+	return check_headroom_pkt(100, 0);
+}
+
 /* A frame needing more slots than are posted waits for more buffers. */
 static int
 test_tx_not_enough_slots(void)
@@ -685,6 +739,7 @@ static struct unit_test_suite tx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_tx_no_buffers),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_not_enough_slots),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_stops_when_full),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_xdp_headroom),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_drain_then_stall),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_stall_cleared_by_burst),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_drain_without_rx_notify),

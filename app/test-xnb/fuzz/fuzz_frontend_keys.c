@@ -539,6 +539,20 @@ set_mcast(void *arg, bool on, bool clear)
 	port.mcast = on;
 }
 
+/* A new headroom only for a connected frontend, as much as it asks, at most 2048. */
+static void
+set_headroom(void *arg, uint16_t headroom)
+{
+	unsigned long v = 0;
+
+	RTE_SET_USED(arg);
+	FZ_CHECK(bus.connected, "headroom set while disconnected");
+	if (key_num(FRONTEND, "xdp-headroom", UINT16_MAX, &v) != 0)
+		v = 0;
+	FZ_CHECK(headroom == RTE_MIN(v, (unsigned long)XNB_XDP_HEADROOM_MAX),
+		"headroom %u, the frontend asks %lu", headroom, v);
+}
+
 static const struct xnb_xenbus_port_ops port_ops = {
 	.ready_queues = ready_queues,
 	.queue_connect = queue_connect,
@@ -547,6 +561,7 @@ static const struct xnb_xenbus_port_ops port_ops = {
 	.ctrl_connect = ctrl_connect,
 	.ctrl_disconnect = ctrl_disconnect,
 	.set_mcast = set_mcast,
+	.set_headroom = set_headroom,
 };
 
 static void
@@ -570,7 +585,7 @@ static const char *const fe_keys[] = {
 	"feature-no-csum-offload", "feature-ipv6-csum-offload", "feature-gso-tcpv4",
 	"feature-gso-tcpv6", "feature-gso-tcpv4-prefix", "feature-gso-tcpv6-prefix",
 	"multi-queue-num-queues", "protocol", "ctrl-ring-ref", "event-channel-ctrl",
-	"request-multicast-control",
+	"request-multicast-control", "xdp-headroom",
 };
 static const char *const q_keys[] = {
 	"tx-ring-ref", "rx-ring-ref", "event-channel", "event-channel-tx", "event-channel-rx",

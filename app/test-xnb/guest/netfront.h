@@ -111,6 +111,8 @@ struct netfront_conf {
 	 * addresses added (netfront_mcast()) come through.
 	 */
 	bool mcast_ctrl;
+	/* xdp-headroom to ask for when the backend offers feature-xdp-headroom. */
+	uint16_t xdp_headroom;
 	uint16_t nr_queues;        /* 1, or multi-queue-num-queues */
 
 	/*
@@ -184,6 +186,7 @@ struct netfront_rx_meta {
 	/* A hash extra slot: _XEN_NETIF_CTRL_HASH_TYPE_* + 1, 0 when none. */
 	uint8_t hash_type;
 	uint32_t hash;
+	uint16_t offset;           /* where the frame started in its first page */
 };
 
 /* A transmit slot in flight (indexed by request id). */
@@ -298,6 +301,7 @@ struct netfront {
 	/* The control ring: in use when ctrl is set (netfront_ctrl.c). */
 	bool be_ctrl_ring;         /* the backend offers feature-ctrl-ring */
 	bool be_mcast_ctrl;        /* the backend offers feature-multicast-control */
+	bool be_xdp_headroom;      /* the backend offers feature-xdp-headroom */
 	bool ctrl;
 	xen_netif_ctrl_front_ring_t ctrl_ring;
 	uint32_t ctrl_pfn;         /* ring page; the key's and the mapping's follow */
@@ -330,6 +334,14 @@ int netfront_ctrl(struct netfront *nf, uint16_t type, uint32_t d0, uint32_t d1, 
  * comes as any transmit response (an ERROR counts in tx_errors).
  */
 int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac);
+
+/*
+ * A new xdp-headroom while connected, as Linux's netfront sets it when an
+ * XDP program is attached (xennet_xdp_set()): the key written, our state
+ * Reconfiguring, the backend's Reconfigured awaited, Connected again.
+ * 0, -EOPNOTSUPP without feature-xdp-headroom, -ETIMEDOUT, -ENOTCONN.
+ */
+int netfront_set_xdp_headroom(struct netfront *nf, uint16_t headroom);
 
 /* SET_HASH_KEY of len octets (at most a page) through the key page. */
 int netfront_ctrl_set_key(struct netfront *nf, const uint8_t *key, uint32_t len,

@@ -761,6 +761,7 @@ nf_rx_reap(struct netfront_queue *q, netfront_rx_cb cb, void *arg)
 				memset(&q->asm_meta, 0, sizeof(q->asm_meta));
 				q->asm_meta.flags = rsp.flags &
 					(NETRXF_csum_blank | NETRXF_data_validated);
+				q->asm_meta.offset = rsp.offset;
 				if ((rsp.flags & NETRXF_csum_blank) && !nf->conf.csum) {
 					/* We said feature-no-csum-offload. */
 					nf_proto_error(q, "rx frame with csum_blank (flags 0x%x) at %u "

@@ -270,6 +270,10 @@ nf_publish(struct netfront *nf)
 			ok = nf_ctrl_publish(nf, t);
 		if (ok && nf->conf.mcast_ctrl && nf->be_mcast_ctrl)
 			ok = nf_xs_write(nf, t, nf->fe_path, "request-multicast-control", "1");
+		if (ok && nf->conf.xdp_headroom != 0 && nf->be_xdp_headroom) {
+			snprintf(v, sizeof(v), "%u", nf->conf.xdp_headroom);
+			ok = nf_xs_write(nf, t, nf->fe_path, "xdp-headroom", v);
+		}
 		if (ok && nf->nr_queues > 1) {
 			snprintf(v, sizeof(v), "%u", nf->nr_queues);
 			ok = nf_xs_write(nf, t, nf->fe_path, "multi-queue-num-queues", v);
@@ -354,6 +358,7 @@ netfront_connect(struct netfront *nf)
 	nf->be_ipv6_csum = nf_be_feature(nf, "feature-ipv6-csum-offload");
 	nf->be_ctrl_ring = nf_be_feature(nf, "feature-ctrl-ring");
 	nf->be_mcast_ctrl = nf_be_feature(nf, "feature-multicast-control");
+	nf->be_xdp_headroom = nf_be_feature(nf, "feature-xdp-headroom");
 	snprintf(path, sizeof(path), "%s/multi-queue-max-queues", nf->be_path);
 	nf->be_max_queues = nf_read_uint(nf, path, 65535, &v) == 0 ? (unsigned int)v : 1;
 	if (nf->be_max_queues == 0)
@@ -427,6 +432,29 @@ fail:
 		nf_queue_release(&nf->q[--nf->nr_queues]);
 	netfront_set_state(nf, XenbusStateClosed);
 	return ret;
+}
+
+int
+netfront_set_xdp_headroom(struct netfront *nf, uint16_t headroom)
+{
+	char v[16];
+	int s;
+
+	if (!nf->connected || nf->backend_gone)
+		return -ENOTCONN;
+	if (!nf->be_xdp_headroom)
+		return -EOPNOTSUPP;
+	snprintf(v, sizeof(v), "%u", headroom);
+	if (netfront_write_key(nf, "xdp-headroom", v) != 0 ||
+			netfront_set_state(nf, XenbusStateReconfiguring) != 0)
+		return -EIO;
+	s = nf_wait_be_state(nf, NF_MASK(XenbusStateReconfigured), nf->conf.timeout_ms, true);
+	if (s < 0)
+		return s;
+	if (netfront_set_state(nf, XenbusStateConnected) != 0)
+		return -EIO;
+	s = nf_wait_be_state(nf, NF_MASK(XenbusStateConnected), nf->conf.timeout_ms, true);
+	return s < 0 ? s : 0;
 }
 
 int

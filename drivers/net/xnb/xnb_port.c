@@ -477,6 +477,16 @@ bus_set_mcast(void *arg, bool on, bool clear)
 		xnb_mcast_clear(&port->mcast);
 }
 
+static void
+bus_set_headroom(void *arg, uint16_t headroom)
+{
+	struct xnb_port *port = arg;
+	uint16_t i;
+
+	for (i = 0; i < port->nb_queues; i++)
+		__atomic_store_n(&port->queues[i]->tx.headroom, headroom, __ATOMIC_RELAXED);
+}
+
 const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 	.ready_queues = bus_ready_queues,
 	.queue_connect = bus_queue_connect,
@@ -485,6 +495,7 @@ const struct xnb_xenbus_port_ops xnb_port_bus_ops = {
 	.ctrl_connect = bus_ctrl_connect,
 	.ctrl_disconnect = bus_ctrl_disconnect,
 	.set_mcast = bus_set_mcast,
+	.set_headroom = bus_set_headroom,
 };
 
 /*

@@ -96,7 +96,16 @@ struct xnb_features {
 	bool csum6;
 	bool gso4;
 	bool gso6;
+	uint16_t xdp_headroom;     /* xdp-headroom, bounded (feature-xdp-headroom) */
 };
+
+/*
+ * The most XDP headroom xnb gives: Linux's netback takes up to
+ * XEN_NETIF_MAX_XDP_HEADROOM (0x7fff), past a page; xnb keeps half a
+ * page for the frame. A response carries its offset, so a frontend gets
+ * what it is given (Linux's netfront asks for XDP_PACKET_HEADROOM, 256).
+ */
+#define XNB_XDP_HEADROOM_MAX 2048
 
 /* The frontend's keys for one queue (xnb_xenbus.c reads them). */
 struct xnb_queue_conf {
@@ -307,6 +316,13 @@ struct xnb_txq {
 	uint32_t steered;
 	struct xnb_steer *steer;
 	rte_spinlock_t lock;
+	/*
+	 * The guest's XDP headroom (feature-xdp-headroom): where data starts
+	 * in each frame's first page, as the frontend's xdp-headroom says
+	 * (at most XNB_XDP_HEADROOM_MAX); hr_cur: as the running burst took it.
+	 */
+	uint16_t headroom;
+	uint16_t hr_cur;
 	/* The vif's multicast filter (the port's), applied while enabled. */
 	struct xnb_mcast *mcast;
 

@@ -190,6 +190,7 @@ xnb_queue_connect(struct xnb_queue *q, const struct xnb_queue_conf *c)
 	}
 
 	q->feat = c->feat;
+	q->tx.headroom = c->feat.xdp_headroom;
 	xnb_tx_stall_reset(&q->tx);
 	__atomic_store_n(&q->fatal, XNB_FATAL_NONE, __ATOMIC_RELAXED);
 	q->connected = true;

@@ -41,8 +41,15 @@
 #include "xnb_steer.h"
 
 #define RX_RING_MASK (XNB_RX_RING_SIZE - 1)
-/* Slots of the largest frame. */
-#define TX_MAX_SLOTS ((XNB_MAX_FRAME + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE)
+/* Slots of the largest frame, behind the largest headroom. */
+#define TX_MAX_SLOTS ((XNB_MAX_FRAME + XNB_XDP_HEADROOM_MAX + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE)
+
+/* Slots for len bytes starting hr bytes into the first (len 0: one). */
+static inline uint32_t
+tx_slots(uint32_t len, uint32_t hr)
+{
+	return len == 0 ? 1 : (len + hr + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+}
 
 /* Segments of a chain, up to one more than a copy batch holds. */
 static inline uint32_t
@@ -124,11 +131,12 @@ tx_put_mbuf(struct tx_sink *k, const struct rte_mbuf *m, uint32_t off, uint32_t 
 }
 
 static inline void
-tx_respond(netif_rx_back_ring_t *ring, uint16_t id, uint16_t flags, int16_t status)
+tx_respond(netif_rx_back_ring_t *ring, uint16_t id, uint16_t offset, uint16_t flags,
+		int16_t status)
 {
 	netif_rx_response_t rsp = {
 		.id = id,
-		.offset = 0,
+		.offset = offset,
 		.flags = flags,
 		.status = status,
 	};
@@ -178,7 +186,7 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 {
 	bool bad_slot[TX_MAX_SLOTS];
 	uint8_t extras = (pkt->flags & NETRXF_extra_info) != 0 ? tx_nb_extras(x) : 0;
-	uint32_t k, bytes, left;
+	uint32_t k, bytes, left, off;
 	uint16_t s, id, flags;
 	bool bad = false;
 	RING_IDX idx;
@@ -194,12 +202,15 @@ tx_respond_slots(struct xnb_txq *txq, netif_rx_back_ring_t *ring,
 	idx = pkt->first_slot;
 	for (s = 0; s < pkt->nb_slots; s++) {
 		id = txq->reqs[idx++ & RX_RING_MASK].id;
-		bytes = RTE_MIN(left, XNB_PAGE_SIZE);
+		/* The first slot's data starts after the guest's headroom. */
+		off = s == 0 ? txq->hr_cur : 0;
+		bytes = RTE_MIN(left, XNB_PAGE_SIZE - off);
 		left -= bytes;
 		flags = s + 1 < pkt->nb_slots ? NETRXF_more_data : 0;
 		if (s == 0)
 			flags |= pkt->flags;
-		tx_respond(ring, id, flags, bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
+		tx_respond(ring, id, (uint16_t)off, flags,
+			bad_slot[s] ? NETIF_RSP_ERROR : (int16_t)bytes);
 		if (s == 0 && extras != 0) {
 			tx_respond_extras(ring, x);
 			idx += extras;
@@ -222,10 +233,11 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 	uint64_t packets = 0, bytes = 0;
 	uint32_t i, ndone = 0;
 	struct xnb_tx_pkt *pkt;
-	uint16_t id;
+	uint16_t id, hr;
 	bool ok;
 
 	xnb_copy_flush(q, txq->copy, nsegs, &txq->stats.copy_calls, &txq->stats.copy_segs);
+	hr = txq->hr_cur;
 
 	for (i = 0; i < npkts; i++) {
 		pkt = &txq->pkts[i];
@@ -234,7 +246,7 @@ tx_complete(struct xnb_txq *txq, uint32_t npkts, uint32_t nsegs)
 				(pkt->flags & NETRXF_extra_info) == 0)) {
 			id = txq->reqs[pkt->first_slot & RX_RING_MASK].id;
 			ok = txq->copy[pkt->first_seg].status == GNTST_okay;
-			tx_respond(ring, id, pkt->flags,
+			tx_respond(ring, id, hr, pkt->flags,
 				likely(ok) ? (int16_t)pkt->len : NETIF_RSP_ERROR);
 		} else {
 			ok = tx_respond_slots(txq, ring, pkt, &txq->extra[i]);
@@ -351,7 +363,7 @@ tx_plan(const struct xnb_txq *txq, const struct rte_mbuf *m, struct tx_plan *p)
 		/* The whole super-frame, its lengths those of the frame. */
 		p->gso_size = m->tso_segsz;
 		p->gso_type = p->h.ipv6 ? XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4;
-		p->slots = (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE + 1;
+		p->slots = tx_slots(m->pkt_len, txq->hr_cur) + 1;
 		return 0;
 	}
 	if (tso && payload > m->tso_segsz) {
@@ -362,17 +374,17 @@ tx_plan(const struct xnb_txq *txq, const struct rte_mbuf *m, struct tx_plan *p)
 			return -EINVAL;
 		for (k = 0; k < p->nframes; k++) {
 			seg = p->hlen + RTE_MIN(p->mss, payload - k * p->mss);
-			if (!q->feat.sg && seg > XNB_PAGE_SIZE)
+			if (!q->feat.sg && seg + txq->hr_cur > XNB_PAGE_SIZE)
 				return -EINVAL;
-			p->slots += (seg + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+			p->slots += tx_slots(seg, txq->hr_cur);
 		}
 		return 0;
 	}
 	/* One frame: a TSO request with one segment's worth is just that. */
 	if (m->pkt_len > XNB_MAX_FRAME || (!tso && m->pkt_len > txq->max_frame) ||
-			(!q->feat.sg && m->pkt_len > XNB_PAGE_SIZE))
+			(!q->feat.sg && m->pkt_len + txq->hr_cur > XNB_PAGE_SIZE))
 		return -EINVAL;
-	p->slots = (m->pkt_len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+	p->slots = tx_slots(m->pkt_len, txq->hr_cur);
 	return 0;
 }
 
@@ -434,10 +446,10 @@ tx_build_planned(struct xnb_txq *txq, struct rte_mbuf *m, const struct tx_plan *
 			.flags = p->flags | (extras != 0 ? NETRXF_extra_info : 0),
 		};
 		txq->extra[*npkts - 1] = x;
-		pkt->nb_slots = (uint16_t)((pkt->len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE);
+		pkt->nb_slots = (uint16_t)tx_slots(pkt->len, txq->hr_cur);
 		sink.first = cons;
 		sink.slot = 0;
-		sink.soff = 0;
+		sink.soff = txq->hr_cur;
 		tx_put(&sink, hdr, p->hlen);
 		tx_put_mbuf(&sink, m, off, n);
 		pkt->nb_segs = (uint16_t)(sink.nsegs - pkt->first_seg);
@@ -457,7 +469,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	netif_rx_back_ring_t *ring = &q->guest_rx;
 	uint32_t avail, npkts = 0, nsegs = 0, nhdr = 0, len, slots, worst, s, fast_max;
 	struct tx_sink sink;
-	uint16_t flags;
+	uint16_t flags, hr;
 	uint8_t extras;
 	uint64_t ol;
 	struct tx_plan plan;
@@ -475,7 +487,10 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 	}
 	avail = prod - cons;
 	rsp_old = ring->rsp_prod_pvt;
-	fast_max = RTE_MIN(XNB_PAGE_SIZE, txq->max_frame);
+	/* The guest's XDP headroom, as it is for this burst. */
+	hr = __atomic_load_n(&txq->headroom, __ATOMIC_RELAXED);
+	txq->hr_cur = hr;
+	fast_max = RTE_MIN(XNB_PAGE_SIZE - hr, txq->max_frame);
 
 	for (i = 0; i < nb_pkts; i++) {
 		m = tx_pkts[i];
@@ -489,7 +504,8 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 				(th == NULL || th[i].type == 0))) {
 			RING_COPY_REQUEST(ring, cons, &txq->reqs[cons & RX_RING_MASK]);
 			xnb_copy_to_guest(&txq->copy[nsegs], rte_pktmbuf_mtod(m, void *),
-				q->domid, txq->reqs[cons & RX_RING_MASK].gref, 0, (uint16_t)len);
+				q->domid, txq->reqs[cons & RX_RING_MASK].gref, (uint16_t)hr,
+				(uint16_t)len);
 			/* One slot, one segment: tx_complete() needs no seg_slot[] entry. */
 			txq->pkts[npkts++] = (struct xnb_tx_pkt){
 				.head = m,
@@ -521,14 +537,14 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 			plan.gso_size = 0;
 			plan.hash_type = 0;
 			plan.mss = 0;
-			if (unlikely(len > txq->max_frame || (!q->feat.sg && len > XNB_PAGE_SIZE))) {
+			if (unlikely(len > txq->max_frame || (!q->feat.sg && len + hr > XNB_PAGE_SIZE))) {
 				XNB_DP_LOG(DEBUG, "dom %u queue %u: dropping a %u B frame (MTU frame %u B, sg %d)",
 					q->domid, q->id, len, txq->max_frame, q->feat.sg);
 				rte_pktmbuf_free(m);
 				txq->stats.errors++;
 				continue;
 			}
-			plan.slots = len == 0 ? 1 : (len + XNB_PAGE_SIZE - 1) / XNB_PAGE_SIZE;
+			plan.slots = tx_slots(len, hr);
 		}
 		if (th != NULL && th[i].type != 0) {
 			/* Each frame carries the hash: one more slot each. */
@@ -590,7 +606,7 @@ tx_burst(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 					.hash_type = plan.hash_type, .hash = plan.hash,
 				};
 			sink = (struct tx_sink){
-				.txq = txq, .first = cons, .extras = extras, .nsegs = nsegs,
+				.txq = txq, .first = cons, .extras = extras, .soff = hr, .nsegs = nsegs,
 			};
 			tx_put_mbuf(&sink, m, 0, len);
 			txq->pkts[npkts].nb_segs = (uint16_t)(sink.nsegs - nsegs);

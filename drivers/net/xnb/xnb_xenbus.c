@@ -69,6 +69,7 @@ advertise(struct xnb_xenbus *bus)
 		{ "feature-ipv6-csum-offload", (off & XNB_OFFLOAD_CSUM) != 0 },
 		{ "feature-split-event-channels", 1 },
 		{ "feature-ctrl-ring", 1 },
+		{ "feature-xdp-headroom", 1 },
 		{ "feature-multicast-control", 1 },
 		{ "feature-dynamic-multicast-control", 1 },
 	};
@@ -198,6 +199,27 @@ read_num_queues(struct xnb_xenbus *bus, uint16_t app_queues, uint16_t *num)
 	return 0;
 }
 
+/*
+ * The frontend's xdp-headroom (feature-xdp-headroom): absent or not a
+ * number, none (as Linux's netback); past XNB_XDP_HEADROOM_MAX, that
+ * much (said once: each response says where its data starts).
+ */
+static uint16_t
+read_xdp_headroom(struct xnb_xenbus *bus)
+{
+	unsigned long v;
+
+	if (xnb_xs_read_uint(bus->xs, XBT_NULL, bus->frontend, "xdp-headroom", UINT16_MAX,
+			&v) != 0)
+		return 0;
+	if (v > XNB_XDP_HEADROOM_MAX) {
+		XNB_BUS_LOG(WARNING, bus, "%s/xdp-headroom=%lu: frames get %u bytes of headroom, the most xnb gives",
+			bus->frontend, v, XNB_XDP_HEADROOM_MAX);
+		v = XNB_XDP_HEADROOM_MAX;
+	}
+	return (uint16_t)v;
+}
+
 /* The frontend's features, top level, the same for every queue. */
 static int
 read_features(struct xnb_xenbus *bus, struct xnb_features *feat)
@@ -230,6 +252,7 @@ read_features(struct xnb_xenbus *bus, struct xnb_features *feat)
 	feat->csum6 = feat->csum6 && (off & XNB_OFFLOAD_CSUM) != 0;
 	feat->gso4 = feat->gso4 && feat->sg && feat->csum4 && (off & XNB_OFFLOAD_TSO4) != 0;
 	feat->gso6 = feat->gso6 && feat->sg && feat->csum6 && (off & XNB_OFFLOAD_TSO6) != 0;
+	feat->xdp_headroom = read_xdp_headroom(bus);
 	if ((prefix4 && !feat->gso4) || (prefix6 && !feat->gso6))
 		XNB_BUS_LOG(INFO, bus,
 			"%s offers prefix GSO (feature-gso-tcpv4/6-prefix): not supported, its TCP super-frames are segmented by xnb",
@@ -692,7 +715,7 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 {
 	struct xnb_fsm_out out;
 	struct xnb_fsm_in in;
-	uint16_t app_queues;
+	uint16_t app_queues, hr;
 	uint32_t changed = 0;
 
 	if (bus->xs == NULL || bus->xs_out.lost)
@@ -740,6 +763,14 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 		/* The toolstack and the frontend may change them at any time (a watch event). */
 		apply_rate(bus, false);
 		apply_mcast(bus);
+	}
+	if ((out.act & XNB_FSM_RECONFIGURE) && bus->connected) {
+		hr = read_xdp_headroom(bus);
+		if (hr != bus->feat.xdp_headroom)
+			XNB_BUS_LOG(INFO, bus, "frames to the guest now start %u bytes into their page (xdp-headroom)",
+				hr);
+		bus->feat.xdp_headroom = hr;
+		bus->ops->set_headroom(bus->ops_arg, hr);
 	}
 	if (out.act & XNB_FSM_WRITE)
 		write_state(bus, out.state);

@@ -49,6 +49,8 @@ struct xnb_xenbus_port_ops {
 	void (*ctrl_disconnect)(void *arg);
 	/* Filter multicast frames to the guest or not; clear: forget its addresses too. */
 	void (*set_mcast)(void *arg, bool on, bool clear);
+	/* Put frames to the guest this many bytes into their first page (xdp-headroom). */
+	void (*set_headroom)(void *arg, uint16_t headroom);
 };
 
 /* Who the vif is, fixed when XenBus is opened (the devargs as written). */

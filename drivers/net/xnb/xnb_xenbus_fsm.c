@@ -141,6 +141,22 @@ xnb_fsm_step(const struct xnb_fsm_in *in, struct xnb_fsm_out *out)
 		 */
 		if (!connected && ours == XenbusStateInitWait && in->ready && !in->plugging)
 			out->act |= XNB_FSM_CONNECT;
+		/* Back from a reconfiguration (below). */
+		if (connected && ours == XenbusStateReconfigured && in->frontend == XenbusStateConnected)
+			write_state(out, XenbusStateConnected);
+		break;
+	case XenbusStateReconfiguring:
+		/*
+		 * A connected frontend changes its xdp-headroom (Linux's
+		 * xennet_xdp_set(), with feature-xdp-headroom): read it again and
+		 * answer Reconfigured; the frontend goes back to Connected, and so
+		 * do we, rings untouched. Not connected: nothing to change.
+		 */
+		if (connected) {
+			out->act |= XNB_FSM_RECONFIGURE;
+			if (ours != XenbusStateReconfigured)
+				write_state(out, XenbusStateReconfigured);
+		}
 		break;
 	case XenbusStateClosing:
 		drop(out, &connected, XNB_WHY_FRONTEND_CLOSING);

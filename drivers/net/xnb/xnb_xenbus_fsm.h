@@ -42,6 +42,8 @@ enum {
 	 * and write nothing the guest could see.
 	 */
 	XNB_FSM_REATTACH = 1u << 5,
+	/* The connected frontend changed its xdp-headroom: read it again. */
+	XNB_FSM_RECONFIGURE = 1u << 6,
 };
 
 enum xnb_fsm_why {
