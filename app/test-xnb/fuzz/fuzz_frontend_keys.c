@@ -177,6 +177,7 @@ bool
 xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *data,
 		unsigned int len)
 {
+	const struct entry *fe;
 	char v[16];
 	unsigned int i;
 
@@ -186,7 +187,10 @@ xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *
 	if (strcmp(path + strlen(xs.backend), "/state") == 0) {
 		FZ_CHECK(len == 1, "state of %u bytes", len);
 		memcpy(v, data, len);
-		FZ_CHECK(v[0] >= '1' && v[0] <= '6', "state %c written", v[0]);
+		/* 1-6, or Reconfigured (8) answering a frontend that is Reconfiguring (7). */
+		fe = find("/local/domain/7/device/vif/0/state");
+		FZ_CHECK((v[0] >= '1' && v[0] <= '6') || (v[0] == '8' && fe != NULL &&
+			fe->len == 1 && fe->val[0] == '7'), "state %c written", v[0]);
 	}
 	for (i = 0; i < len; i++)
 		FZ_CHECK(((const char *)data)[i] != '\0', "a NUL in a value written");
