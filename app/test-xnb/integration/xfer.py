@@ -78,9 +78,20 @@ def tcp_recv(port, secs):
 
 
 def tcp_send(host, port, nbytes, secs):
-    c = socket.socket(family_of(host), socket.SOCK_STREAM)
-    c.settimeout(secs)
-    c.connect(addr_of(host, port))
+    # The receiver may not listen yet (a loaded host starts it late):
+    # refused or unreachable connects are tried again until the deadline.
+    deadline = time.monotonic() + secs
+    while True:
+        c = socket.socket(family_of(host), socket.SOCK_STREAM)
+        c.settimeout(secs)
+        try:
+            c.connect(addr_of(host, port))
+            break
+        except (ConnectionRefusedError, OSError) as e:
+            c.close()
+            if time.monotonic() >= deadline or isinstance(e, socket.timeout):
+                raise
+            time.sleep(0.2)
     h = hashlib.sha256()
     n = 0
     for chunk in stream(nbytes):
