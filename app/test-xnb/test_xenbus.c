@@ -112,6 +112,18 @@ guest_open(uint16_t domid)
 }
 
 static struct netfront *guest_open_queues(uint16_t domid, uint16_t nq, bool split);
+
+/* A guest emulator's configuration for domid, as guest_open() uses it, to amend. */
+static void
+guest_conf(struct netfront_conf *c, uint16_t domid)
+{
+	netfront_conf_init(c);
+	c->sim_dir = env_sim_dir();
+	c->domid = domid;
+	c->timeout_ms = ENV_WAIT_MS;
+	c->mac[0] = 0x02;
+	c->mac[5] = (uint8_t)domid;
+}
 static uint64_t port_xstat(uint16_t port_id, const char *name);
 
 static int
@@ -1218,13 +1230,8 @@ test_multicast_control(void)
 	unsigned int i;
 
 	port_id = port_create(46, name, sizeof(name));
-	netfront_conf_init(&c);
-	c.sim_dir = env_sim_dir();
-	c.domid = 46;
+	guest_conf(&c, 46);
 	c.mcast_ctrl = true;
-	c.timeout_ms = ENV_WAIT_MS;
-	c.mac[0] = 0x02;
-	c.mac[5] = 46;
 	if (port_id < 0 || (nf = netfront_open(&c)) == NULL || netfront_connect(nf) != 0 ||
 			env_wait_link(port_id, 1) != 0) {
 		fprintf(stderr, "    the guest did not connect\n");
@@ -1532,13 +1539,8 @@ test_xdp_headroom(void)
 	uint64_t connects;
 
 	port_id = port_create(49, name, sizeof(name));
-	netfront_conf_init(&c);
-	c.sim_dir = env_sim_dir();
-	c.domid = 49;
+	guest_conf(&c, 49);
 	c.xdp_headroom = 256;
-	c.timeout_ms = ENV_WAIT_MS;
-	c.mac[0] = 0x02;
-	c.mac[5] = 49;
 	if (port_id < 0 || (nf = netfront_open(&c)) == NULL || netfront_connect(nf) != 0 ||
 			env_wait_link(port_id, 1) != 0) {
 		fprintf(stderr, "    the guest did not connect\n");
@@ -2317,14 +2319,9 @@ guest_open_queues(uint16_t domid, uint16_t nq, bool split)
 {
 	struct netfront_conf c;
 
-	netfront_conf_init(&c);
-	c.sim_dir = env_sim_dir();
-	c.domid = domid;
+	guest_conf(&c, domid);
 	c.nr_queues = nq;
 	c.no_split_evtchn = !split;
-	c.timeout_ms = ENV_WAIT_MS;
-	c.mac[0] = 0x02;
-	c.mac[5] = (uint8_t)domid;
 	return netfront_open(&c);
 }
 
