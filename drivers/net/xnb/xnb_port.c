@@ -45,11 +45,7 @@ const struct rte_eth_link xnb_port_link_down = {
 	.link_autoneg = RTE_ETH_LINK_FIXED,
 };
 
-/*
- * The link follows the vif: up while it is connected and the port
- * started. Control path, port->lock held. True when the status changed:
- * the caller raises LSC after dropping the lock.
- */
+/* See xnb_port.h: connected, started, no guest-rx queue stalled. */
 bool
 xnb_port_link_up(const struct xnb_port *port)
 {
@@ -98,6 +94,12 @@ port_queue_sync(struct xnb_port *port)
 	return changed;
 }
 
+/*
+ * The link follows the vif: up while it is connected, the port
+ * started and no guest-rx queue stalled (xnb_port_link_up()); the
+ * queue-state events follow the queues the guest uses. Control path, port->lock held. True when either changed:
+ * the caller raises LSC after dropping the lock.
+ */
 bool
 xnb_port_link_sync(struct xnb_port *port)
 {
@@ -519,6 +521,7 @@ port_ctrl_serve(struct xnb_port *port)
 		rte_eal_alarm_set(XNB_CTRL_AGAIN_US, port_ctrl_alarm, port);
 }
 
+/* The frontend kicked the control ring's event channel, or more waited (an alarm). */
 static void
 port_ctrl_alarm(void *arg)
 {
@@ -528,13 +531,6 @@ port_ctrl_alarm(void *arg)
 	if (!port->closed)
 		port_ctrl_serve(port);
 	pthread_mutex_unlock(&port->lock);
-}
-
-/* The frontend kicked the control ring's event channel. */
-static void
-port_ctrl_cb(void *arg)
-{
-	port_ctrl_alarm(arg);
 }
 
 /* The control ring's epoll set on the interrupt thread, for the port's life. */
@@ -554,7 +550,7 @@ port_ctrl_open(struct xnb_port *port)
 			rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) != 0)
 		ret = -rte_errno;
 	else
-		ret = rte_intr_callback_register(h, port_ctrl_cb, port);
+		ret = rte_intr_callback_register(h, port_ctrl_alarm, port);
 	if (ret != 0) {
 		rte_intr_instance_free(h);
 		return ret;
@@ -569,7 +565,7 @@ port_ctrl_stop(struct xnb_port *port)
 {
 	if (port->ctrl_intr == NULL)
 		return;
-	rte_intr_callback_unregister_sync(port->ctrl_intr, port_ctrl_cb, port);
+	rte_intr_callback_unregister_sync(port->ctrl_intr, port_ctrl_alarm, port);
 	rte_intr_instance_free(port->ctrl_intr);
 	port->ctrl_intr = NULL;
 	rte_eal_alarm_cancel(port_ctrl_alarm, port);

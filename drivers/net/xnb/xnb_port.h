@@ -97,7 +97,10 @@ bool xnb_port_bus_update(struct xnb_port *port);
 bool xnb_is_port(const struct rte_eth_dev *dev);
 /* Connected, started and no guest-rx queue stalled. */
 bool xnb_port_link_up(const struct xnb_port *port);
-/* The link from the vif and the port's state; port->lock held. True if it changed. */
+/*
+ * The link from the vif and the port's state, and the queue-state events;
+ * port->lock held. True if either changed.
+ */
 bool xnb_port_link_sync(struct xnb_port *port);
 /* LSC for a change an ethdev op made: raised after the op returns, without the lock. */
 void xnb_port_lsc_after_op(struct xnb_port *port, bool changed);

@@ -465,13 +465,6 @@ rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
 	return true;
 }
 
-/*
- * Offload flags of a whole frame in one chain: a checksum the guest
- * validated is reported good; a blank one goes through rx_csum_blank(),
- * a frame whose blank checksum cannot be located is dropped, as Linux's
- * netback does. GSO super-frames and headers out of the common shape
- * go to rx_offload_general().
- */
 /* The guest's own hash of the frame (its hash slot), as an RSS hash. */
 static __rte_noinline void
 rx_set_hash(struct rte_mbuf **m, uint16_t n, uint32_t hash)
@@ -515,6 +508,14 @@ rx_offload_extras(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 	return rx_offload_general(rxq, pkt, i);
 }
 
+/*
+ * Offload flags of a whole frame in one chain: a checksum the guest
+ * validated is reported good; a blank one goes through rx_csum_blank(),
+ * a frame whose blank checksum cannot be located is dropped, as Linux's
+ * netback does. Frames with extra-info slots (GSO, the guest's hash)
+ * go through rx_offload_extras(), headers out of the common shape to
+ * rx_offload_general().
+ */
 static inline int16_t
 rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 {
@@ -621,7 +622,6 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 	netif_tx_back_ring_t *ring = &q->guest_tx;
 	const xengnttab_grant_copy_segment_t *seg;
 	uint64_t bytes = 0, errors = 0, packets = 0;
-
 	struct xnb_rx_pkt *pkt;
 	RING_IDX first;
 	int16_t status;

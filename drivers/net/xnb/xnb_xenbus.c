@@ -693,7 +693,7 @@ apply_mcast(struct xnb_xenbus *bus)
 	int v = xnb_xs_read_bool(bus->xs, XBT_NULL, bus->frontend, "request-multicast-control");
 	bool on = v == 1;
 
-	if (v < 0 && v != -ENOENT) {
+	if (v < 0) {
 		if (!bus->mcast_bad)
 			XNB_BUS_LOG(WARNING, bus, "%s/request-multicast-control is neither 0 nor 1: multicast frames are not filtered",
 				bus->frontend);
@@ -755,15 +755,15 @@ xnb_xenbus_update(struct xnb_xenbus *bus)
 	}
 	if (out.act & (XNB_FSM_CONNECT | XNB_FSM_REATTACH)) {
 		changed |= connect_frontend(bus, app_queues, (out.act & XNB_FSM_REATTACH) != 0);
-		if (bus->connected) {
+		if (bus->connected)
 			apply_rate(bus, true);
-			apply_mcast(bus);
-		}
 	} else if (bus->connected) {
-		/* The toolstack and the frontend may change them at any time (a watch event). */
+		/* The toolstack may change it at any time (a watch event). */
 		apply_rate(bus, false);
-		apply_mcast(bus);
 	}
+	/* Read at connect, and again on every pass (the frontend may change it). */
+	if (bus->connected)
+		apply_mcast(bus);
 	if ((out.act & XNB_FSM_RECONFIGURE) && bus->connected) {
 		hr = read_xdp_headroom(bus);
 		if (hr != bus->feat.xdp_headroom)
