@@ -4,20 +4,61 @@
  * One Xen queue: its two rings and its event channel, connected to the
  * frontend and disconnected again (as Linux's interface.c), and the
  * allow/busy handshake (as vhost's allow_queuing/while_queuing) that
- * lets the control path stop the bursts before it unmaps anything.
+ * lets the control path stop the bursts before it unmaps anything, its
+ * barrier on the control path's side (membarrier(2)) so that a burst
+ * needs none.
  *
  * A connect that fails returns -errno and logs its detail at DEBUG only:
  * the caller (xnb_xenbus.c) logs the failure once, with its context.
  */
 
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_debug.h>
 #include <rte_pause.h>
 
 #include "xnb_logs.h"
 #include "xnb_private.h"
+
+bool xnb_dp_asymmetric;
+
+static int
+queue_membarrier(int cmd)
+{
+	/* glibc 2.36 has no wrapper. */
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+/*
+ * The quiesce handshake's barrier on the control path's side
+ * (xnb_dp_enter()): registered once per process, as membarrier(2)
+ * requires for its private expedited command (Linux 4.14). Where the
+ * kernel (or a seccomp filter) refuses it, the datapath fences itself.
+ */
+RTE_INIT(xnb_queue_membarrier_init)
+{
+	int cmds = queue_membarrier(MEMBARRIER_CMD_QUERY);
+
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
+			queue_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)
+		return;
+	xnb_dp_asymmetric = true;
+}
+
+/* Every thread's accesses ordered: the bursts' busy stores seen, or allow == 0 seen by them. */
+static void
+queue_fence_bursts(void)
+{
+	/* Registered, so it cannot fail (membarrier(2)); going on unordered could unmap under a burst. */
+	if (xnb_dp_asymmetric && queue_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
+		rte_panic("xnb: membarrier(2) failed after its registration: %s\n",
+			strerror(errno));
+}
 
 void
 xnb_queue_init(struct xnb_queue *q, const struct xnb_xen_ops *ops,
@@ -220,6 +261,7 @@ xnb_queue_quiesce(struct xnb_queue *q)
 {
 	__atomic_store_n(&q->rx.allow, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&q->tx.allow, 0, __ATOMIC_SEQ_CST);
+	queue_fence_bursts();
 	while (__atomic_load_n(&q->rx.busy, __ATOMIC_SEQ_CST) != 0)
 		rte_pause();
 	while (__atomic_load_n(&q->tx.busy, __ATOMIC_SEQ_CST) != 0)
