@@ -19,6 +19,7 @@
 
 #include "test.h"
 #include "test_common.h"
+#include "xnb_mcast.h"
 #include "xnb_rxtx.h"
 
 /* Slots of the largest frame, and one to spare. */
@@ -270,6 +271,48 @@ test_tx_drain_then_stall(void)
 	TEST_ASSERT_EQUAL(txq->blocked_since, 0, "no longer blocked");
 	TEST_ASSERT_EQUAL(txq->stats.drain_drops, 6, "not dropped");
 	return check_guest_pkt(data, 100);
+}
+
+/*
+ * Frames the guest's multicast filter drops are no sign that it reads:
+ * a guest posting no buffers while the application sends it unicast and
+ * filtered multicast in turn is still found stalled on time.
+ */
+static int
+test_tx_stall_with_filtered(void)
+{
+	static const uint8_t group[RTE_ETHER_ADDR_LEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
+	static const uint8_t guest[RTE_ETHER_ADDR_LEN] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
+	struct xnb_txq *txq = &g.q->tx;
+	struct xnb_mcast mc;
+	struct rte_mbuf *m[1];
+	uint64_t t0 = rte_get_timer_cycles();
+	unsigned int n = 0;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.enabled = 1;
+	txq->mcast = &mc;
+	xnb_tx_set_timeouts(txq, 0, 20);
+	while (txq->stalled == 0 && rte_get_timer_cycles() - t0 < rte_get_timer_hz() / 5) {
+		if (stall_frames(m, 1) != TEST_SUCCESS)
+			return TEST_FAILED;
+		if (n++ % 2 == 1) {
+			memcpy(rte_pktmbuf_mtod(m[0], uint8_t *), group, sizeof(group));
+			TEST_ASSERT_EQUAL(xnb_tx_burst(txq, m, 1), 1, "filtered: consumed");
+		} else {
+			memcpy(rte_pktmbuf_mtod(m[0], uint8_t *), guest, sizeof(guest));
+			if (xnb_tx_burst(txq, m, 1) == 0)
+				rte_pktmbuf_free(m[0]);
+		}
+		rte_delay_us_block(500);
+	}
+	txq->mcast = NULL;
+	TEST_ASSERT_EQUAL(txq->stalled, 1, "stalled, filtered frames or not");
+	TEST_ASSERT(rte_get_timer_cycles() - t0 < rte_get_timer_hz() / 10,
+		"within about the stall time (20 ms)");
+	TEST_ASSERT(txq->stats.mcast_filtered > 0, "frames were filtered meanwhile");
+	TEST_ASSERT_EQUAL(tg_rx_pending(&g), 0, "nothing reached the guest");
+	return TEST_SUCCESS;
 }
 
 /* The datapath itself clears a stall when a burst finds buffers again. */
@@ -742,6 +785,7 @@ static struct unit_test_suite tx_suite = {
 		TEST_CASE_ST(setup_zero, teardown, test_tx_xdp_headroom),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_drain_then_stall),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_stall_cleared_by_burst),
+		TEST_CASE_ST(setup_zero, teardown, test_tx_stall_with_filtered),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_drain_without_rx_notify),
 		TEST_CASE_ST(setup_no_sg, teardown, test_tx_no_sg),
 		TEST_CASE_ST(setup_zero, teardown, test_tx_too_large),

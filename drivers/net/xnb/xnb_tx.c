@@ -719,19 +719,23 @@ tx_mcast_ok(const struct xnb_mcast *mc, const struct rte_mbuf *m)
  * The guest asked for multicast control: the frames its filter refuses
  * are dropped (counted, and consumed as sent), the runs between them go
  * in as any burst's. Kept apart, so that a burst without the filter
- * pays one test, not one per frame.
+ * pays one test, not one per frame. *placed: the frames that went into
+ * the ring (only those show that the guest reads).
  */
 static __rte_noinline uint16_t
 tx_burst_filtered(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
-		uint16_t nb_pkts, const struct xnb_tx_hash *th, const struct xnb_mcast *mc)
+		uint16_t nb_pkts, const struct xnb_tx_hash *th, const struct xnb_mcast *mc,
+		uint16_t *placed)
 {
 	uint16_t i = 0, j, sent;
 
+	*placed = 0;
 	while (i < nb_pkts) {
 		for (j = i; j < nb_pkts && tx_mcast_ok(mc, tx_pkts[j]); j++)
 			;
 		if (j > i) {
 			sent = tx_burst(txq, q, tx_pkts + i, j - i, th != NULL ? th + i : NULL);
+			*placed += sent;
 			if (sent < j - i)
 				return i + sent;
 		}
@@ -750,17 +754,18 @@ tx_ring(struct xnb_txq *txq, struct xnb_queue *q, struct rte_mbuf **tx_pkts,
 		uint16_t nb_pkts, const struct xnb_tx_hash *th)
 {
 	const struct xnb_mcast *mc = txq->mcast;
-	uint16_t nb_tx;
+	uint16_t nb_tx, placed;
 
 	if (unlikely(mc != NULL && __atomic_load_n(&mc->enabled, __ATOMIC_RELAXED) != 0))
-		nb_tx = tx_burst_filtered(txq, q, tx_pkts, nb_pkts, th, mc);
+		nb_tx = tx_burst_filtered(txq, q, tx_pkts, nb_pkts, th, mc, &placed);
 	else
-		nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts, th);
+		placed = nb_tx = tx_burst(txq, q, tx_pkts, nb_pkts, th);
 
-	if (unlikely(nb_tx == 0) && nb_pkts != 0 &&
+	/* Frames the filter dropped say nothing of the guest's buffers. */
+	if (unlikely(placed == 0) && nb_tx < nb_pkts &&
 			__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE)
-		nb_tx = tx_no_room(txq, q, tx_pkts, nb_pkts);
-	else if (unlikely(txq->blocked_since != 0) && nb_tx != 0)
+		nb_tx += tx_no_room(txq, q, tx_pkts + nb_tx, nb_pkts - nb_tx);
+	else if (unlikely(txq->blocked_since != 0) && placed != 0)
 		tx_room_again(txq);
 	return nb_tx;
 }
