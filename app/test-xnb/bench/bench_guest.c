@@ -55,10 +55,20 @@
  * and with the checksum flags it came with (or, with --csum-blank,
  * always blank: a forwarding guest's stack would leave it so).
  *
+ * lat (--rate PPS) times the round trip of single frames: one frame every
+ * 1/PPS seconds, the next sent only once the last came back, sent back by
+ * the backend's application (testpmd io on one port, xnb-intr-fwd with one
+ * port). Each window ends with a "latency" line: the round trips' median,
+ * 90th and 99th percentiles and maximum. It is the backend's wake-up that
+ * it shows: this guest busy-polls its guest-rx ring, so a frame back in
+ * its ring is seen at once.
+ *
  * Control: "ready" on stdout once connected; nothing is sent before SIGUSR2
  * ("go": the backend forwards by then; testpmd drops what waits in its rx
- * queues when forwarding starts). Each SIGUSR1 marks a window
- * boundary: the first starts the window, the second prints one "window"
+ * queues when forwarding starts). Until then the program sleeps (except
+ * in b2g, which only receives), so that a guest kept idle costs no cpu:
+ * xnb-bench-density keeps many so. Each SIGUSR1 marks a window
+ * boundary: each odd one starts a window, each even one prints one "window"
  * line with the rates and counters over it. SIGTERM or SIGINT stops,
  * disconnects and prints a "total" line. --max-seconds bounds the run.
  */
@@ -100,8 +110,13 @@
 /* fwd: buffers 0 ... RX_SIZE - 1 are netfront's receive buffers, then the transmit pages. */
 #define NB_BUFS (RX_SIZE + TX_SIZE)
 
-enum mode { MODE_G2B, MODE_B2G, MODE_FWD };
-static const char *const mode_names[] = { "g2b", "b2g", "fwd" };
+enum mode { MODE_G2B, MODE_B2G, MODE_FWD, MODE_LAT };
+static const char *const mode_names[] = { "g2b", "b2g", "fwd", "lat" };
+
+/* lat: round trips kept per window (more are counted, not kept). */
+#define LAT_SAMPLES 65536
+/* lat: a frame not back after this long is counted lost. */
+#define LAT_LOST_NS 1000000000u
 
 enum proto { PROTO_RAW, PROTO_TCP, PROTO_UDP };
 static const char *const proto_names[] = { "raw", "tcp", "udp" };
@@ -130,6 +145,18 @@ struct counters {
 	uint64_t polls;
 	uint64_t idle_polls;       /* polls that found nothing to do */
 	uint64_t busy_tsc;         /* TSC ticks spent in polls that did work */
+	uint64_t lat_lost;         /* lat: frames not back within LAT_LOST_NS */
+};
+
+/* lat: one frame out at a time, and the round trips of the window. */
+struct latency {
+	uint64_t period_ns;        /* 1 / --rate */
+	uint64_t next_ns;          /* when the next frame goes */
+	uint64_t sent_ns;          /* when the frame out went */
+	bool out;                  /* a frame is out */
+	uint32_t n;                /* round trips kept */
+	uint64_t seen;             /* round trips in the window */
+	uint32_t ns[LAT_SAMPLES];
 };
 
 struct bench {
@@ -181,6 +208,7 @@ struct bench {
 	uint32_t nb_spare;
 	uint32_t rx_unposted;
 
+	struct latency lat;
 	struct counters c;
 };
 
@@ -615,6 +643,14 @@ rx_frame_done(struct bench *b)
 	}
 	if (b->mode == MODE_FWD)
 		rx_reflect(b);
+	if (b->mode == MODE_LAT && b->lat.out) {
+		uint64_t rtt = now_ns() - b->lat.sent_ns;
+
+		if (b->lat.n < LAT_SAMPLES)
+			b->lat.ns[b->lat.n++] = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+		b->lat.seen++;
+		b->lat.out = false;
+	}
 	b->rx_busy = false;
 	b->rx_extra = false;
 	b->rx_more = false;
@@ -736,12 +772,57 @@ print_counters(const char *tag, const struct counters *c, const struct counters 
 	fflush(stdout);
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* lat: the window's round trips, sorted in place. */
+static void
+print_latency(struct latency *l, uint64_t lost)
+{
+	uint32_t n = l->n;
+
+	qsort(l->ns, n, sizeof(l->ns[0]), cmp_u32);
+	printf("latency n=%" PRIu64 " kept=%u p50_ns=%u p90_ns=%u p99_ns=%u max_ns=%u lost=%"
+		PRIu64 "\n", l->seen, n, n ? l->ns[n / 2] : 0, n ? l->ns[n * 9 / 10] : 0,
+		n ? l->ns[n * 99 / 100] : 0, n ? l->ns[n - 1] : 0, lost);
+	fflush(stdout);
+}
+
+/* lat: the next frame when it is due and none is out; a frame out too long is lost. */
+static uint32_t
+lat_send(struct bench *b)
+{
+	struct latency *l = &b->lat;
+	uint64_t now = now_ns();
+
+	if (l->out) {
+		if (now - l->sent_ns < LAT_LOST_NS)
+			return 0;
+		b->c.lat_lost++;
+		l->out = false;
+	}
+	if (now < l->next_ns || tx_send(b, 1) == 0)
+		return 0;
+	l->sent_ns = now;
+	l->out = true;
+	/* On the schedule; a late frame does not make the next one early. */
+	l->next_ns += l->period_ns;
+	if (l->next_ns < now + l->period_ns / 2)
+		l->next_ns = now + l->period_ns / 2;
+	return 1;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: xnb-bench-guest --sim-dir DIR --domid N --mode g2b|b2g|fwd\n"
-		"       --size BYTES [--handle N] [--inflight K] [--cpu N]\n"
+		"usage: xnb-bench-guest --sim-dir DIR --domid N --mode g2b|b2g|fwd|lat\n"
+		"       --size BYTES [--handle N] [--inflight K] [--rate PPS] [--cpu N]\n"
 		"       [--timeout-ms MS] [--max-seconds S]\n"
 		"       [--proto raw|tcp|udp] [--csum-blank] [--gso MSS]\n");
 	exit(2);
@@ -779,6 +860,7 @@ main(int argc, char **argv)
 		{ "proto", required_argument, NULL, 'p' },
 		{ "csum-blank", no_argument, NULL, 'b' },
 		{ "gso", required_argument, NULL, 'g' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bench bench;
@@ -788,10 +870,10 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	const char *sim_dir = NULL;
 	unsigned long domid = 0, handle = 0, inflight = 128, timeout_ms = 10000;
-	unsigned long max_seconds = 600;
+	unsigned long max_seconds = 600, rate = 0;
 	uint64_t start_ns, next_check_ns, win_ns = 0, win_tsc = 0, t0, t1;
 	int cpu = -1, opt, ret, seen_marks = 0, status = 0;
-	bool has_mode = false, has_proto = false;
+	bool has_mode = false, has_proto = false, slept;
 
 	memset(b, 0, sizeof(*b));
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -806,11 +888,11 @@ main(int argc, char **argv)
 			handle = num_arg("handle", optarg, 0, 65535);
 			break;
 		case 'm':
-			for (b->mode = MODE_G2B; b->mode <= MODE_FWD; b->mode++)
+			for (b->mode = MODE_G2B; b->mode <= MODE_LAT; b->mode++)
 				if (strcmp(optarg, mode_names[b->mode]) == 0)
 					break;
-			if (b->mode > MODE_FWD) {
-				fprintf(stderr, PROG "--mode %s: expected g2b, b2g or fwd\n",
+			if (b->mode > MODE_LAT) {
+				fprintf(stderr, PROG "--mode %s: expected g2b, b2g, fwd or lat\n",
 					optarg);
 				return 2;
 			}
@@ -848,12 +930,20 @@ main(int argc, char **argv)
 		case 'g':
 			b->gso_size = (uint16_t)num_arg("gso", optarg, 1, 65535);
 			break;
+		case 'r':
+			rate = num_arg("rate", optarg, 1, 1000000);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (sim_dir == NULL || domid == 0 || !has_mode || b->size == 0 || optind != argc)
 		usage();
+	if ((b->mode == MODE_LAT) != (rate != 0)) {
+		fprintf(stderr, PROG "--rate goes with --mode lat, and lat needs it\n");
+		return 2;
+	}
+	b->lat.period_ns = rate ? 1000000000u / rate : 0;
 
 	if (b->gso_size != 0) {
 		/* Linux's TSO: TCP, checksum left blank. */
@@ -980,14 +1070,25 @@ main(int argc, char **argv)
 
 		if (marks != seen_marks) {
 			seen_marks++;
-			if (seen_marks == 1) {
+			if (seen_marks % 2 == 1) {
 				c0 = b->c;
 				win_ns = now_ns();
 				win_tsc = tsc();
-			} else if (seen_marks == 2) {
+				b->lat.n = 0;
+				b->lat.seen = 0;
+			} else {
 				print_counters("window", &b->c, &c0,
 					(double)(now_ns() - win_ns) / 1e9, tsc() - win_tsc);
+				if (b->mode == MODE_LAT)
+					print_latency(&b->lat, b->c.lat_lost - c0.lat_lost);
 			}
+		}
+		slept = !go_flag && b->mode != MODE_B2G;
+		if (slept) {
+			/* Nothing to send yet: sleep, an idle guest costs no cpu. */
+			const struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
+
+			nanosleep(&ms, NULL);
 		}
 		t0 = tsc();
 		if (b->mode != MODE_B2G) {
@@ -1002,7 +1103,9 @@ main(int argc, char **argv)
 				break;
 			work += ret;
 		}
-		if (b->mode != MODE_B2G && go_flag) {
+		if (b->mode == MODE_LAT && go_flag) {
+			work += (int)lat_send(b);
+		} else if (b->mode != MODE_B2G && go_flag) {
 			want = b->mode == MODE_G2B ? b->nframes :
 				(b->debt > b->nframes ? b->nframes : (uint32_t)b->debt);
 			if (want > 0) {
@@ -1023,7 +1126,7 @@ main(int argc, char **argv)
 			b->c.idle_polls++;
 			cpu_relax();
 		}
-		if ((b->c.polls & 0xffff) == 0) {
+		if ((b->c.polls & 0xffff) == 0 || slept) {
 			uint64_t now = now_ns();
 
 			if (now >= next_check_ns) {

@@ -2,10 +2,12 @@
 
 /*
  * xnb-intr-fwd: forwards every frame between ports 0 and 1 (one queue
- * pair each, as testpmd's io mode does) and, once both have been idle
- * for a while, sleeps on their rx interrupts until either has a frame,
- * as DPDK's l3fwd-power does. It shows what rx interrupts buy on an xnb
- * port: a guest that sends nothing costs no core.
+ * pair each, as testpmd's io mode does), or with one port back out of
+ * it, and, once the ports have been idle for a while, sleeps on their rx
+ * interrupts until one has a frame, as DPDK's l3fwd-power does. It shows
+ * what rx interrupts buy on an xnb port: a guest that sends nothing costs
+ * no core (realxen 13-rx-interrupts), and a guest that sends little
+ * costs little (xnb-bench-density's interrupt figures).
  *
  * Usage: xnb-intr-fwd EAL_ARGS... [-- --idle-polls N]
  *   --idle-polls N  empty polls of both ports before sleeping (default 1000)
@@ -80,6 +82,7 @@ main(int argc, char **argv)
 {
 	uint64_t fwd[2] = { 0, 0 }, sleeps = 0, wakeups = 0, t0;
 	struct rte_epoll_event ev[2];
+	uint16_t nports;
 	unsigned long idle_polls = 1000, idle = 0;
 	struct rte_mbuf *m[BURST];
 	struct rte_mempool *pool;
@@ -101,27 +104,29 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (rte_eth_dev_count_avail() != 2) {
-		fprintf(stderr, "xnb-intr-fwd: two ports needed, %u given\n",
-			rte_eth_dev_count_avail());
+	nports = rte_eth_dev_count_avail();
+	if (nports != 1 && nports != 2) {
+		fprintf(stderr, "xnb-intr-fwd: one or two ports needed, %u given\n", nports);
 		return 2;
 	}
 	pool = rte_pktmbuf_pool_create("fwd", NB_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 		rte_socket_id());
-	if (pool == NULL || port_init(0, pool) != 0 || port_init(1, pool) != 0)
-		return 1;
+	for (p = 0; p < nports; p++)
+		if (pool == NULL || port_init(p, pool) != 0)
+			return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("xnb-intr-fwd: forwarding 0 <-> 1, sleeping after %lu idle polls\n", idle_polls);
+	printf("xnb-intr-fwd: forwarding %s, sleeping after %lu idle polls\n",
+		nports == 2 ? "0 <-> 1" : "0 back to 0", idle_polls);
 	fflush(stdout);
 
 	t0 = rte_get_timer_cycles();
 	while (!stop) {
-		for (p = 0; p < 2; p++) {
+		for (p = 0; p < nports; p++) {
 			n = rte_eth_rx_burst(p, 0, m, BURST);
 			if (n == 0)
 				continue;
-			sent = rte_eth_tx_burst(p ^ 1, 0, m, n);
+			sent = rte_eth_tx_burst(nports == 2 ? p ^ 1 : p, 0, m, n);
 			if (sent < n)
 				rte_pktmbuf_free_bulk(m + sent, n - sent);
 			fwd[p] += sent;
@@ -129,20 +134,20 @@ main(int argc, char **argv)
 		}
 		if (++idle < idle_polls)
 			continue;
-		/* Both idle: arm, sleep until a frame (or a second), disarm. */
-		rte_eth_dev_rx_intr_enable(0, 0);
-		rte_eth_dev_rx_intr_enable(1, 0);
+		/* All idle: arm, sleep until a frame (or a second), disarm. */
+		for (p = 0; p < nports; p++)
+			rte_eth_dev_rx_intr_enable(p, 0);
 		sleeps++;
 		if (rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, 2, 1000) > 0)
 			wakeups++;
-		rte_eth_dev_rx_intr_disable(0, 0);
-		rte_eth_dev_rx_intr_disable(1, 0);
+		for (p = 0; p < nports; p++)
+			rte_eth_dev_rx_intr_disable(p, 0);
 		idle = 0;
 	}
-	printf("xnb-intr-fwd: forwarded 0->1 %" PRIu64 " 1->0 %" PRIu64 " sleeps %" PRIu64
+	printf("xnb-intr-fwd: forwarded from 0 %" PRIu64 " from 1 %" PRIu64 " sleeps %" PRIu64
 		" wakeups %" PRIu64 " cpu %.2f s of %.2f s\n", fwd[0], fwd[1], sleeps, wakeups,
 		cpu_seconds(), (double)(rte_get_timer_cycles() - t0) / (double)rte_get_timer_hz());
-	for (p = 0; p < 2; p++) {
+	for (p = 0; p < nports; p++) {
 		rte_eth_dev_stop(p);
 		rte_eth_dev_close(p);
 	}
