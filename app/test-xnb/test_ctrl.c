@@ -617,6 +617,129 @@ test_ctrl_steering(void)
 	return ret;
 }
 
+/* The new port of a restarted application, reattaching to v's guest (on_close=keep). */
+static int
+vif_restart(struct ctrl_vif *v, uint16_t domid, uint16_t nq)
+{
+	char args[256];
+	uint16_t port_id;
+
+	env_port_destroy(v->port_id, v->name);
+	v->port_id = -1;
+	snprintf(args, sizeof(args), "domid=%u,queues=%u,platform=sim,sim_dir=%s", domid, nq,
+		env_sim_dir());
+	if (rte_vdev_init(v->name, args) != 0 ||
+			rte_eth_dev_get_port_by_name(v->name, &port_id) != 0)
+		return -1;
+	v->port_id = port_id;
+	if (env_port_setup_queues(port_id, nq) != 0 || env_wait_link(port_id, 1) != 0)
+		return -1;
+	return netfront_check_backend(v->nf) == 0 ? 0 : -1;
+}
+
+/* The backend's xnb-hash node, waited for up to WAIT_MS: 0, or -1 if it does not come. */
+static int
+kept_node(struct xs_handle *xs, const struct ctrl_vif *v, char *buf, size_t size)
+{
+	char path[256];
+	uint64_t end = env_deadline(WAIT_MS);
+	unsigned int len;
+	char *val;
+
+	snprintf(path, sizeof(path), "%s/%s", v->nf->be_path, XNB_HASH_NODE);
+	do {
+		val = xs_read(xs, XBT_NULL, path, &len);
+		if (val != NULL) {
+			snprintf(buf, size, "%s", val);
+			free(val);
+			return 0;
+		}
+		rte_delay_ms(10);
+	} while (!env_waited(end));
+	return -1;
+}
+
+/*
+ * The guest's hashing survives an application restart (on_close=keep):
+ * the configuration is kept in the backend's directory and the next
+ * process steers by it at once, the guest sending nothing again (as
+ * Windows would not). A kept node that does not hold together gives
+ * netif.h's defaults; a guest that connects anew starts from them and
+ * the node goes.
+ */
+static int
+test_ctrl_hash_kept(void)
+{
+	static const uint32_t map[4] = { 1, 0, 0, 1 };
+	const uint16_t domid = 95;
+	struct xnb_hash want;
+	struct xs_handle *xs = NULL;
+	struct ctrl_vif v;
+	const struct xnb_port *port;
+	char text[XNB_HASH_TEXT_MAX], path[256];
+	uint32_t status;
+	int ret = TEST_FAILED;
+
+	if (vif_open(&v, domid, 2) != 0)
+		goto out;
+	xs = xensim_xs_open(env_sim_dir());
+	if (xs == NULL ||
+			ctrl(&v, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+				XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, NULL) != OK ||
+			netfront_ctrl_set_key(v.nf, rss_key, sizeof(rss_key), &status) != 0 ||
+			status != OK ||
+			ctrl(&v, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, XNB_HASH_TYPES, 0, 0, NULL) != OK ||
+			ctrl(&v, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 4, 0, 0, NULL) != OK ||
+			netfront_ctrl_set_mapping(v.nf, map, 4, 0, &status) != 0 || status != OK) {
+		fprintf(stderr, "    configuring the hash failed\n");
+		goto out;
+	}
+	want = *vif_hash(&v);
+	/* Restarted at once: the close keeps what the alarm has not kept yet. */
+	if (vif_restart(&v, domid, 2) != 0) {
+		fprintf(stderr, "    the restarted port did not reattach\n");
+		goto out;
+	}
+	port = rte_eth_devices[v.port_id].data->dev_private;
+	if (memcmp(vif_hash(&v), &want, sizeof(want)) != 0 || !port->steering) {
+		fprintf(stderr, "    after the restart: alg %u types %u size %u, steering %d\n",
+			vif_hash(&v)->alg, vif_hash(&v)->types, vif_hash(&v)->size, port->steering);
+		goto out;
+	}
+	if (kept_node(xs, &v, text, sizeof(text)) != 0) {
+		fprintf(stderr, "    no %s node\n", XNB_HASH_NODE);
+		goto out;
+	}
+	/* Broken by hand: a bad key digit, then a mapping to queue 2 of 2. */
+	snprintf(path, sizeof(path), "%s/%s", v.nf->be_path, XNB_HASH_NODE);
+	text[10] = 'z';
+	if (!xs_write(xs, XBT_NULL, path, text, (unsigned int)strlen(text)) ||
+			vif_restart(&v, domid, 2) != 0 || vif_hash(&v)->alg != 0 ||
+			vif_hash(&v)->size != 0) {
+		fprintf(stderr, "    a broken node was taken\n");
+		goto out;
+	}
+	/* The restart above kept nothing new: configure, then reconnect anew. */
+	if (ctrl(&v, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+			XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, NULL) != OK ||
+			kept_node(xs, &v, text, sizeof(text)) != 0 || text[0] != '1') {
+		fprintf(stderr, "    the new configuration was not kept\n");
+		goto out;
+	}
+	if (netfront_disconnect(v.nf) != 0 || env_wait_link(v.port_id, 0) != 0 ||
+			netfront_connect(v.nf) != 0 || env_wait_link(v.port_id, 1) != 0 ||
+			vif_hash(&v)->alg != 0 || xs_read(xs, XBT_NULL, path, NULL) != NULL) {
+		fprintf(stderr, "    a fresh connect kept the old configuration\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (xs != NULL)
+		xs_close(xs);
+	vif_close(&v);
+	return ret;
+}
+
 static struct unit_test_suite ctrl_suite = {
 	.suite_name = "ctrl",
 	.setup = suite_setup,
@@ -627,6 +750,7 @@ static struct unit_test_suite ctrl_suite = {
 		TEST_CASE(test_ctrl_broken_indices),
 		TEST_CASE(test_toeplitz_vectors),
 		TEST_CASE(test_ctrl_steering),
+		TEST_CASE(test_ctrl_hash_kept),
 		TEST_CASES_END()
 	}
 };

@@ -505,11 +505,13 @@ set_rate(void *arg, uint64_t bytes, uint64_t usec)
 
 /* The control ring xnb connects: the refs the frontend wrote, once. */
 static int
-ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues)
+ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues,
+		const char *kept)
 {
 	unsigned long ref, ev;
 
 	RTE_SET_USED(arg);
+	RTE_SET_USED(kept);
 	FZ_CHECK(!port.ctrl, "control ring connected twice");
 	FZ_CHECK(key_num(FRONTEND, "ctrl-ring-ref", UINT32_MAX, &ref) == 0 && ref == ring_ref,
 		"ctrl-ring-ref %u", ring_ref);

@@ -22,6 +22,8 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -287,6 +289,83 @@ xnb_ctrl_serve(struct xnb_ctrl *c, unsigned int budget, bool *more)
 		RING_FINAL_CHECK_FOR_REQUESTS(&c->ring, again);
 	} while (again);
 	return (int)n;
+}
+
+void
+xnb_hash_format(const struct xnb_hash *h, char *buf, size_t size)
+{
+	size_t len;
+	uint32_t i;
+
+	len = (size_t)snprintf(buf, size, "%u %u ", h->alg, h->types);
+	for (i = 0; i < XNB_HASH_KEY_MAX && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%02x", h->key[i]);
+	if (len < size)
+		len += (size_t)snprintf(buf + len, size - len, " %u %s", h->size,
+			h->size == 0 ? "-" : "");
+	for (i = 0; i < h->size && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%u", i ? "," : "",
+			h->mapping[i]);
+}
+
+/* A decimal number up to max at *s, then sep; *s moved past both. */
+static int
+hash_number(const char **s, uint32_t max, char sep, uint32_t *v)
+{
+	unsigned long n;
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(*s, &end, 10);
+	if (errno != 0 || n > max || *end != sep)
+		return -EINVAL;
+	*v = (uint32_t)n;
+	*s = end + (sep != '\0');
+	return 0;
+}
+
+int
+xnb_hash_parse(const char *s, uint16_t nb_queues, struct xnb_hash *h)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct xnb_hash k;
+	const char *hi, *lo;
+	uint32_t i;
+
+	memset(&k, 0, sizeof(k));
+	if (hash_number(&s, XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, ' ', &k.alg) != 0 ||
+			hash_number(&s, XNB_HASH_TYPES, ' ', &k.types) != 0 ||
+			(k.types & ~XNB_HASH_TYPES) != 0)
+		return -EINVAL;
+	for (i = 0; i < XNB_HASH_KEY_MAX; i++, s += 2) {
+		hi = s[0] != '\0' ? strchr(hex, s[0]) : NULL;
+		lo = hi != NULL && s[1] != '\0' ? strchr(hex, s[1]) : NULL;
+		if (lo == NULL)
+			return -EINVAL;
+		k.key[i] = (uint8_t)((hi - hex) << 4 | (lo - hex));
+	}
+	if (*s++ != ' ' || hash_number(&s, XNB_HASH_MAPPING_MAX, ' ', &k.size) != 0)
+		return -EINVAL;
+	if (k.size == 0) {
+		if (strcmp(s, "-") != 0)
+			return -EINVAL;
+	} else {
+		for (i = 0; i < k.size; i++)
+			if (hash_number(&s, nb_queues - 1u, i + 1 < k.size ? ',' : '\0',
+					&k.mapping[i]) != 0 || nb_queues == 0)
+				return -EINVAL;
+	}
+	*h = k;
+	return 0;
+}
+
+void
+xnb_ctrl_restore(struct xnb_ctrl *c, const struct xnb_hash *h)
+{
+	c->hash = *h;
+	c->gen++;
 }
 
 const char *

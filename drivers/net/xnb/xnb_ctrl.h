@@ -88,4 +88,20 @@ uint32_t xnb_ctrl_request(struct xnb_ctrl *c, const struct xen_netif_ctrl_reques
 /* The name of a request type, for logs. */
 const char *xnb_ctrl_type_str(uint16_t type);
 
+/*
+ * The hashing configuration kept for a successor process (on_close=keep)
+ * in the backend's xenstore directory, as text: "ALG TYPES KEY SIZE MAP",
+ * KEY the 40 key octets in hex, MAP the SIZE entries comma-separated (or
+ * "-"). The node's name, the text's largest size, and the two ways.
+ * xnb_hash_parse() checks everything against netif.h's bounds and the
+ * connection's queues as a control message would be: 0, or -EINVAL with
+ * *h untouched.
+ */
+#define XNB_HASH_NODE "xnb-hash"
+#define XNB_HASH_TEXT_MAX (2 * 11 + 2 * XNB_HASH_KEY_MAX + 4 + 6 * XNB_HASH_MAPPING_MAX + 8)
+void xnb_hash_format(const struct xnb_hash *h, char *buf, size_t size);
+int xnb_hash_parse(const char *s, uint16_t nb_queues, struct xnb_hash *h);
+/* Take a kept configuration as the frontend's current one (after xnb_ctrl_connect()). */
+void xnb_ctrl_restore(struct xnb_ctrl *c, const struct xnb_hash *h);
+
 #endif /* XNB_CTRL_H */

@@ -34,6 +34,8 @@
 #define XNB_RECHECK_US (1000 * 1000)
 /* How often a port looks whether xenstore is still there, or back. */
 #define XNB_XS_CHECK_US (1000 * 1000)
+/* How often a changed hashing configuration is kept in xenstore, at most. */
+#define XNB_KEEP_HASH_US 200000
 /* Control requests answered per kick, and the wait before more (xnb_ctrl_serve()). */
 #define XNB_CTRL_BUDGET 64
 #define XNB_CTRL_AGAIN_US (10 * 1000)
@@ -218,6 +220,8 @@ port_retarget(struct xnb_port *port, uint16_t domid)
 
 static void port_recheck_alarm(void *arg);
 static void port_ctrl_alarm(void *arg);
+static void port_steer_update(struct xnb_port *port);
+static void port_keep_hash_alarm(void *arg);
 
 /*
  * One pass of the XenBus side, and what it asks of the port: a retarget
@@ -240,6 +244,9 @@ xnb_port_bus_update(struct xnb_port *port)
 	/* Another backend serves the vif: no event tells when it goes. */
 	if (changed & XNB_BUS_RECHECK)
 		rte_eal_alarm_set(XNB_RECHECK_US, port_recheck_alarm, port);
+	/* A hashing configuration kept across a restart (bus_ctrl_connect()). */
+	if (port->ctrl.gen != port->steer_gen)
+		port_steer_update(port);
 	return xnb_port_link_sync(port);
 }
 
@@ -422,12 +429,27 @@ bus_set_rate(void *arg, uint64_t bytes, uint64_t usec)
 }
 
 static int
-bus_ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues)
+bus_ctrl_connect(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues,
+		const char *kept)
 {
 	struct xnb_port *port = arg;
+	struct xnb_hash h;
+	int ret;
 
-	return xnb_ctrl_connect(&port->ctrl, port->ops, port->xen, port->bus.domid, ring_ref,
+	ret = xnb_ctrl_connect(&port->ctrl, port->ops, port->xen, port->bus.domid, ring_ref,
 		evtchn, nb_queues);
+	if (ret != 0 || kept == NULL)
+		return ret;
+	/* Published by xnb_port_bus_update(), once the queues are connected. */
+	if (xnb_hash_parse(kept, nb_queues, &h) == 0) {
+		xnb_ctrl_restore(&port->ctrl, &h);
+		port->hash_kept_gen = port->ctrl.gen;
+		XNB_PORT_LOG(INFO, port, "the guest's hashing configuration, kept by the process before this one, is in force again");
+	} else {
+		XNB_PORT_LOG(WARNING, port, "the kept hashing configuration (%s/%s) does not hold together for %u queue(s): netif.h's defaults until the guest configures hashing again",
+			port->bus.backend, XNB_HASH_NODE, nb_queues);
+	}
+	return 0;
 }
 
 /*
@@ -444,6 +466,10 @@ port_steer_update(struct xnb_port *port)
 
 	port->steer_gen = c->gen;
 	xnb_steer_publish(&port->steer, &c->hash, c->nb_queues);
+	if (c->connected && c->gen != port->hash_kept_gen && !port->hash_keep_due) {
+		port->hash_keep_due = true;
+		rte_eal_alarm_set(XNB_KEEP_HASH_US, port_keep_hash_alarm, port);
+	}
 	if (on == port->steering)
 		return;
 	for (i = 0; i < port->nb_queues; i++)
@@ -521,6 +547,37 @@ port_ctrl_serve(struct xnb_port *port)
 		rte_eal_alarm_set(XNB_CTRL_AGAIN_US, port_ctrl_alarm, port);
 }
 
+/* A hashing change into xenstore for a successor, if one waits. port->lock held. */
+static void
+port_keep_hash(struct xnb_port *port)
+{
+	char text[XNB_HASH_TEXT_MAX];
+
+	if (!port->hash_keep_due)
+		return;
+	port->hash_keep_due = false;
+	if (!port->ctrl.connected || port->ctrl.gen == port->hash_kept_gen)
+		return;
+	xnb_hash_format(&port->ctrl.hash, text, sizeof(text));
+	xnb_xenbus_keep_hash(&port->bus, text);
+	port->hash_kept_gen = port->ctrl.gen;
+}
+
+/*
+ * Kept at most every XNB_KEEP_HASH_US: a guest that changes its hashing
+ * on every kick must not turn each into a xenstore transaction.
+ */
+static void
+port_keep_hash_alarm(void *arg)
+{
+	struct xnb_port *port = arg;
+
+	pthread_mutex_lock(&port->lock);
+	if (!port->closed)
+		port_keep_hash(port);
+	pthread_mutex_unlock(&port->lock);
+}
+
 /* The frontend kicked the control ring's event channel, or more waited (an alarm). */
 static void
 port_ctrl_alarm(void *arg)
@@ -587,7 +644,11 @@ xnb_port_bus_close(struct xnb_port *port)
 	port_ctrl_stop(port);
 	rte_eal_alarm_cancel(port_fatal_alarm, port);
 	rte_eal_alarm_cancel(port_recheck_alarm, port);
+	rte_eal_alarm_cancel(port_keep_hash_alarm, port);
 	pthread_mutex_lock(&port->lock);
+	/* The successor's configuration, if the last change has not been kept yet. */
+	if (port->args.keep_on_close)
+		port_keep_hash(port);
 	xnb_xenbus_close(&port->bus, port->args.keep_on_close);
 	xnb_ctrl_close(&port->ctrl);
 	xnb_port_link_sync(port);

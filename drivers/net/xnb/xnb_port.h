@@ -64,6 +64,8 @@ struct xnb_port {
 	struct xnb_mcast mcast;         /* the guest's multicast filter (multicast control) */
 	uint32_t steer_gen;             /* ctrl.gen published */
 	bool steering;                  /* the queues are steered (txq->steered) */
+	bool hash_keep_due;             /* a hashing change waits to be kept (xnb_port.c) */
+	uint32_t hash_kept_gen;         /* ctrl.gen as kept in xenstore */
 	struct rte_intr_handle *ctrl_intr; /* its event channel, on the interrupt thread */
 	struct xnb_xenbus bus;
 };

@@ -21,6 +21,7 @@
 #include <rte_common.h>
 #include <rte_string_fns.h>
 
+#include "xnb_ctrl.h"
 #include "xnb_follow.h"
 #include "xnb_logs.h"
 #include "xnb_number.h"
@@ -318,10 +319,11 @@ read_queue_conf(struct xnb_xenbus *bus, uint16_t qid, uint16_t num,
  * fails the connect.
  */
 static int
-connect_ctrl_ring(struct xnb_xenbus *bus, uint16_t num)
+connect_ctrl_ring(struct xnb_xenbus *bus, uint16_t num, bool reattach)
 {
+	char msg[XNB_MSG_MAX], kept[XNB_HASH_TEXT_MAX];
 	unsigned long ref, evtchn;
-	char msg[XNB_MSG_MAX];
+	bool has_kept;
 	int ret;
 
 	ret = read_frontend_uint(bus, bus->frontend, "ctrl-ring-ref", "not a grant reference",
@@ -331,7 +333,9 @@ connect_ctrl_ring(struct xnb_xenbus *bus, uint16_t num)
 	if (ret != 0 || read_frontend_uint(bus, bus->frontend, "event-channel-ctrl",
 			"not a port number", UINT32_MAX, false, &evtchn) != 0)
 		return -EINVAL;
-	ret = bus->ops->ctrl_connect(bus->ops_arg, ref, evtchn, num);
+	has_kept = reattach && xnb_xs_read(bus->xs, XBT_NULL, bus->backend, XNB_HASH_NODE, kept,
+		sizeof(kept)) == 0;
+	ret = bus->ops->ctrl_connect(bus->ops_arg, ref, evtchn, num, has_kept ? kept : NULL);
 	if (ret != 0) {
 		snprintf(msg, sizeof(msg),
 			"control ring: %s (ctrl-ring-ref %lu, event-channel-ctrl %lu)",
@@ -395,7 +399,10 @@ connect_frontend(struct xnb_xenbus *bus, uint16_t app_queues, bool reattach)
 		if (i == 0)
 			first = conf;
 	}
-	if (connect_ctrl_ring(bus, num) != 0) {
+	/* What a predecessor kept belongs to the connection it served. */
+	if (!reattach)
+		xnb_xenbus_keep_hash(bus, NULL);
+	if (connect_ctrl_ring(bus, num, reattach) != 0) {
 		for (i = 0; i < num; i++)
 			bus->ops->queue_disconnect(bus->ops_arg, i);
 		return 0;
@@ -915,8 +922,13 @@ xnb_xenbus_close(struct xnb_xenbus *bus, bool keep)
 	bus->xs = NULL;
 }
 
-void
-xnb_xenbus_carrier(struct xnb_xenbus *bus, bool up)
+/*
+ * A node of the backend directory set to value (NULL: removed), only
+ * while the directory exists: never recreating one the toolstack
+ * removed. true when written (or removed).
+ */
+static bool
+backend_node_set(struct xnb_xenbus *bus, const char *node, const char *value)
 {
 	char path[XNB_XS_PATH_MAX + 16];
 	xs_transaction_t t;
@@ -924,23 +936,43 @@ xnb_xenbus_carrier(struct xnb_xenbus *bus, bool up)
 	char *state;
 	bool ok;
 
-	if (bus->xs == NULL || bus->backend[0] == '\0' || bus->carrier == (int)up)
-		return;
-	snprintf(path, sizeof(path), "%s/state", bus->backend);
+	if (bus->xs == NULL || bus->backend[0] == '\0')
+		return false;
 	for (tries = 0; tries < 16; tries++) {
 		t = xs_transaction_start(bus->xs);
 		if (t == XBT_NULL)
-			return;
+			return false;
+		snprintf(path, sizeof(path), "%s/state", bus->backend);
 		state = xs_read(bus->xs, t, path, &len);
-		ok = state != NULL &&
-			xnb_xs_printf(bus->xs, t, bus->backend, "carrier", "%d", up) == 0;
+		ok = state != NULL;
 		free(state);
-		if (xs_transaction_end(bus->xs, t, !ok)) {
-			/* Not written (no directory): whatever comes next writes it. */
-			bus->carrier = ok ? up : -1;
-			return;
+		if (ok && value != NULL) {
+			ok = xnb_xs_printf(bus->xs, t, bus->backend, node, "%s", value) == 0;
+		} else if (ok) {
+			snprintf(path, sizeof(path), "%s/%s", bus->backend, node);
+			ok = xs_rm(bus->xs, t, path) || errno == ENOENT;
 		}
+		if (xs_transaction_end(bus->xs, t, !ok))
+			return ok;
 		if (errno != EAGAIN)
-			return;
+			return false;
 	}
+	return false;
+}
+
+void
+xnb_xenbus_carrier(struct xnb_xenbus *bus, bool up)
+{
+	if (bus->carrier == (int)up)
+		return;
+	/* Not written (no directory): whatever comes next writes it. */
+	bus->carrier = backend_node_set(bus, "carrier", up ? "1" : "0") ? up : -1;
+}
+
+void
+xnb_xenbus_keep_hash(struct xnb_xenbus *bus, const char *text)
+{
+	if (!backend_node_set(bus, XNB_HASH_NODE, text) && text != NULL)
+		XNB_BUS_LOG(WARNING, bus, "the guest's hashing configuration could not be kept in %s/%s: a restarted application will not steer by it until the guest configures it again",
+			bus->backend, XNB_HASH_NODE);
 }

@@ -42,10 +42,12 @@ struct xnb_xenbus_port_ops {
 	/*
 	 * Connect the frontend's control ring (ctrl-ring-ref,
 	 * event-channel-ctrl); its mapping may name queues below nb_queues.
-	 * 0 or -errno (-EPROTO: its indices do not hold together), nothing
-	 * logged.
+	 * kept: on a reattach, the hashing configuration a predecessor kept
+	 * (xnb_xenbus_keep_hash()), else NULL. 0 or -errno (-EPROTO: its
+	 * indices do not hold together), nothing logged.
 	 */
-	int (*ctrl_connect)(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues);
+	int (*ctrl_connect)(void *arg, uint32_t ring_ref, uint32_t evtchn, uint16_t nb_queues,
+		const char *kept);
 	void (*ctrl_disconnect)(void *arg);
 	/* Filter multicast frames to the guest or not; clear: forget its addresses too. */
 	void (*set_mcast)(void *arg, bool on, bool clear);
@@ -175,6 +177,14 @@ int xnb_xenbus_target(struct xnb_xenbus *bus, uint16_t domid);
  * the toolstack removed).
  */
 void xnb_xenbus_carrier(struct xnb_xenbus *bus, bool up);
+/*
+ * The frontend's hashing configuration (xnb_hash_format()'s text), kept
+ * in the backend directory's XNB_HASH_NODE for a process that reattaches
+ * after this one (on_close=keep), as the carrier node is written. A
+ * fresh connect removes it: a frontend that connects anew starts from
+ * netif.h's defaults.
+ */
+void xnb_xenbus_keep_hash(struct xnb_xenbus *bus, const char *text);
 /*
  * A queue's datapath found the guest hostile (why: XNB_FATAL_*): the vif
  * is disconnected, with an error node and Closing. XNB_BUS_* changed.
