@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * LD_PRELOAD library that lets Debian's C xenstored (xen-utils-4.17,
- * /usr/lib/xen-4.17/bin/xenstored) run on a machine without Xen, as the
- * simulated platform's xenstore daemon:
+ * LD_PRELOAD library that lets Debian's C xenstored (xen-utils-4.17 or
+ * xen-utils-4.20, /usr/lib/xen-4.NN/bin/xenstored) run on a machine
+ * without Xen, as the simulated platform's xenstore daemon:
  *
  *   XENSTORED_RUNDIR=DIR LD_PRELOAD=libxnb_xenstored_shim.so \
  *       /usr/lib/xen-4.17/bin/xenstored -N ...
@@ -13,8 +13,9 @@
  * the two /proc/xen files it reads at start:
  *
  * - xc_interface_open/close: a handle that is never used for a hypercall;
- *   xc_domain_getinfo: the asked domain exists and runs (the daemon asks
- *   it about domains it was told of, and drops those reported gone).
+ *   xc_domain_getinfo (Xen 4.17) and xc_domain_getinfo_single (4.20):
+ *   the asked domain exists and runs (the daemon asks them about domains
+ *   it was told of, and drops those reported gone).
  * - libxengnttab: open/close/set_max_grants; map_grant_ref gives a zeroed
  *   page (the ring page of a domain introduced with XS_INTRODUCE, which
  *   no simulated guest uses: simulated guests are socket clients).
@@ -79,6 +80,12 @@ xc_interface_close(xc_interface *xch)
 	return 0;
 }
 
+/*
+ * Xen 4.17's xenstored asks xc_domain_getinfo(), 4.20's (whose libxenctrl
+ * dropped it and xc_dominfo_t) xc_domain_getinfo_single(); meson says
+ * which the headers declare (lib/xensim/meson.build).
+ */
+#ifdef XENSIM_HAS_XC_DOMINFO
 int
 xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
 		unsigned int max_doms, xc_dominfo_t *info)
@@ -91,6 +98,20 @@ xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
 	info->nr_online_vcpus = 1;
 	return 1;
 }
+#endif
+
+#ifdef XENSIM_HAS_XC_DOMAIN_GETINFO_SINGLE
+int
+xc_domain_getinfo_single(xc_interface *xch, uint32_t domid,
+		xc_domaininfo_t *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->domain = domid;
+	info->flags = XEN_DOMINF_running;
+	info->max_vcpu_id = 0;
+	return 0;
+}
+#endif
 
 /* --- libxengnttab --- */
 

@@ -214,8 +214,13 @@ phdr_sum(const void *ip, bool ipv6, uint8_t proto, uint32_t l4_total)
 		ph4.len = rte_cpu_to_be_16((uint16_t)l4_total);
 		return rte_raw_cksum(&ph4, sizeof(ph4));
 	}
-	memcpy(ph6.src, ip6->src_addr, sizeof(ph6.src));
-	memcpy(ph6.dst, ip6->dst_addr, sizeof(ph6.dst));
+	/*
+	 * By address: a uint8_t[16] in DPDK 22.11, a struct rte_ipv6_addr in
+	 * 24.11, 16 bytes either way.
+	 */
+	RTE_BUILD_BUG_ON(sizeof(ip6->src_addr) != sizeof(ph6.src));
+	memcpy(ph6.src, &ip6->src_addr, sizeof(ph6.src));
+	memcpy(ph6.dst, &ip6->dst_addr, sizeof(ph6.dst));
 	ph6.len = rte_cpu_to_be_32(l4_total);
 	memset(ph6.zero, 0, sizeof(ph6.zero));
 	ph6.proto = proto;

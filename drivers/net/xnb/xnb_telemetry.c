@@ -17,6 +17,7 @@
 #include <ethdev_driver.h>
 #include <rte_telemetry.h>
 
+#include "xnb_compat.h"
 #include "xnb_port.h"
 
 /* The negotiated features, as netif.h names them, space-separated. */
@@ -105,10 +106,10 @@ tel_queue(const struct xnb_queue *q)
 	rte_tel_data_add_dict_string(v, "fatal",
 		__atomic_load_n(&q->fatal, __ATOMIC_RELAXED) == XNB_FATAL_NONE ? "none" :
 		xnb_fatal_str((enum xnb_fatal)q->fatal));
-	rte_tel_data_add_dict_u64(v, "rx_packets", q->rx.stats.packets);
-	rte_tel_data_add_dict_u64(v, "tx_packets", q->tx.stats.packets);
-	rte_tel_data_add_dict_u64(v, "rx_errors", q->rx.stats.errors);
-	rte_tel_data_add_dict_u64(v, "tx_errors", q->tx.stats.errors);
+	rte_tel_data_add_dict_uint(v, "rx_packets", q->rx.stats.packets);
+	rte_tel_data_add_dict_uint(v, "tx_packets", q->tx.stats.packets);
+	rte_tel_data_add_dict_uint(v, "rx_errors", q->rx.stats.errors);
+	rte_tel_data_add_dict_uint(v, "tx_errors", q->tx.stats.errors);
 	return v;
 }
 
@@ -147,8 +148,8 @@ tel_vif(const char *cmd, const char *params, struct rte_tel_data *d)
 		n += __atomic_load_n(&port->mcast.addr[i], __ATOMIC_RELAXED) != 0;
 	rte_tel_data_add_dict_string(d, "multicast_filter", port->bus.mcast_ctrl ? "on" : "off");
 	rte_tel_data_add_dict_int(d, "multicast_addresses", (int)n);
-	rte_tel_data_add_dict_u64(d, "rate_bytes", port->bus.rate_bytes);
-	rte_tel_data_add_dict_u64(d, "rate_usec", port->bus.rate_usec);
+	rte_tel_data_add_dict_uint(d, "rate_bytes", port->bus.rate_bytes);
+	rte_tel_data_add_dict_uint(d, "rate_usec", port->bus.rate_usec);
 	for (q = 0; q < port->nb_queues; q++) {
 		v = tel_queue(port->queues[q]);
 		if (v == NULL)
