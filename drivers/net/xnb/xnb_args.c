@@ -19,9 +19,6 @@
 #include "xnb_args.h"
 #include "xnb_number.h"
 
-#define XNB_DEFAULT_SIM_DIR "/run/xnb-sim"
-#define XNB_DEFAULT_TYPE    "vif"
-
 const char xnb_args_help[] = XNB_PARAMS_STRING;
 
 static const char * const valid_arguments[] = {

@@ -39,6 +39,9 @@ struct xnb_devargs {
 #define XNB_ARG_DRAIN_TIMEOUT "drain_timeout"
 #define XNB_ARG_STALL_TIMEOUT "stall_timeout"
 
+#define XNB_DEFAULT_SIM_DIR "/run/xnb-sim"
+#define XNB_DEFAULT_TYPE    "vif"
+
 /* Linux's netback: rx_drain_timeout_msecs and rx_stall_timeout_msecs. */
 #define XNB_DEFAULT_DRAIN_MS 10000
 #define XNB_DEFAULT_STALL_MS 60000

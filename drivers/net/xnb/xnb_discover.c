@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,11 @@
 #define XNB_DISC_RMV_DELAY_US (1000 * 1000)
 /* How often an instance looks whether xenstore is still there, or back. */
 #define XNB_DISC_XS_CHECK_US (1000 * 1000)
+/*
+ * EAL's hotplug request holds devargs of fewer bytes than this
+ * (EAL_DEV_MP_DEV_ARGS_MAX_LEN, in a header DPDK does not install).
+ */
+#define XNB_HOTPLUG_DEVARGS_MAX 128
 
 struct xnb_disc_vif {
 	uint16_t domid;
@@ -277,27 +283,66 @@ port_of(const char *name, uint16_t *port_id)
 }
 
 /* Hotplug the port of a vif. Called without disc->lock. */
+/*
+ * Append ",key=value" to devargs of size bytes, *len used so far; *len
+ * goes past size when it does not fit.
+ */
+static void __rte_format_printf(4, 5)
+devargs_add(char *devargs, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = *len < size ? vsnprintf(devargs + *len, size - *len, fmt, ap) : 0;
+	va_end(ap);
+	*len = n < 0 ? size : *len + (size_t)n;
+}
+
 static void
 vif_probe(struct xnb_disc *disc, struct xnb_disc_vif *v, char *devargs, size_t size)
 {
+	const struct xnb_args *a = &disc->args;
 	char offloads[32];
 	uint16_t port_id;
-	int n, ret;
+	size_t len = 0;
+	int ret;
 
-	xnb_offloads_str(disc->args.offloads, offloads, sizeof(offloads));
-	n = snprintf(devargs, size,
-		"%s,%s=%u,%s=%u,%s=%s,%s=%s,%s=%s,%s=%s,%s=%s,%s=%s,%s=%u,%s=%u",
-		v->port, XNB_ARG_DOMID, v->domid, XNB_ARG_HANDLE, v->handle,
-		XNB_ARG_TYPE, disc->args.type, XNB_ARG_PLATFORM,
-		disc->args.platform->name,
-		XNB_ARG_SIM_DIR, disc->args.sim_dir, XNB_ARG_OFFLOADS, offloads,
-		XNB_ARG_ON_CLOSE, disc->args.keep_on_close ? "keep" : "disconnect",
-		XNB_ARG_HOTPLUG, xnb_hotplug_str(disc->args.hotplug),
-		XNB_ARG_DRAIN_TIMEOUT, disc->args.drain_ms,
-		XNB_ARG_STALL_TIMEOUT, disc->args.stall_ms);
-	if (n < 0 || (size_t)n >= size || strlen(v->port) >= RTE_ETH_NAME_MAX_LEN - 1) {
-		XNB_LOG(ERR, "%s: the port name or devargs for dom%u vif%u are too long; use a shorter instance name",
-			disc->name, v->domid, v->handle);
+	/*
+	 * The instance's keys that differ from their defaults
+	 * (xnb_args_parse()), not every key: EAL's hotplug request carries
+	 * at most XNB_HOTPLUG_DEVARGS_MAX bytes, and DPDK 24.11 refuses
+	 * longer devargs (E2BIG) where 22.11 cut them silently.
+	 */
+	devargs_add(devargs, size, &len, "%s,%s=%u,%s=%u", v->port,
+		XNB_ARG_DOMID, v->domid, XNB_ARG_HANDLE, v->handle);
+	if (strcmp(a->type, XNB_DEFAULT_TYPE) != 0)
+		devargs_add(devargs, size, &len, ",%s=%s", XNB_ARG_TYPE, a->type);
+	if (strcmp(a->platform->name, "xen") != 0)
+		devargs_add(devargs, size, &len, ",%s=%s", XNB_ARG_PLATFORM,
+			a->platform->name);
+	if (strcmp(a->sim_dir, XNB_DEFAULT_SIM_DIR) != 0)
+		devargs_add(devargs, size, &len, ",%s=%s", XNB_ARG_SIM_DIR, a->sim_dir);
+	if (a->offloads != XNB_OFFLOAD_ALL) {
+		xnb_offloads_str(a->offloads, offloads, sizeof(offloads));
+		devargs_add(devargs, size, &len, ",%s=%s", XNB_ARG_OFFLOADS, offloads);
+	}
+	if (!a->keep_on_close)
+		devargs_add(devargs, size, &len, ",%s=disconnect", XNB_ARG_ON_CLOSE);
+	if (a->hotplug != XNB_HOTPLUG_AUTO)
+		devargs_add(devargs, size, &len, ",%s=%s", XNB_ARG_HOTPLUG,
+			xnb_hotplug_str(a->hotplug));
+	if (a->drain_ms != XNB_DEFAULT_DRAIN_MS)
+		devargs_add(devargs, size, &len, ",%s=%u", XNB_ARG_DRAIN_TIMEOUT,
+			a->drain_ms);
+	if (a->stall_ms != XNB_DEFAULT_STALL_MS)
+		devargs_add(devargs, size, &len, ",%s=%u", XNB_ARG_STALL_TIMEOUT,
+			a->stall_ms);
+	if (len >= size || len >= XNB_HOTPLUG_DEVARGS_MAX ||
+			strlen(v->port) >= RTE_ETH_NAME_MAX_LEN - 1) {
+		XNB_LOG(ERR, "%s: the port name or devargs for dom%u vif%u are too long (EAL takes devargs of at most %d bytes); use a shorter instance name or %s",
+			disc->name, v->domid, v->handle, XNB_HOTPLUG_DEVARGS_MAX - 1,
+			XNB_ARG_SIM_DIR);
 		return;
 	}
 	if (port_of(v->port, &port_id) == 0) {
