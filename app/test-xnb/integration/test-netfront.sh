@@ -11,8 +11,8 @@ src=${1:?usage: test-netfront.sh SRCDIR BUILDDIR}
 build=${2:?usage: test-netfront.sh SRCDIR BUILDDIR}
 shim=${XNB_XENSTORED_SHIM:-$build/lib/xensim/libxnb_xenstored_shim.so}
 
-if [ ! -x /usr/lib/xen-4.17/bin/xenstored ] && [ -z "${XNB_XENSTORED_BIN:-}" ]; then
-	echo "test-netfront: FAIL: no xenstored (apt-get install --no-install-recommends xen-utils-4.17)"
+if ! "$src/devtools/xnb-xenstored" path >/dev/null; then
+	echo "test-netfront: FAIL: no xenstored (see above)"
 	exit 1
 fi
 dir=$(mktemp -d /run/nf-test.XXXXXX 2>/dev/null) || dir=$(mktemp -d "${TMPDIR:-/tmp}/nf-test.XXXXXX")
