@@ -31,6 +31,7 @@
 #include "netfront.h"
 #include "rte_pmd_xnb.h"
 #include "xnb_port.h"
+#include "xnb_secondary.h"
 #include "test.h"
 #include "test_common.h"
 #include "test_xenbus_env.h"
@@ -1402,8 +1403,15 @@ feature_level(const struct rte_eth_dev *dev, const struct rte_eth_dev_info *info
 	if (strcmp(f, "Rate limitation") == 0)
 		return ops->set_queue_rate_limit != NULL ? 'Y' : 0;
 	if (strcmp(f, "Multiprocess aware") == 0)
-		/* Secondary processes are refused (issue 12). */
-		return 0;
+		/*
+		 * A secondary attaches for counters, configuration and capture
+		 * (test_secondary_ops, integration test secondary); rx, tx and
+		 * the control path stay in the primary.
+		 */
+		return xnb_secondary_ops.stats_get != NULL &&
+			xnb_secondary_ops.xstats_get != NULL &&
+			xnb_secondary_ops.dev_infos_get != NULL &&
+			xnb_secondary_ops.rx_queue_setup == NULL ? 'P' : 0;
 	if (strcmp(f, "Linux") == 0 || strcmp(f, "x86-64") == 0)
 		return 'Y';
 	if (strcmp(f, "Usage doc") == 0)
@@ -1477,6 +1485,93 @@ test_features_ini(void)
 	ret = bad == 0 ? TEST_SUCCESS : TEST_FAILED;
 out:
 	env_port_destroy(port_id, name);
+	return ret;
+}
+
+/*
+ * The ops a secondary process gives a port, called here on a connected
+ * port of this (primary) process: the counters as the primary's ops give
+ * them; every operation that needs the primary's own state refused with
+ * -ENOTSUP, changing nothing; the setup operations absent, so that
+ * ethdev refuses them before it rewrites the shared configuration.
+ */
+static int
+test_secondary_ops(void)
+{
+	const struct eth_dev_ops *sec = &xnb_secondary_ops;
+	struct rte_ether_addr mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x49 } };
+	struct rte_eth_xstat xp[64], xs[64];
+	struct rte_eth_stats sp, ss;
+	struct rte_eth_link link;
+	struct rte_eth_dev *dev;
+	struct netfront *nf;
+	int port_id, ret = TEST_FAILED, n, i;
+	char name[32];
+	FILE *f;
+
+	port_id = port_create(49, name, sizeof(name));
+	TEST_ASSERT(port_id >= 0, "port created");
+	dev = &rte_eth_devices[port_id];
+	nf = guest_open(49);
+	if (nf == NULL || netfront_connect(nf) != 0 || env_wait_link(port_id, 1) != 0 ||
+			env_check_traffic(nf, port_id, 300) != TEST_SUCCESS)
+		goto out;
+	memset(&sp, 0, sizeof(sp));
+	memset(&ss, 0, sizeof(ss));
+	if (dev->dev_ops->stats_get(dev, &sp) != 0 || sec->stats_get(dev, &ss) != 0 ||
+			ss.ipackets == 0 || ss.opackets == 0 || memcmp(&sp, &ss, sizeof(sp)) != 0) {
+		fprintf(stderr, "    secondary's stats: ipackets %" PRIu64 " opackets %" PRIu64
+			", the primary's %" PRIu64 " %" PRIu64 "\n",
+			ss.ipackets, ss.opackets, sp.ipackets, sp.opackets);
+		goto out;
+	}
+	n = sec->xstats_get(dev, xs, RTE_DIM(xs));
+	if (n <= 0 || n != dev->dev_ops->xstats_get(dev, xp, RTE_DIM(xp)) ||
+			sec->xstats_get_names(dev, NULL, 0) != n) {
+		fprintf(stderr, "    secondary's xstats: %d\n", n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (xs[i].id != xp[i].id || xs[i].value != xp[i].value) {
+			fprintf(stderr, "    xstat %d: %" PRIu64 ", the primary's %" PRIu64 "\n",
+				i, xs[i].value, xp[i].value);
+			goto out;
+		}
+	}
+	f = tmpfile();
+	if (f == NULL)
+		goto out;
+	if (sec->dev_start(dev) != -ENOTSUP || sec->dev_stop(dev) != -ENOTSUP ||
+			sec->mtu_set(dev, 1000) != -ENOTSUP ||
+			sec->mac_addr_set(dev, &mac) != -ENOTSUP ||
+			sec->eth_dev_priv_dump(dev, f) != -ENOTSUP || ftell(f) != 0 ||
+			sec->rx_queue_intr_enable(dev, 0) != -ENOTSUP ||
+			sec->rx_queue_intr_disable(dev, 0) != -ENOTSUP) {
+		fprintf(stderr, "    an operation of the primary's was not refused\n");
+		fclose(f);
+		goto out;
+	}
+	fclose(f);
+	if (sec->dev_configure != NULL || sec->rx_queue_setup != NULL ||
+			sec->tx_queue_setup != NULL || sec->rx_queue_release != NULL ||
+			sec->tx_queue_release != NULL) {
+		fprintf(stderr, "    a setup operation is there for ethdev to call in a secondary\n");
+		goto out;
+	}
+	/* Nothing changed: still started, same MTU and MAC, link up, traffic. */
+	if (sec->link_update(dev, 0) != 0 || rte_eth_link_get_nowait(port_id, &link) != 0 ||
+			link.link_status != RTE_ETH_LINK_UP || !dev->data->dev_started ||
+			dev->data->mtu == 1000 ||
+			rte_is_same_ether_addr(&dev->data->mac_addrs[0], &mac) ||
+			env_check_traffic(nf, port_id, 300) != TEST_SUCCESS) {
+		fprintf(stderr, "    the refused operations changed the port\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	if (nf != NULL)
+		netfront_close(nf);
+	port_destroy(port_id, name);
 	return ret;
 }
 
@@ -2771,6 +2866,7 @@ static struct unit_test_suite xenbus_suite = {
 		TEST_CASE(test_multicast_control),
 		TEST_CASE(test_promiscuous_truthful),
 		TEST_CASE(test_features_ini),
+		TEST_CASE(test_secondary_ops),
 		TEST_CASE(test_xdp_headroom),
 		TEST_CASES_END()
 	}

@@ -28,7 +28,8 @@ struct rte_pmd_xnb_queue_event {
 
 /*
  * The oldest change not taken yet: 0 with *event filled, -EAGAIN when
- * none is left, -ENODEV when port_id is not an xnb port. A port keeps
+ * none is left, -ENODEV when port_id is not an xnb port of this process
+ * (in a secondary process none is: the primary takes them). A port keeps
  * the last 64 changes; older ones are dropped (the last of each queue
  * is always among them: a change of the queues used adds at most 16).
  */

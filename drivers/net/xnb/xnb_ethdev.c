@@ -3,7 +3,8 @@
 /*
  * net_xnb: probe/remove, registration, eth_dev_ops, queue setup, stats
  * and xstats. One port serves one Xen vif; the XenBus side is in
- * xnb_xenbus.c, the datapath in xnb_rx.c and xnb_tx.c.
+ * xnb_xenbus.c, the datapath in xnb_rx.c and xnb_tx.c, a secondary
+ * process's view of a port in xnb_secondary.c.
  *
  * The port's control path (its lock, link, LSC, the XenBus glue) is in
  * xnb_port.c; the ops here take its lock and call in.
@@ -26,6 +27,7 @@
 #include "xnb_args.h"
 #include "xnb_discover.h"
 #include "xnb_port.h"
+#include "xnb_secondary.h"
 
 RTE_LOG_REGISTER_DEFAULT(xnb_logtype, NOTICE);
 
@@ -82,7 +84,7 @@ xnb_dev_configure(struct rte_eth_dev *dev)
 	return 0;
 }
 
-static int
+int
 xnb_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 {
 	struct xnb_port *port = dev->data->dev_private;
@@ -275,7 +277,8 @@ xnb_dev_close(struct rte_eth_dev *dev)
 {
 	struct xnb_port *port = dev->data->dev_private;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY || port->closed)
+	/* Only the primary's ops close (a secondary's: xnb_secondary.c). */
+	if (port->closed)
 		return 0;
 	if (port->started)
 		xnb_dev_stop(dev);
@@ -348,7 +351,7 @@ xnb_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 }
 
 /* The ring is the protocol's: 256 slots, whatever the application asked. */
-static void
+void
 xnb_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info *info)
 {
 	struct xnb_port *port = dev->data->dev_private;
@@ -367,7 +370,7 @@ xnb_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info 
 		(rxq->rss_hash ? RTE_ETH_RX_OFFLOAD_RSS_HASH : 0);
 }
 
-static void
+void
 xnb_txq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *info)
 {
 	RTE_SET_USED(dev);
@@ -386,16 +389,27 @@ xnb_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
-static int
+/*
+ * The counters, the port and its queues are in DPDK's shared memory
+ * (rte_malloc): these callbacks serve secondary processes too
+ * (xnb_secondary.c). A queue pointer is NULL only while the primary
+ * closes the port, which a secondary may be reading meanwhile.
+ */
+int
 xnb_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 {
 	struct xnb_port *port = dev->data->dev_private;
 	uint16_t i;
 
 	for (i = 0; i < port->nb_queues; i++) {
-		const struct xnb_rx_stats *rx = &port->queues[i]->rx.stats;
-		const struct xnb_tx_stats *tx = &port->queues[i]->tx.stats;
+		const struct xnb_queue *q = port->queues[i];
+		const struct xnb_rx_stats *rx;
+		const struct xnb_tx_stats *tx;
 
+		if (q == NULL)
+			continue;
+		rx = &q->rx.stats;
+		tx = &q->tx.stats;
 		stats->ipackets += rx->packets;
 		stats->ibytes += rx->bytes;
 		stats->ierrors += rx->errors;
@@ -414,15 +428,19 @@ xnb_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 	return 0;
 }
 
-static int
+int
 xnb_stats_reset(struct rte_eth_dev *dev)
 {
 	struct xnb_port *port = dev->data->dev_private;
+	struct xnb_queue *q;
 	uint16_t i;
 
 	for (i = 0; i < port->nb_queues; i++) {
-		memset(&port->queues[i]->rx.stats, 0, sizeof(port->queues[i]->rx.stats));
-		memset(&port->queues[i]->tx.stats, 0, sizeof(port->queues[i]->tx.stats));
+		q = port->queues[i];
+		if (q == NULL)
+			continue;
+		memset(&q->rx.stats, 0, sizeof(q->rx.stats));
+		memset(&q->tx.stats, 0, sizeof(q->tx.stats));
 	}
 	return 0;
 }
@@ -459,7 +477,7 @@ static const struct xnb_xstat xnb_tx_xstats[] = {
 
 #define XNB_NB_XSTATS_PER_QUEUE (RTE_DIM(xnb_rx_xstats) + RTE_DIM(xnb_tx_xstats))
 
-static int
+int
 xnb_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 		unsigned int size)
 {
@@ -480,7 +498,7 @@ xnb_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 	return n;
 }
 
-static int
+int
 xnb_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 		unsigned int size)
 {
@@ -491,16 +509,19 @@ xnb_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 	if (xstats == NULL || size < n)
 		return n;
 	for (q = 0; q < port->nb_queues; q++) {
-		const char *rx = (const char *)&port->queues[q]->rx.stats;
-		const char *tx = (const char *)&port->queues[q]->tx.stats;
+		const struct xnb_queue *xq = port->queues[q];
+		const char *rx = xq != NULL ? (const char *)&xq->rx.stats : NULL;
+		const char *tx = xq != NULL ? (const char *)&xq->tx.stats : NULL;
 
 		for (i = 0; i < RTE_DIM(xnb_rx_xstats); i++, k++) {
 			xstats[k].id = k;
-			xstats[k].value = *(const uint64_t *)(rx + xnb_rx_xstats[i].offset);
+			xstats[k].value = rx != NULL ?
+				*(const uint64_t *)(rx + xnb_rx_xstats[i].offset) : 0;
 		}
 		for (i = 0; i < RTE_DIM(xnb_tx_xstats); i++, k++) {
 			xstats[k].id = k;
-			xstats[k].value = *(const uint64_t *)(tx + xnb_tx_xstats[i].offset);
+			xstats[k].value = tx != NULL ?
+				*(const uint64_t *)(tx + xnb_tx_xstats[i].offset) : 0;
 		}
 	}
 	return n;
@@ -514,7 +535,7 @@ xnb_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
  * filter it does not apply. (Multicast control, doc/multicast.md,
  * filters what goes to the guest, not what the application gets.)
  */
-static int
+int
 xnb_promisc_on(struct rte_eth_dev *dev)
 {
 	RTE_SET_USED(dev);
@@ -625,10 +646,9 @@ xnb_probe(struct rte_vdev_device *vdev)
 	uint16_t i;
 	int ret;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		XNB_LOG(ERR, "%s: secondary processes are not supported yet", name);
-		return -ENOTSUP;
-	}
+	/* A secondary attaches to the primary's port (xnb_secondary.c). */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return xnb_secondary_probe(vdev);
 	ret = xnb_args_parse(name, rte_vdev_device_args(vdev), &d);
 	if (ret != 0)
 		return ret;
@@ -744,6 +764,8 @@ xnb_remove(struct rte_vdev_device *vdev)
 	struct rte_eth_dev *dev;
 	int ret;
 
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return xnb_secondary_remove(vdev);
 	ret = xnb_discover_remove(name);
 	if (ret != -ENOENT)
 		return ret;
