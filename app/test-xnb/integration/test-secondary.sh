@@ -71,6 +71,10 @@ cleanup() {
 	tp_kill "$work/testpmd"
 	"$xsd" stop "$sim" >/dev/null 2>&1 || :
 	[ $rc -eq 0 ] || show_logs "$work"/*.log "$work"/*.err "$sim/xenstored.log"
+	# DPDK's runtime directory of the prefix (its memory's state files).
+	if [ -s "$work/testpmd.d/socket" ]; then
+		rm -rf "$(dirname "$(cat "$work/testpmd.d/socket")")"
+	fi
 	if mountpoint -q "$huge" 2>/dev/null; then
 		umount "$huge" 2>/dev/null || { sleep 2; umount "$huge" || :; }
 	fi
