@@ -2000,7 +2000,7 @@ test_rate_limit(void)
 	uint64_t throttled = 0;
 	double secs, secs2;
 	struct tg_log log;
-	int nx, k;
+	int nx, k, j;
 
 	port_id = port_create(68, name, sizeof(name));
 	port2 = port_create(69, name2, sizeof(name2));
@@ -2033,9 +2033,15 @@ test_rate_limit(void)
 	if (names == NULL || xs == NULL || rte_eth_xstats_get_names(port_id, names, nx) != nx ||
 			rte_eth_xstats_get(port_id, xs, nx) != nx)
 		goto out;
-	for (k = 0; k < nx; k++)
+	for (k = 0; k < nx; k++) {
 		if (strcmp(names[k].name, "rx_q0_throttled") == 0)
 			throttled = xs[k].value;
+		for (j = k + 1; j < nx; j++)
+			if (strcmp(names[k].name, names[j].name) == 0) {
+				fprintf(stderr, "    xstat %s named twice\n", names[k].name);
+				goto out;
+			}
+	}
 	if (throttled == 0) {
 		fprintf(stderr, "    no throttled bursts counted\n");
 		goto out;

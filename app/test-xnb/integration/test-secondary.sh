@@ -192,7 +192,7 @@ proc_info() {
 			>>"$work/pi-$1.log" 2>&1 || _rc=$?
 		check "proc-info $_o ($1) exit status" "$_rc" 0
 	done
-	# sort -u: xstats names rx_q0_errors twice (ethdev's and xnb's, one value).
+	# sort -u: one line per name, whatever the tools print twice.
 	counters "$work/pi-$1.log" | sort -u >"$work/pi-$1.cnt"
 }
 

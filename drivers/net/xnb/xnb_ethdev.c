@@ -10,6 +10,7 @@
  * xnb_port.c; the ops here take its lock and call in.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -451,8 +452,15 @@ struct xnb_xstat {
 	size_t offset;
 };
 
+/*
+ * ethdev fills rx_qN_packets, _bytes and _errors and tx_qN_packets and
+ * _bytes itself (RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS, from the per-queue
+ * stats, for every queue xnb can have): the tables add the rest.
+ */
+static_assert(XNB_MAX_QUEUES <= RTE_ETHDEV_QUEUE_STAT_CNTRS,
+	"ethdev's per-queue stats hold every queue");
+
 static const struct xnb_xstat xnb_rx_xstats[] = {
-	{ "errors", offsetof(struct xnb_rx_stats, errors) },
 	{ "nombuf", offsetof(struct xnb_rx_stats, nombuf) },
 	{ "copy_calls", offsetof(struct xnb_rx_stats, copy_calls) },
 	{ "copy_segs", offsetof(struct xnb_rx_stats, copy_segs) },
