@@ -186,6 +186,13 @@ echo "ok: lintian: no error or warning; $(grep -c '^[IPO]: ' "$work/lintian.log"
 key=$(printf '%s\n' "$recipe" "$mirror" "$secmirror" "$suite" minbase "$fetch_pkgs" |
 	sha256sum | cut -c1-12)
 cache=$cache_base/$suite-$key
+# One run at a time makes or replaces the cache; what a killed run left
+# half made (.new.*, perhaps with debootstrap's mounts) goes first.
+exec 9>"$cache_base/.lock"
+flock 9
+for old in "$cache_base"/.new.*; do
+	[ -d "$old" ] && remove_dir "$old"
+done
 if [ ! -d "$cache" ]; then
 	step "creating the cached chroot $cache (debootstrap $suite from $mirror)"
 	newcache=$(mktemp -d "$cache_base/.new.XXXXXX")
@@ -218,6 +225,7 @@ if [ ! -d "$cache" ]; then
 fi
 step "copying the cached chroot $cache"
 cp -a "$cache" "$root"
+flock -u 9
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount_system "$root"
 cp "$deb" "$root/tmp/"
