@@ -178,6 +178,7 @@ xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *
 		unsigned int len)
 {
 	const struct entry *fe;
+	unsigned long fstate;
 	char v[16];
 	unsigned int i;
 
@@ -187,10 +188,16 @@ xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *
 	if (strcmp(path + strlen(xs.backend), "/state") == 0) {
 		FZ_CHECK(len == 1, "state of %u bytes", len);
 		memcpy(v, data, len);
-		/* 1-6, or Reconfigured (8) answering a frontend that is Reconfiguring (7). */
+		/*
+		 * 1-6, or Reconfigured (8) answering a frontend that is
+		 * Reconfiguring (7), its state read as xnb reads a number
+		 * ("007" too, as Linux's xenbus_scanf("%d") does).
+		 */
 		fe = find("/local/domain/7/device/vif/0/state");
 		FZ_CHECK((v[0] >= '1' && v[0] <= '6') || (v[0] == '8' && fe != NULL &&
-			fe->len == 1 && fe->val[0] == '7'), "state %c written", v[0]);
+			xnb_parse_dec(fe->val, XenbusStateReconfigured, false, &fstate) == 0 &&
+			fstate == XenbusStateReconfiguring), "state %c written, the frontend's \"%s\"",
+			v[0], fe != NULL ? fe->val : "(none)");
 	}
 	for (i = 0; i < len; i++)
 		FZ_CHECK(((const char *)data)[i] != '\0', "a NUL in a value written");
