@@ -52,23 +52,31 @@ struct ctrl_vif {
 	struct netfront *nf;
 };
 
+/* v's port: created, its nq queue pairs set up and started. 0 or -1. */
 static int
-vif_open(struct ctrl_vif *v, uint16_t domid, uint16_t nq)
+vif_port(struct ctrl_vif *v, uint16_t domid, uint16_t nq)
 {
-	struct netfront_conf c;
 	char args[256];
 	uint16_t port_id;
 
-	v->port_id = -1;
-	v->nf = NULL;
-	snprintf(v->name, sizeof(v->name), "net_xnb_ctrl%u", domid);
 	snprintf(args, sizeof(args), "domid=%u,queues=%u,platform=sim,sim_dir=%s", domid, nq,
 		env_sim_dir());
 	if (rte_vdev_init(v->name, args) != 0 ||
 			rte_eth_dev_get_port_by_name(v->name, &port_id) != 0)
 		return -1;
 	v->port_id = port_id;
-	if (env_port_setup_queues(port_id, nq) != 0)
+	return env_port_setup_queues(port_id, nq);
+}
+
+static int
+vif_open(struct ctrl_vif *v, uint16_t domid, uint16_t nq)
+{
+	struct netfront_conf c;
+
+	v->port_id = -1;
+	v->nf = NULL;
+	snprintf(v->name, sizeof(v->name), "net_xnb_ctrl%u", domid);
+	if (vif_port(v, domid, nq) != 0)
 		return -1;
 	netfront_conf_init(&c);
 	c.sim_dir = env_sim_dir();
@@ -79,7 +87,7 @@ vif_open(struct ctrl_vif *v, uint16_t domid, uint16_t nq)
 	c.mac[0] = 0x02;
 	c.mac[5] = (uint8_t)domid;
 	v->nf = netfront_open(&c);
-	if (v->nf == NULL || netfront_connect(v->nf) != 0 || env_wait_link(port_id, 1) != 0)
+	if (v->nf == NULL || netfront_connect(v->nf) != 0 || env_wait_link(v->port_id, 1) != 0)
 		return -1;
 	return v->nf->ctrl ? 0 : -1;
 }
@@ -621,18 +629,9 @@ test_ctrl_steering(void)
 static int
 vif_restart(struct ctrl_vif *v, uint16_t domid, uint16_t nq)
 {
-	char args[256];
-	uint16_t port_id;
-
 	env_port_destroy(v->port_id, v->name);
 	v->port_id = -1;
-	snprintf(args, sizeof(args), "domid=%u,queues=%u,platform=sim,sim_dir=%s", domid, nq,
-		env_sim_dir());
-	if (rte_vdev_init(v->name, args) != 0 ||
-			rte_eth_dev_get_port_by_name(v->name, &port_id) != 0)
-		return -1;
-	v->port_id = port_id;
-	if (env_port_setup_queues(port_id, nq) != 0 || env_wait_link(port_id, 1) != 0)
+	if (vif_port(v, domid, nq) != 0 || env_wait_link(v->port_id, 1) != 0)
 		return -1;
 	return netfront_check_backend(v->nf) == 0 ? 0 : -1;
 }
