@@ -846,7 +846,7 @@ quiesce_race_bursts(void *arg)
 			for (k = 0; k < 16; k++)
 				if (__atomic_load_n(&r->unmapped, __ATOMIC_RELAXED))
 					r->violations++;
-			r->entries++;
+			__atomic_store_n(&r->entries, r->entries + 1, __ATOMIC_RELAXED);
 		}
 		xnb_dp_leave(&rxq->busy);
 	}
@@ -857,12 +857,15 @@ static int
 test_quiesce_race(void)
 {
 	struct quiesce_race r = { .q = g.q };
+	uint64_t end = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
 	pthread_t th;
 	unsigned int i;
 
 	TEST_ASSERT(g.q->connected, "connected");
 	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, quiesce_race_bursts, &r), "thread");
-	for (i = 0; i < 200000; i++) {
+	/* At least 200000 quiesces and 1000 entries (a loaded host may start the thread late). */
+	for (i = 0; (i < 200000 || __atomic_load_n(&r.entries, __ATOMIC_RELAXED) < 1000) &&
+			rte_get_timer_cycles() < end; i++) {
 		xnb_queue_quiesce(g.q);
 		__atomic_store_n(&r.unmapped, 1, __ATOMIC_RELAXED);
 		rte_pause();
