@@ -5,15 +5,10 @@
 # Debian's source package (Debian 12: 22.11.x, Debian 13: 24.11.x).
 # Debian's libdpdk-dev lacks the driver SDK headers (ethdev_driver.h,
 # ethdev_vdev.h, bus_vdev_driver.h, ...); the source tree has them.
-# Where the source package cannot be downloaded, the SDK headers of the
-# same LTS branch carried in devtools/dpdk-sdk/ stand in, if there are
-# some (the 24.11 ones are), with a warning.
 #
 # Usage: fetch-dpdk-src.sh DESTDIR
-# Prints the path of the unpacked tree (or of the carried headers) on success.
+# Prints the path of the unpacked tree on success.
 set -eu
-
-top=$(cd "$(dirname "$0")/.." && pwd)
 
 dest=${1:?usage: fetch-dpdk-src.sh DESTDIR}
 want=$(pkg-config --modversion libdpdk) || {
@@ -24,16 +19,10 @@ debver=$(dpkg-query -W -f '${Version}' libdpdk-dev)
 # The upstream version: no epoch, no Debian revision (24.11.8-0+deb13u1).
 upver=${debver#*:}
 upver=${upver%-*}
-branch=$(echo "$want" | cut -d. -f1-2)
 
-# The carried headers of the branch, when the download failed.
-carried() {
-	if [ -f "$top/devtools/dpdk-sdk/$branch/VERSION" ]; then
-		echo "fetch-dpdk-src: warning: $1; using DPDK $branch's driver SDK headers carried in devtools/dpdk-sdk/$branch" >&2
-		echo "$top/devtools/dpdk-sdk/$branch"
-		exit 0
-	fi
-	echo "fetch-dpdk-src: $1, and devtools/dpdk-sdk has no headers of DPDK $branch: make Debian's deb-src of dpdk $debver reachable" >&2
+# No source package, no SDK headers: say what to do.
+unreachable() {
+	echo "fetch-dpdk-src: $1: make Debian's deb-src of dpdk $debver reachable, or give meson -Ddpdk_src= a DPDK $want source tree" >&2
 	exit 1
 }
 
@@ -65,12 +54,12 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 	sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' "$f" > "$parts/src$n.list"
 done
 aptopts="-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts=$parts -o Dir::State::Lists=$lists/lists -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
-apt-get $aptopts update >&2 || carried "apt-get update of the deb-src lists failed"
+apt-get $aptopts update >&2 || unreachable "apt-get update of the deb-src lists failed"
 cd "$dest"
 apt-get $aptopts source --download-only "dpdk=$debver" >&2 ||
-	carried "Debian's source package dpdk=$debver could not be downloaded"
+	unreachable "Debian's source package dpdk=$debver could not be downloaded"
 orig=$(ls "dpdk_$upver".orig.tar.* 2>/dev/null | head -n 1)
-[ -n "$orig" ] || carried "no dpdk_$upver.orig.tar.* among what apt-get source downloaded"
+[ -n "$orig" ] || unreachable "no dpdk_$upver.orig.tar.* among what apt-get source downloaded"
 rm -rf "$tree.tmp"
 mkdir -p "$tree.tmp"
 tar -xf "$orig" -C "$tree.tmp" --strip-components=1
