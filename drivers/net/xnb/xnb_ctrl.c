@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -32,6 +31,7 @@
 
 #include "xnb_ctrl.h"
 #include "xnb_logs.h"
+#include "xnb_number.h"
 #include "xnb_rxtx.h"
 
 int
@@ -308,21 +308,20 @@ xnb_hash_format(const struct xnb_hash *h, char *buf, size_t size)
 			h->mapping[i]);
 }
 
-/* A decimal number up to max at *s, then sep; *s moved past both. */
+/*
+ * The next field of *s, up to sep or the end (*s then NULL), as the
+ * project's one number parser takes it (xnb_parse_dec()).
+ */
 static int
-hash_number(const char **s, uint32_t max, char sep, uint32_t *v)
+hash_field(char **s, char sep, unsigned long max, uint32_t *v)
 {
+	const char seps[2] = { sep, '\0' };
+	char *f = strsep(s, seps);
 	unsigned long n;
-	char *end;
 
-	if (**s < '0' || **s > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoul(*s, &end, 10);
-	if (errno != 0 || n > max || *end != sep)
+	if (f == NULL || xnb_parse_dec(f, max, false, &n) != 0)
 		return -EINVAL;
 	*v = (uint32_t)n;
-	*s = end + (sep != '\0');
 	return 0;
 }
 
@@ -330,32 +329,43 @@ int
 xnb_hash_parse(const char *s, uint16_t nb_queues, struct xnb_hash *h)
 {
 	static const char hex[] = "0123456789abcdef";
-	struct xnb_hash k;
+	char buf[XNB_HASH_TEXT_MAX], *p = buf, *key;
 	const char *hi, *lo;
+	struct xnb_hash k;
 	uint32_t i;
 
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
 	memset(&k, 0, sizeof(k));
-	if (hash_number(&s, XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, ' ', &k.alg) != 0 ||
-			hash_number(&s, XNB_HASH_TYPES, ' ', &k.types) != 0 ||
+	if (hash_field(&p, ' ', XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, &k.alg) != 0 ||
+			hash_field(&p, ' ', XNB_HASH_TYPES, &k.types) != 0 ||
 			(k.types & ~XNB_HASH_TYPES) != 0)
 		return -EINVAL;
-	for (i = 0; i < XNB_HASH_KEY_MAX; i++, s += 2) {
-		hi = s[0] != '\0' ? strchr(hex, s[0]) : NULL;
-		lo = hi != NULL && s[1] != '\0' ? strchr(hex, s[1]) : NULL;
-		if (lo == NULL)
+	key = strsep(&p, " ");
+	if (key == NULL || strlen(key) != 2 * XNB_HASH_KEY_MAX)
+		return -EINVAL;
+	for (i = 0; i < XNB_HASH_KEY_MAX; i++) {
+		hi = strchr(hex, key[2 * i]);
+		lo = strchr(hex, key[2 * i + 1]);
+		if (hi == NULL || lo == NULL)
 			return -EINVAL;
 		k.key[i] = (uint8_t)((hi - hex) << 4 | (lo - hex));
 	}
-	if (*s++ != ' ' || hash_number(&s, XNB_HASH_MAPPING_MAX, ' ', &k.size) != 0)
+	if (hash_field(&p, ' ', XNB_HASH_MAPPING_MAX, &k.size) != 0 || p == NULL)
 		return -EINVAL;
+	/* The rest is the mapping: "-", or exactly size entries below nb_queues. */
 	if (k.size == 0) {
-		if (strcmp(s, "-") != 0)
+		if (strcmp(p, "-") != 0)
 			return -EINVAL;
 	} else {
+		if (nb_queues == 0)
+			return -EINVAL;
 		for (i = 0; i < k.size; i++)
-			if (hash_number(&s, nb_queues - 1u, i + 1 < k.size ? ',' : '\0',
-					&k.mapping[i]) != 0 || nb_queues == 0)
+			if (hash_field(&p, ',', nb_queues - 1u, &k.mapping[i]) != 0)
 				return -EINVAL;
+		if (p != NULL)
+			return -EINVAL;
 	}
 	*h = k;
 	return 0;
