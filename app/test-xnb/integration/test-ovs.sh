@@ -9,7 +9,9 @@
 #   2. frames of 60 to 9014 bytes after mtu_request=9000 on both ports.
 # Also: the ports' link state in OVS follows the guests (port xnb4 with
 # dpdk-lsc-interrupt=true, port xnb3 polled by OVS's watchdog), OVS's port
-# counters agree with the guests', and del-port detaches a port.
+# counters agree with the guests', xnb's own counters and vif details
+# are read through ovs-vswitchd's telemetry socket, and del-port
+# detaches a port.
 # Everything runs in a private directory: its own ovsdb-server,
 # ovs-vswitchd and xenstored; nothing touches a system OVS.
 #
@@ -113,6 +115,24 @@ check "mtu1500: xnb3 rx" "$(port_stat xnb3 rx)" "$frames"
 check "mtu1500: xnb4 tx" "$(port_stat xnb4 tx)" "$frames"
 check "mtu1500: xnb4 rx" "$(port_stat xnb4 rx)" "$frames"
 check "mtu1500: xnb3 tx" "$(port_stat xnb3 tx)" "$frames"
+# An operator's counters with OVS: OVS keeps secondary processes out
+# (rte_mp_disable(), doc/guides/nics/xnb.rst), so not dpdk-proc-info but
+# ovs-vswitchd's own telemetry socket: xnb's extended stats and its vif
+# list. Port 0 is xnb3; each of guest 3's frames took a copy segment at
+# least (two where a frame crosses a page of the guest's).
+ovs_telemetry() {
+	"$TP_PYTHON" -c "$TP_TELEMETRY_PY" "/var/run/dpdk/xnbovs$$/dpdk_telemetry.v2" "$@"
+}
+ovs_telemetry /ethdev/xstats,0 >"$work/ovs-xstats" 2>&1 || :
+check "mtu1500: xnb3 rx_q0_packets (OVS's telemetry)" \
+	"$(sed -n 's/^rx_q0_packets //p' "$work/ovs-xstats")" "$frames"
+segs=$(sed -n 's/^rx_q0_copy_segs //p' "$work/ovs-xstats")
+check "mtu1500: xnb3 rx_q0_copy_segs >= frames (OVS's telemetry)" \
+	"$([ "${segs:-0}" -ge "$frames" ] && echo yes || echo "no: '$segs'")" yes
+check "mtu1500: xnb3 rx_q0_nombuf (OVS's telemetry)" \
+	"$(sed -n 's/^rx_q0_nombuf //p' "$work/ovs-xstats")" 0
+ovs_telemetry /xnb/vif,0 >"$work/ovs-vif" 2>&1 || :
+check "xnb3's vif in OVS's telemetry: domid" "$(sed -n 's/^domid //p' "$work/ovs-vif")" 3
 # OVS's watchdog polls xnb3's link (no LSC interrupt there) every 5 s.
 wait_link xnb3 down || :
 check "xnb3 link after its guest left (polled)" "$(vsctl get Interface xnb3 link_state)" down
