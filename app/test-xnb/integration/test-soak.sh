@@ -1,28 +1,78 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Soak test: 32 vifs in one dpdk-testpmd (16 pairs, io forward), a guest
-# on each: 16 generators and 16 reflectors exchange verified frames at
-# once, three times. 32 is as many ports as Debian's DPDK 22.11 allows in
-# one process (RTE_MAX_ETHPORTS; 64 vifs need a DPDK built with
-# -Dmax_ethports=64 or more). During the third round one generator and
-# one reflector are killed (kill -9) mid-traffic: every other pair
-# finishes with every frame verified, and a fresh guest then uses each
-# killed guest's port. testpmd's descriptors, resident memory and free
-# mbufs are counted after the second round (a port keeps its guest's
-# previous incarnation mapped until the next connect, so the steady state
-# comes with the second guest) and at the end: the descriptors and mbufs
-# must be as they were, the memory within 4 MiB.
+# Soak test: N vifs in one dpdk-testpmd (N/2 pairs, io forward; N is 32
+# by default, XNB_SOAK_VIFS), a guest on each: N/2 generators and N/2
+# reflectors exchange verified frames at once, three times. 32 is as many
+# ports as Debian's DPDK 22.11 allows in one process (RTE_MAX_ETHPORTS);
+# 64 run in the testpmd of a DPDK built with -Dmax_ethports=64
+# (devtools/xnb-dpdk-wide) with xnb built against it: devtools/xnb-soak's
+# "64 vifs in one process" row builds both and runs it. During the third
+# round one generator and one reflector are killed (kill -9) mid-traffic:
+# every other pair finishes with every frame verified, and a fresh guest
+# then uses each killed guest's port. testpmd's descriptors, resident
+# memory and free mbufs are counted after the second round (a port keeps
+# its guest's previous incarnation mapped until the next connect, so the
+# steady state comes with the second guest) and at the end: the
+# descriptors and mbufs must be as they were, the memory within 4 MiB.
 #
 # Usage: test-soak.sh SRCDIR BUILDDIR   (meson passes both)
 #   XNB_SOAK_FRAMES   frames per generator and round (default 5000)
+#   XNB_SOAK_VIFS     vifs, even, 22 (dom110 and dom121 are killed) to
+#                     the RTE_MAX_ETHPORTS of testpmd's DPDK (default 32)
+#   TP_TESTPMD        the dpdk-testpmd to run (testpmd-lib.sh); with more
+#                     than 32 vifs, the one of a wider DPDK, which the
+#                     PMD in BUILDDIR must be built against
 set -u
 
 src=${1:?usage: test-soak.sh SRCDIR BUILDDIR}
 build=${2:?usage: test-soak.sh SRCDIR BUILDDIR}
 frames=${XNB_SOAK_FRAMES:-5000}
+vifs=${XNB_SOAK_VIFS:-32}
 name=test-soak
 . "$src/app/test-xnb/integration/lib.sh"
+
+# The RTE_MAX_ETHPORTS of the DPDK testpmd runs with: the libdpdk.pc
+# beside its librte_ethdev says where that DPDK's rte_build_config.h is
+# (Debian's and devtools/xnb-dpdk-wide's alike; found first in the search
+# path, which keeps the system's for what it requires, libbsd). Empty if
+# it cannot say.
+max_ethports() {
+	_lib=$(ldd "$(command -v "$TP_TESTPMD")" 2>/dev/null |
+		sed -n 's/^[[:space:]]*librte_ethdev\.so[^ ]* => \([^ ]*\) .*/\1/p')
+	[ -n "$_lib" ] || return 0
+	_pc=$(cd "$(dirname "$_lib")/pkgconfig" 2>/dev/null && pwd -P) || return 0
+	[ "$(PKG_CONFIG_PATH=$_pc pkg-config --variable=pcfiledir libdpdk 2>/dev/null |
+		xargs realpath 2>/dev/null)" = "$_pc" ] || return 0
+	for _i in $(PKG_CONFIG_PATH=$_pc pkg-config --cflags-only-I libdpdk); do
+		_h=${_i#-I}/rte_build_config.h
+		if [ -f "$_h" ]; then
+			sed -n 's/^#define RTE_MAX_ETHPORTS \([0-9]*\).*/\1/p' "$_h"
+			return 0
+		fi
+	done
+}
+case $vifs in
+''|*[!0-9]*) vifs_ok=no ;;
+*) vifs_ok=$([ $((vifs % 2)) -eq 0 ] && [ "$vifs" -ge 22 ] && echo yes) ;;
+esac
+if [ "$vifs_ok" != yes ]; then
+	echo "$name: FAIL: XNB_SOAK_VIFS=$vifs: give an even number of vifs, at least 22" \
+		"(generator and reflector pairs; the third round kills dom110 and dom121)"
+	exit 1
+fi
+max=$(max_ethports)
+if [ -z "$max" ]; then
+	echo "$name: cannot tell the RTE_MAX_ETHPORTS of $TP_TESTPMD's DPDK; testpmd's port count will say"
+elif [ "$vifs" -gt "$max" ]; then
+	echo "$name: FAIL: XNB_SOAK_VIFS=$vifs: the DPDK of $TP_TESTPMD allows $max ports in one" \
+		"process (RTE_MAX_ETHPORTS=$max). For more: PREFIX=\$(devtools/xnb-dpdk-wide $vifs)," \
+		"a build of xnb with PKG_CONFIG_PATH=PREFIX/lib/pkgconfig, and TP_TESTPMD=PREFIX/bin/dpdk-testpmd" \
+		"(devtools/xnb-soak's \"64 vifs in one process\" does it for 64)"
+	exit 1
+fi
+last=$((100 + vifs))
+pairs=$((vifs / 2))
 env_init
 tp=$work/testpmd
 pids=
@@ -41,11 +91,11 @@ trap 'exit 1' INT TERM
 pmd=$(plugin_path "$pmd" "$work/pmd")
 "$xsd" start "$sim" "$shim" >/dev/null || { echo "$name: FAIL: xenstored"; exit 1; }
 
-# Ports 0..31 serve domids 100..131; port 2k (a generator) is paired with
-# port 2k+1 (its reflector).
+# Ports 0..N-1 serve domids 100..100+N-1; port 2k (a generator) is paired
+# with port 2k+1 (its reflector).
 vdevs=
 d=100
-while [ $d -lt 132 ]; do
+while [ $d -lt $last ]; do
 	vdevs="$vdevs --vdev=net_xnb$d,domid=$d,platform=sim,sim_dir=$sim,on_close=disconnect"
 	d=$((d + 1))
 done
@@ -55,7 +105,7 @@ tp_start "$tp" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbsoak$$" -d "$
 	--total-num-mbufs=65536 --disable-link-check ||
 	{ echo "$name: FAIL: testpmd: $TP_ERROR"; exit 1; }
 read -r tp_pid <"$tp.d/pid"
-check "testpmd's ports" "$(grep -c '^Port [0-9]*: ' "$tp.log")" 32
+check "testpmd's ports" "$(grep -c '^Port [0-9]*: ' "$tp.log")" "$vifs"
 
 # testpmd's descriptors, resident KiB and free mbufs, as "FDS RSS FREE".
 resources() {
@@ -67,12 +117,12 @@ resources() {
 	echo "$_fds $_rss $_free"
 }
 
-# round TAG: the 16 reflectors, then the 16 generators at once; waits for
-# the generators. Sets gen_pid_<d> and refl_pid_<d> for the kills.
+# round TAG: the N/2 reflectors, then the N/2 generators at once; waits
+# for the generators. Sets gen_pid_<d> and refl_pid_<d> for the kills.
 round() {
 	pids=
 	d=101
-	while [ $d -lt 132 ]; do
+	while [ $d -lt $last ]; do
 		"$guest" --sim-dir "$sim" --domid $d --mode reflect --timeout 120 \
 			>"$work/refl$d.out" 2>"$work/refl$d.err" &
 		eval "refl_pid_$d=$!"
@@ -80,13 +130,13 @@ round() {
 		d=$((d + 2))
 	done
 	d=101
-	while [ $d -lt 132 ]; do
+	while [ $d -lt $last ]; do
 		wait_for "$work/refl$d.err" "connected" 300 ||
 			{ echo "$name: FAIL: $1: reflector dom$d did not connect"; exit 1; }
 		d=$((d + 2))
 	done
 	d=100
-	while [ $d -lt 132 ]; do
+	while [ $d -lt $last ]; do
 		"$guest" --sim-dir "$sim" --domid $d --mode gen --frames "$frames" \
 			--size-range 60-1514 --window 32 --timeout 30 --quiet \
 			>"$work/gen$d.out" 2>"$work/gen$d.err" &
@@ -103,7 +153,7 @@ finish() {
 	shift
 	_ok=0
 	d=100
-	while [ $d -lt 132 ]; do
+	while [ $d -lt $last ]; do
 		_p=
 		eval "_p=\$gen_pid_$d"
 		_rc=0
@@ -125,7 +175,7 @@ finish() {
 		d=$((d + 2))
 	done
 	d=101
-	while [ $d -lt 132 ]; do
+	while [ $d -lt $last ]; do
 		eval "_p=\$refl_pid_$d"
 		kill -INT "$_p" 2>/dev/null
 		wait "$_p" 2>/dev/null
@@ -151,9 +201,10 @@ round "round 3"
 sleep 0.3
 kill -KILL "$gen_pid_110" "$refl_pid_121" 2>/dev/null
 finish "round 3 (dom110 and dom121 killed)" 110 120
-check "round 3: the other 14 generators finished" \
+check "round 3: the other $((pairs - 2)) generators finished" \
 	"$(grep -h "^xnb-guest: sent=$frames received=$frames verify_failures=0" \
-		"$work"/gen1[0-3][0-9].out | wc -l | awk '{ print ($1 >= 14) ? "yes" : $1 }')" yes
+		"$work"/gen[0-9]*.out | wc -l |
+		awk -v n=$((pairs - 2)) '{ print ($1 >= n) ? "yes" : $1 }')" yes
 
 # Fresh guests on the killed guests' ports (110 pairs with 111, 121 with 120).
 for pair in "110 111" "120 121"; do
@@ -190,4 +241,4 @@ if [ "$fail" -ne 0 ]; then
 	echo "$name: FAILED"
 	exit 1
 fi
-echo "$name: PASSED (32 vifs, 3 rounds of 16 x $frames frames, 2 guests killed mid-traffic)"
+echo "$name: PASSED ($vifs vifs, 3 rounds of $pairs x $frames frames, 2 guests killed mid-traffic)"
