@@ -72,6 +72,7 @@ tm_xstats=$(tp_xstats "$tp" 1 2>&1 || :)
 tm_dump=$(tp_telemetry "$tp" /ethdev/dump_priv,1 2>&1 || :)
 tm_vifs=$(tp_telemetry "$tp" /xnb/vifs 2>&1 || :)
 tm_vif=$(tp_telemetry "$tp" /xnb/vif,1 2>&1 || :)
+tm_vifs1=$(tp_telemetry "$tp" /xnb/vifs,1 2>&1 || :)
 xstat() {
 	# xstat NAME: the counter NAME in $tm_xstats
 	printf '%s\n' "$tm_xstats" | sed -n "s/^$1 \\([0-9]*\\)\$/\\1/p"
@@ -113,6 +114,10 @@ check "telemetry /xnb/vifs: port 0 for dom3 (its generator gone)" \
 	"$(printf '%s\n' "$tm_vifs" | grep '^0 ' | grep -c '"name": "net_xnb0", "domid": 3,')" 1
 check "telemetry /xnb/vifs: port 1 serves dom4, Connected, link up, sg and rx-notify" \
 	"$(printf '%s\n' "$tm_vifs" | grep '^1 ' | grep -c '"domid": 4,.*"state": "Connected", "link": "up", "queues_used": 1, "queues_offered": 1, "features": "sg rx-notify')" 1
+check "telemetry /xnb/vifs,1: from port 1 on, so port 1 alone" \
+	"$(printf '%s\n' "$tm_vifs1" | cut -d' ' -f1 | tr '\n' ' ')" "1 "
+check "telemetry /xnb/vif,1: its backend directory" \
+	"$(printf '%s\n' "$tm_vif" | sed -n 's/^backend //p')" /local/domain/0/backend/vif/4/0
 check "telemetry /xnb/vif,1: queue 0 connected, not stalled" \
 	"$(printf '%s\n' "$tm_vif" | grep -c '^queue0 {"connected": "yes", "stalled": "no", "fatal": "none"')" 1
 check "telemetry /xnb/vif,1: no control ring (the guest gave none)" \

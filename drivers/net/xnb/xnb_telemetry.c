@@ -3,22 +3,37 @@
 /*
  * xnb's own telemetry commands, beside ethdev's (/ethdev/...), for an
  * operator with many guests:
- *   /xnb/vifs       every vif this process serves, by port id: the guest,
- *                   its state, link, queues and negotiated features
- *   /xnb/vif,PORT   one vif in detail: its per-queue rings and stalls,
- *                   its control ring and hashing, multicast control
+ *   /xnb/vifs[,FIRST]
+ *                   every vif this process serves, by port id (from port
+ *                   FIRST): the guest, its state, link, queues and
+ *                   negotiated features; at most XNB_TEL_VIFS_PER_REPLY
+ *                   vifs a reply, and "next": the port to ask from for
+ *                   the others
+ *   /xnb/vif,PORT   one vif in detail: its xenstore directories, its
+ *                   per-queue rings and stalls, its control ring and
+ *                   hashing, multicast control
  * Read under each port's lock, as the private dump reads.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include <ethdev_driver.h>
 #include <rte_telemetry.h>
 
 #include "xnb_compat.h"
+#include "xnb_number.h"
 #include "xnb_port.h"
+
+/*
+ * DPDK's telemetry cuts a reply at 16 KiB without a word (MAX_OUTPUT_LEN
+ * in 22.11 and 24.11), and a vif's summary takes up to about 250 bytes:
+ * 48 vifs a reply stay well inside it. More ports than that exist in a
+ * DPDK built with RTE_MAX_ETHPORTS above 32 (64 vifs: 58 made it into
+ * one reply before replies were paged).
+ */
+#define XNB_TEL_VIFS_PER_REPLY 48
 
 /* The negotiated features, as netif.h names them, space-separated. */
 static void
@@ -51,8 +66,6 @@ tel_vif_summary(struct xnb_port *port, struct rte_tel_data *v)
 	rte_tel_data_add_dict_int(v, "queues_used", bus->connected ? bus->nb_connected : 0);
 	rte_tel_data_add_dict_int(v, "queues_offered", port->nb_queues);
 	rte_tel_data_add_dict_string(v, "features", feat);
-	rte_tel_data_add_dict_string(v, "backend", bus->backend);
-	rte_tel_data_add_dict_string(v, "frontend", bus->frontend);
 }
 
 static struct xnb_port *
@@ -63,21 +76,39 @@ tel_port(uint16_t port_id)
 	return rte_eth_devices[port_id].data->dev_private;
 }
 
+/* A port id parameter: 0 with *pid set, or -EINVAL. */
+static int
+tel_port_param(const char *params, uint16_t *pid)
+{
+	unsigned long v;
+
+	if (params == NULL || xnb_parse_dec(params, RTE_MAX_ETHPORTS - 1, false, &v) != 0)
+		return -EINVAL;
+	*pid = (uint16_t)v;
+	return 0;
+}
+
 static int
 tel_vifs(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rte_tel_data *v;
 	struct xnb_port *port;
+	uint16_t pid, first = 0;
+	unsigned int n = 0;
 	char key[8];
-	uint16_t pid;
 
 	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
+	if (params != NULL && *params != '\0' && tel_port_param(params, &first) != 0)
+		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	RTE_ETH_FOREACH_DEV(pid) {
-		port = tel_port(pid);
+		port = pid >= first ? tel_port(pid) : NULL;
 		if (port == NULL)
 			continue;
+		if (n++ == XNB_TEL_VIFS_PER_REPLY) {
+			rte_tel_data_add_dict_int(d, "next", pid);
+			break;
+		}
 		v = rte_tel_data_alloc();
 		if (v == NULL)
 			return -ENOMEM;
@@ -119,23 +150,21 @@ tel_vif(const char *cmd, const char *params, struct rte_tel_data *d)
 	const struct xnb_hash *h;
 	struct rte_tel_data *v;
 	struct xnb_port *port;
-	unsigned long pid;
-	char key[16], *end;
 	unsigned int i, n;
-	uint16_t q;
+	char key[16];
+	uint16_t pid, q;
 
 	RTE_SET_USED(cmd);
-	if (params == NULL || *params == '\0')
+	if (tel_port_param(params, &pid) != 0)
 		return -EINVAL;
-	pid = strtoul(params, &end, 10);
-	if (*end != '\0' || pid >= RTE_MAX_ETHPORTS)
-		return -EINVAL;
-	port = tel_port((uint16_t)pid);
+	port = tel_port(pid);
 	if (port == NULL)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&port->lock);
 	tel_vif_summary(port, d);
+	rte_tel_data_add_dict_string(d, "backend", port->bus.backend);
+	rte_tel_data_add_dict_string(d, "frontend", port->bus.frontend);
 	h = &port->ctrl.hash;
 	rte_tel_data_add_dict_string(d, "ctrl_ring", port->ctrl.connected ?
 		(port->ctrl.broken ? "broken" : "connected") : "none");
@@ -161,10 +190,19 @@ tel_vif(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/*
+ * rte_telemetry_register_cmd() refuses a help text of RTE_TEL_MAX_STRING_LEN
+ * bytes or more, and the command is then unknown: checked at build time.
+ */
+#define TEL_VIFS_HELP "Returns up to 48 Xen vifs xnb serves, by port id, and next: the port " \
+	"to ask from. Parameters: int first port_id (optional)"
+#define TEL_VIF_HELP "Returns one Xen vif's details. Parameters: int port_id"
+static_assert(sizeof(TEL_VIFS_HELP) <= RTE_TEL_MAX_STRING_LEN, "help text too long");
+static_assert(sizeof(TEL_VIF_HELP) <= RTE_TEL_MAX_STRING_LEN, "help text too long");
+static_assert(XNB_TEL_VIFS_PER_REPLY == 48, "TEL_VIFS_HELP says 48");
+
 RTE_INIT(xnb_telemetry_init)
 {
-	rte_telemetry_register_cmd("/xnb/vifs", tel_vifs,
-		"Returns the Xen vifs xnb serves, by port id. Takes no parameters");
-	rte_telemetry_register_cmd("/xnb/vif", tel_vif,
-		"Returns one Xen vif's details. Parameters: int port_id");
+	rte_telemetry_register_cmd("/xnb/vifs", tel_vifs, TEL_VIFS_HELP);
+	rte_telemetry_register_cmd("/xnb/vif", tel_vif, TEL_VIF_HELP);
 }
