@@ -106,6 +106,17 @@ tp_start "$tp" -l 0,1 --no-huge --no-pci -m 1024 --file-prefix="xnbsoak$$" -d "$
 	{ echo "$name: FAIL: testpmd: $TP_ERROR"; exit 1; }
 read -r tp_pid <"$tp.d/pid"
 check "testpmd's ports" "$(grep -c '^Port [0-9]*: ' "$tp.log")" "$vifs"
+# /xnb/vifs lists every vif, a reply at a time (48 at most, then "next").
+listed=0
+first=0
+i=0
+while [ -n "$first" ] && [ $i -lt 10 ]; do
+	tp_telemetry "$tp" "/xnb/vifs,$first" >"$work/vifs.page" 2>&1 || break
+	listed=$((listed + $(grep -c '^[0-9][0-9]* {' "$work/vifs.page")))
+	first=$(sed -n 's/^next //p' "$work/vifs.page")
+	i=$((i + 1))
+done
+check "telemetry /xnb/vifs, reply by reply: every vif" "$listed" "$vifs"
 
 # testpmd's descriptors, resident KiB and free mbufs, as "FDS RSS FREE".
 resources() {
