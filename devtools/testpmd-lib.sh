@@ -53,6 +53,9 @@
 #   tp_stop S [TIMEOUT]  quit (30 s), else SIGINT, then SIGKILL; 1 when it
 #                 had to be signalled; TP_RC its exit status
 #   tp_kill S     for exit traps: SIGINT, SIGKILL 3 s later
+#   tp_max_ethports TESTPMD  the RTE_MAX_ETHPORTS of the DPDK that TESTPMD
+#                 runs with, on stdout (empty when it cannot say); also
+#                 read by devtools/xnb-bench-density
 #
 # Settings: TP_TESTPMD (dpdk-testpmd), TP_PYTHON (python3, for
 # telemetry), TP_POLL (seconds between two looks at the log, 0.05),
@@ -334,4 +337,24 @@ tp_kill() {
 	kill -INT "$_tp_pid" 2>/dev/null
 	_tp_gone "$1" 30 || kill -KILL "$_tp_pid" 2>/dev/null
 	wait "$_tp_pid" 2>/dev/null || :
+}
+
+# The libdpdk.pc beside TESTPMD's librte_ethdev says where that DPDK's
+# rte_build_config.h is (Debian's and devtools/xnb-dpdk-wide's alike;
+# found first in the search path, which keeps the system's for what it
+# requires, libbsd).
+tp_max_ethports() {
+	_tp_lib=$(ldd "$(command -v "$1")" 2>/dev/null |
+		sed -n 's/^[[:space:]]*librte_ethdev\.so[^ ]* => \([^ ]*\) .*/\1/p')
+	[ -n "$_tp_lib" ] || return 0
+	_tp_pc=$(cd "$(dirname "$_tp_lib")/pkgconfig" 2>/dev/null && pwd -P) || return 0
+	[ "$(PKG_CONFIG_PATH=$_tp_pc pkg-config --variable=pcfiledir libdpdk 2>/dev/null |
+		xargs realpath 2>/dev/null)" = "$_tp_pc" ] || return 0
+	for _tp_i in $(PKG_CONFIG_PATH=$_tp_pc pkg-config --cflags-only-I libdpdk); do
+		_tp_h=${_tp_i#-I}/rte_build_config.h
+		if [ -f "$_tp_h" ]; then
+			sed -n 's/^#define RTE_MAX_ETHPORTS \([0-9]*\).*/\1/p' "$_tp_h"
+			return 0
+		fi
+	done
 }

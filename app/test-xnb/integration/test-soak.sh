@@ -32,26 +32,6 @@ vifs=${XNB_SOAK_VIFS:-32}
 name=test-soak
 . "$src/app/test-xnb/integration/lib.sh"
 
-# The RTE_MAX_ETHPORTS of the DPDK testpmd runs with: the libdpdk.pc
-# beside its librte_ethdev says where that DPDK's rte_build_config.h is
-# (Debian's and devtools/xnb-dpdk-wide's alike; found first in the search
-# path, which keeps the system's for what it requires, libbsd). Empty if
-# it cannot say.
-max_ethports() {
-	_lib=$(ldd "$(command -v "$TP_TESTPMD")" 2>/dev/null |
-		sed -n 's/^[[:space:]]*librte_ethdev\.so[^ ]* => \([^ ]*\) .*/\1/p')
-	[ -n "$_lib" ] || return 0
-	_pc=$(cd "$(dirname "$_lib")/pkgconfig" 2>/dev/null && pwd -P) || return 0
-	[ "$(PKG_CONFIG_PATH=$_pc pkg-config --variable=pcfiledir libdpdk 2>/dev/null |
-		xargs realpath 2>/dev/null)" = "$_pc" ] || return 0
-	for _i in $(PKG_CONFIG_PATH=$_pc pkg-config --cflags-only-I libdpdk); do
-		_h=${_i#-I}/rte_build_config.h
-		if [ -f "$_h" ]; then
-			sed -n 's/^#define RTE_MAX_ETHPORTS \([0-9]*\).*/\1/p' "$_h"
-			return 0
-		fi
-	done
-}
 case $vifs in
 ''|*[!0-9]*) vifs_ok=no ;;
 *) vifs_ok=$([ $((vifs % 2)) -eq 0 ] && [ "$vifs" -ge 22 ] && echo yes) ;;
@@ -61,7 +41,7 @@ if [ "$vifs_ok" != yes ]; then
 		"(generator and reflector pairs; the third round kills dom110 and dom121)"
 	exit 1
 fi
-max=$(max_ethports)
+max=$(tp_max_ethports "$TP_TESTPMD")
 if [ -z "$max" ]; then
 	echo "$name: cannot tell the RTE_MAX_ETHPORTS of $TP_TESTPMD's DPDK; testpmd's port count will say"
 elif [ "$vifs" -gt "$max" ]; then
