@@ -1085,10 +1085,15 @@ main(int argc, char **argv)
 		}
 		slept = !go_flag && b->mode != MODE_B2G;
 		if (slept) {
-			/* Nothing to send yet: sleep, an idle guest costs no cpu. */
-			const struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
+			/*
+			 * Nothing to send yet: sleep, an idle guest costs no cpu.
+			 * Long naps (SIGUSR1/2 end them at once): many idle guests
+			 * waking every millisecond would take the busy guests'
+			 * cpu and make their vifs look idle to the backend.
+			 */
+			const struct timespec nap = { .tv_sec = 0, .tv_nsec = 100000000 };
 
-			nanosleep(&ms, NULL);
+			nanosleep(&nap, NULL);
 		}
 		t0 = tsc();
 		if (b->mode != MODE_B2G) {
