@@ -2,8 +2,8 @@
 # 13-rx-interrupts: an application that sleeps on xnb's rx interrupts
 # serves a Linux netfront, and costs no core while the guest is idle.
 # xnb-intr-fwd (the build's app/test-xnb/intr-fwd: io forwarding between
-# net_xnb0 and a tap to dom0, as testpmd in 01, that sleeps on both
-# ports' rx interrupts after 1000 idle polls, l3fwd-power style):
+# net_xnb0 and a tap to dom0, as testpmd in 01, that parks each idle
+# port on its rx interrupt and sleeps when both are, l3fwd-power style):
 #   - the guest connects and answers dom0's ping;
 #   - idle for 10 s, the forwarder uses at most 10 % of a core;
 #   - the guest's 4 MiB TCP transfer to dom0 goes through it md5-exact
@@ -35,8 +35,8 @@ cpu_pct() {
 "$fwd" -l 0 --no-huge -m 128 --no-pci --file-prefix=xrfwd --log-level=pmd.net.xnb:info \
 	-d "$XR_PMD" $vdevs >"$XR_LOGS/xnb-intr-fwd.log" 2>&1 &
 fwd_pid=$!
-fwd_up() { grep -q "xnb-intr-fwd: forwarding" "$XR_LOGS/xnb-intr-fwd.log"; }
-xr_wait 180 "xnb-intr-fwd forwarding" fwd_up
+fwd_up() { grep -q "xnb-intr-fwd: 2 ports" "$XR_LOGS/xnb-intr-fwd.log"; }
+xr_wait 180 "xnb-intr-fwd serving its 2 ports" fwd_up
 xr_mark "xnb-intr-fwd started (pid $fwd_pid)"
 xr_tap_up xnbtap0
 xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
@@ -72,7 +72,7 @@ esac
 kill -INT "$fwd_pid"
 fwd_gone() { ! kill -0 "$fwd_pid" 2>/dev/null; }
 xr_wait 60 "xnb-intr-fwd's exit" fwd_gone
-summary=$(grep "xnb-intr-fwd: forwarded" "$XR_LOGS/xnb-intr-fwd.log")
+summary=$(grep "xnb-intr-fwd: received" "$XR_LOGS/xnb-intr-fwd.log")
 xr_info intr_fwd "$(echo "$summary" | cut -d' ' -f2- | tr ' ' '_')"
 [ -n "$summary" ] || xr_fail "xnb-intr-fwd said nothing at its exit"
 case $summary in
