@@ -6,8 +6,8 @@
  * enough empty polls in a row it is parked: its rx interrupt is armed
  * (for an xnb port, the guest's event channel) and the loop stops
  * polling it. The parked ports are looked at together, with one
- * non-blocking rte_epoll_wait(), every --park-check loops, and a port
- * whose interrupt fired is polled again. When every port is parked the
+ * non-blocking rte_epoll_wait(), every --look-us microseconds (the clock
+ * read every 8 loops), and a port whose interrupt fired is polled again. When every port is parked the
  * lcore sleeps until one has a frame, as DPDK's l3fwd-power does.
  *
  * How many empty polls make a port idle adapts per port, as an adaptive
@@ -33,11 +33,12 @@
  *   drop   freed, as testpmd's rxonly mode
  *
  * Usage: xnb-intr-fwd EAL_ARGS... [-- --mode pairs|back|drop]
- *          [--idle-polls N] [--park-check N]
+ *          [--idle-polls N] [--look-us N]
  *   --idle-polls N  empty polls of a port before it is parked, at least
  *                   (default 1000)
- *   --park-check N  loops between looks at the parked ports while others
- *                   are busy (default 64; 1 looks every loop)
+ *   --look-us N     microseconds between looks at the parked ports while
+ *                   others are polled (default 20): how long a parked
+ *                   port's first frame may wait
  *
  * On SIGINT or SIGTERM it prints one line: frames received and sent,
  * sleeps (every port parked) and wakeups (of those, the ones a frame
@@ -63,6 +64,8 @@
 
 #define BURST 32
 #define NB_MBUFS 8191
+/* Loops between two reads of the clock for the look at parked ports. */
+#define LOOK_CLOCK_LOOPS 8
 /* How long an lcore with every port parked sleeps at most (ms). */
 #define SLEEP_MS 1000
 /* The empty poll at which a port's idle time starts to be timed. */
@@ -210,9 +213,10 @@ handle(uint16_t p, struct rte_mbuf **m, uint16_t n, enum fwd_mode mode, struct f
 }
 
 static void
-run(struct fwd_sched *s, enum fwd_mode mode, unsigned long park_check, struct fwd_stats *st)
+run(struct fwd_sched *s, enum fwd_mode mode, uint64_t look_tsc, struct fwd_stats *st)
 {
 	struct rte_mbuf *m[BURST];
+	uint64_t last_look = rte_rdtsc(), now;
 	unsigned long loops = 0;
 	uint16_t i, p, n;
 
@@ -240,15 +244,19 @@ run(struct fwd_sched *s, enum fwd_mode mode, unsigned long park_check, struct fw
 			st->sleeps++;
 			if (wait_parked(s, SLEEP_MS, st) > 0)
 				st->wakeups++;
-		} else if (++loops % park_check == 0) {
-			st->busy_unparks += wait_parked(s, 0, st);
+		} else if (++loops % LOOK_CLOCK_LOOPS == 0) {
+			now = rte_rdtsc();
+			if (now - last_look >= look_tsc) {
+				last_look = now;
+				st->busy_unparks += wait_parked(s, 0, st);
+			}
 		}
 	}
 }
 
 static int
 parse_args(int argc, char **argv, int *mode, unsigned long *idle_polls,
-		unsigned long *park_check)
+		unsigned long *look_us)
 {
 	char *end;
 	int i, k;
@@ -264,7 +272,7 @@ parse_args(int argc, char **argv, int *mode, unsigned long *idle_polls,
 				return -1;
 			}
 		} else if ((strcmp(argv[i], "--idle-polls") == 0 ||
-				strcmp(argv[i], "--park-check") == 0) && i + 1 < argc) {
+				strcmp(argv[i], "--look-us") == 0) && i + 1 < argc) {
 			unsigned long v = strtoul(argv[i + 1], &end, 10);
 
 			if (*end != '\0' || v == 0 || v > 1000000) {
@@ -275,10 +283,10 @@ parse_args(int argc, char **argv, int *mode, unsigned long *idle_polls,
 			if (strcmp(argv[i], "--idle-polls") == 0)
 				*idle_polls = v;
 			else
-				*park_check = v;
+				*look_us = v;
 			i++;
 		} else {
-			fprintf(stderr, "usage: xnb-intr-fwd EAL_ARGS... [-- --mode pairs|back|drop] [--idle-polls N] [--park-check N]\n");
+			fprintf(stderr, "usage: xnb-intr-fwd EAL_ARGS... [-- --mode pairs|back|drop] [--idle-polls N] [--look-us N]\n");
 			return -1;
 		}
 	}
@@ -290,7 +298,7 @@ main(int argc, char **argv)
 {
 	static struct fwd_sched sched;
 	struct fwd_stats st = { 0 };
-	unsigned long idle_polls = 1000, park_check = 64;
+	unsigned long idle_polls = 1000, look_us = 20;
 	struct rte_mempool *pool;
 	int ret, mode = -1;
 	uint64_t t0;
@@ -301,7 +309,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "xnb-intr-fwd: EAL: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	if (parse_args(argc - ret, argv + ret, &mode, &idle_polls, &park_check) != 0)
+	if (parse_args(argc - ret, argv + ret, &mode, &idle_polls, &look_us) != 0)
 		return 2;
 	sched.nb_ports = rte_eth_dev_count_avail();
 	if (mode < 0)
@@ -323,12 +331,12 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("xnb-intr-fwd: %u ports, mode %s, parking a port after %lu to %lu idle polls, looking at parked ports every %lu loops\n",
-		sched.nb_ports, mode_names[mode], sched.min_spin, sched.max_spin, park_check);
+	printf("xnb-intr-fwd: %u ports, mode %s, parking a port after %lu to %lu idle polls, looking at parked ports every %lu us\n",
+		sched.nb_ports, mode_names[mode], sched.min_spin, sched.max_spin, look_us);
 	fflush(stdout);
 
 	t0 = rte_get_timer_cycles();
-	run(&sched, mode, park_check, &st);
+	run(&sched, mode, (uint64_t)look_us * rte_get_tsc_hz() / 1000000, &st);
 	printf("xnb-intr-fwd: received %" PRIu64 " sent %" PRIu64 " sleeps %" PRIu64
 		" wakeups %" PRIu64 " parks %" PRIu64 " unparks %" PRIu64 " busy_unparks %" PRIu64
 		" cpu %.2f s of %.2f s\n",
