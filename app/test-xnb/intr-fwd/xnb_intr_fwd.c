@@ -165,15 +165,16 @@ park(struct fwd_sched *s, uint16_t i, struct fwd_stats *st)
 
 /*
  * Poll p again: its rx interrupt fired. Woken soon after it was parked,
- * it spins longer next time; after a long sleep, shorter.
+ * it spins longer next time; after a long sleep, shorter. false when p
+ * was not parked (an interrupt raised while it was polled).
  */
-static void
+static bool
 unpark(struct fwd_sched *s, uint16_t p, struct fwd_stats *st)
 {
 	uint64_t slept;
 
 	if (p >= s->nb_ports || !s->parked[p])
-		return;
+		return false;
 	slept = rte_rdtsc() - s->parked_at[p];
 	if (slept < 4 * s->spun[p])
 		s->spin[p] = RTE_MIN(s->spin[p] * 2, s->max_spin);
@@ -184,19 +185,21 @@ unpark(struct fwd_sched *s, uint16_t p, struct fwd_stats *st)
 	s->idle[p] = 0;
 	s->active[s->nb_active++] = p;
 	st->unparks++;
+	return true;
 }
 
-/* Wait up to timeout_ms for parked ports' interrupts; the number that fired. */
-static int
+/* Wait up to timeout_ms for parked ports' interrupts; the ports woken. */
+static unsigned int
 wait_parked(struct fwd_sched *s, int timeout_ms, struct fwd_stats *st)
 {
 	struct rte_epoll_event ev[RTE_MAX_ETHPORTS];
+	unsigned int woken = 0;
 	int n, k;
 
 	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, RTE_DIM(ev), timeout_ms);
 	for (k = 0; k < n; k++)
-		unpark(s, (uint16_t)(uintptr_t)ev[k].epdata.data, st);
-	return n > 0 ? n : 0;
+		woken += unpark(s, (uint16_t)(uintptr_t)ev[k].epdata.data, st);
+	return woken;
 }
 
 static void
