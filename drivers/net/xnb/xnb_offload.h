@@ -62,7 +62,7 @@ int xnb_hdr_parse_len(const struct rte_mbuf *m, uint32_t frame_len, struct xnb_h
  * checked with two word compares: EtherType, version and header length
  * at once, then not a fragment and TCP. The TCP header's length, or 0
  * for anything else (xnb_hdr_fast() then looks further). The caller
- * checked that the first mbuf holds 74 bytes (XNB_FAST_MIN).
+ * checked that p holds 74 bytes (XNB_FAST_MIN) of the frame_len.
  */
 #define XNB_FAST_MIN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_tcp_hdr))
 
@@ -79,7 +79,8 @@ xnb_hdr_fast_tcp4(const uint8_t *p, uint32_t frame_len)
 			(v & RTE_BE32(0x3fff00ff)) != RTE_BE32(IPPROTO_TCP))
 		return 0;
 	total = rte_be_to_cpu_16(*(const unaligned_uint16_t *)(p + 16));
-	l4 = (uint32_t)(p[RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 12] >> 4) * 4;
+	/* The data offset's 4 bits times 4, shifted once. */
+	l4 = (uint32_t)(p[RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 12] & 0xf0) >> 2;
 	if (l4 < sizeof(struct rte_tcp_hdr) || total < sizeof(struct rte_ipv4_hdr) + l4 ||
 			RTE_ETHER_HDR_LEN + total > frame_len)
 		return 0;

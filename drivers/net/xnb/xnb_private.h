@@ -204,6 +204,8 @@ struct xnb_rxq {
 	bool lro;
 	/* RX_OFFLOAD_IPV4_CKSUM: IPv4 header checksums checked (GOOD/BAD). */
 	bool csum_ip;
+	/* csum_tcp && !csum_ip, worked out by each burst for the fast path. */
+	bool blank_tcp4;
 	/* RX_OFFLOAD_RSS_HASH: a guest's hash slot into hash.rss (RX_RSS_HASH). */
 	bool rss_hash;
 	/* The vif's multicast filter, which the guest's MCAST slots amend (the port's). */

@@ -304,13 +304,11 @@ rx_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pk
 	return true;
 }
 
+/* The response at ring index idx of the guest-tx ring's entries ent. */
 static inline void
-rx_respond(netif_tx_back_ring_t *ring, uint16_t id, int16_t status)
+rx_respond(union netif_tx_sring_entry *ent, RING_IDX idx, uint16_t id, int16_t status)
 {
-	netif_tx_response_t rsp = { .id = id, .status = status };
-
-	*RING_GET_RESPONSE(ring, ring->rsp_prod_pvt) = rsp;
-	ring->rsp_prod_pvt++;
+	ent[idx & TX_RING_MASK].rsp = (netif_tx_response_t){ .id = id, .status = status };
 }
 
 /* The parsed headers into the mbuf, as DPDK's PMDs report them. */
@@ -416,11 +414,6 @@ rx_plain_ip(struct rte_mbuf *m)
 	}
 }
 
-/*
- * A Linux guest's every TCP segment: a blank checksum the application
- * takes as such, headers of the common shape (xnb_hdr_fast()). false
- * leaves the frame to rx_offload_general().
- */
 /* A blank checksum left blank: the headers and flags the application gets. */
 static __rte_always_inline void
 rx_blank_set(struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t ptype, uint32_t l3, uint32_t l4)
@@ -449,20 +442,37 @@ rx_blank_other(struct xnb_rxq *rxq, struct rte_mbuf *m)
 	return true;
 }
 
+/*
+ * A Linux guest's every TCP segment: a blank checksum the application
+ * takes as such, headers of the common shape (xnb_hdr_fast()). false
+ * leaves the frame to rx_offload_general(). When the application takes
+ * blank TCP checksums and did not ask for IPv4 header checks
+ * (rxq->blank_tcp4), TCP over IPv4 needs nothing but its headers: the
+ * packet type and the lengths are constants but for the TCP header's.
+ * A frame of one copy segment, seg, is read where that segment put it
+ * rather than through the mbuf, whose cache line went cold behind the
+ * copy: the header's load no longer waits for that miss (doc/benchmark.md,
+ * Offloads). Anything else goes to rx_blank_other().
+ */
 static inline bool
-rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m)
+rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m, const xengnttab_grant_copy_segment_t *seg,
+		uint16_t nb_segs)
 {
 	uint32_t l4;
 
-	/* TCP over IPv4 first: its packet type and lengths are constants. */
-	if (unlikely(m->data_len < XNB_FAST_MIN || !rxq->csum_tcp))
-		return rx_blank_other(rxq, m);
-	l4 = xnb_hdr_fast_tcp4(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len);
-	if (unlikely(l4 == 0))
-		return rx_blank_other(rxq, m);
-	rx_blank_set(rxq, m, RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP,
-		sizeof(struct rte_ipv4_hdr), l4);
-	return true;
+	if (likely(rxq->blank_tcp4) && likely(nb_segs == 1) && likely(seg->len >= XNB_FAST_MIN)) {
+		RTE_ASSERT(seg->dest.virt == rte_pktmbuf_mtod(m, void *) && seg->len == m->pkt_len);
+		l4 = xnb_hdr_fast_tcp4(seg->dest.virt, seg->len);
+		if (likely(l4 != 0)) {
+			m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+			m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN,
+				sizeof(struct rte_ipv4_hdr), l4, 0, 0, 0, 0);
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			rxq->stats.csum_blank++;
+			return true;
+		}
+	}
+	return rx_blank_other(rxq, m);
 }
 
 /* The guest's own hash of the frame (its hash slot), as an RSS hash. */
@@ -503,7 +513,7 @@ rx_offload_extras(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 		rx_offload_plain(rxq, pkt, m);
 		return NETIF_RSP_OKAY;
 	}
-	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && rx_blank_fast(rxq, m))
+	if (pkt->gso_type == XEN_NETIF_GSO_TYPE_NONE && rx_blank_other(rxq, m))
 		return NETIF_RSP_OKAY;
 	return rx_offload_general(rxq, pkt, i);
 }
@@ -526,7 +536,8 @@ rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 		rx_offload_plain(rxq, pkt, m);
 		return NETIF_RSP_OKAY;
 	}
-	if (likely((pkt->flags & NETTXF_extra_info) == 0) && likely(rx_blank_fast(rxq, m)))
+	if (likely((pkt->flags & NETTXF_extra_info) == 0) &&
+			likely(rx_blank_fast(rxq, m, &rxq->copy[pkt->first_seg], pkt->nb_segs)))
 		return NETIF_RSP_OKAY;
 	if (pkt->flags & NETTXF_extra_info)
 		return rx_offload_extras(rxq, pkt, i);
@@ -620,10 +631,11 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 {
 	struct xnb_queue *q = rxq->q;
 	netif_tx_back_ring_t *ring = &q->guest_tx;
+	union netif_tx_sring_entry *ent = ring->sring->ring;
 	const xengnttab_grant_copy_segment_t *seg;
 	uint64_t bytes = 0, errors = 0, packets = 0;
 	struct xnb_rx_pkt *pkt;
-	RING_IDX first;
+	RING_IDX first, rsp;
 	int16_t status;
 	uint32_t i, k;
 	uint16_t j;
@@ -662,16 +674,31 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 				errors++;
 			}
 		}
+		pkt->status = status;
+	}
+	/*
+	 * The responses, once every frame is done with. Their cache lines are
+	 * the guest's (it reads responses and writes requests there), and a
+	 * store waits for its line: stores into the mbufs queued behind them
+	 * held the loop up, doubling its time when the guest's core is far
+	 * (doc/benchmark.md, Offloads).
+	 */
+	rsp = ring->rsp_prod_pvt;
+	for (i = 0; i < npkts; i++) {
+		pkt = &rxq->pkts[i];
+		status = pkt->status;
 		/* First slot, its extra-info slots (NULL), then the others. */
 		first = pkt->first_req;
-		rx_respond(ring, rxq->reqs[first & TX_RING_MASK].id, status);
+		rx_respond(ent, rsp++, rxq->reqs[first & TX_RING_MASK].id, status);
 		for (j = 1; unlikely(j < pkt->nb_reqs); j++) {
 			if (j <= pkt->nb_extras)
-				rx_respond(ring, 0, NETIF_RSP_NULL);
+				rx_respond(ent, rsp++, 0, NETIF_RSP_NULL);
 			else
-				rx_respond(ring, rxq->reqs[(first + j) & TX_RING_MASK].id, status);
+				rx_respond(ent, rsp++, rxq->reqs[(first + j) & TX_RING_MASK].id,
+					status);
 		}
 	}
+	ring->rsp_prod_pvt = rsp;
 	rxq->stats.packets += packets;
 	rxq->stats.bytes += bytes;
 	rxq->stats.errors += errors;
@@ -1101,6 +1128,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		return nb_rx;
 	/* Over its rate limit, the guest's packets wait on its ring. */
 	limited = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_ACQUIRE) != 0;
+	rxq->blank_tcp4 = rxq->csum_tcp && !rxq->csum_ip;
 	cons0 = cons;
 	if (unlikely(limited)) {
 		avail = rx_rate_cap(rxq, cons, avail);
