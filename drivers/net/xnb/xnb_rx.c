@@ -304,7 +304,10 @@ rx_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pk
 	return true;
 }
 
-/* The response at ring index idx of the guest-tx ring's entries ent. */
+/*
+ * The response at ring index idx of the guest-tx ring's entries ent (one
+ * page, XNB_TX_RING_SIZE entries: BACK_RING_ATTACH in xnb_queue.c).
+ */
 static inline void
 rx_respond(union netif_tx_sring_entry *ent, RING_IDX idx, uint16_t id, int16_t status)
 {
@@ -427,9 +430,11 @@ rx_blank_set(struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t ptype, uint32_t l
 }
 
 /*
- * The other shapes xnb_hdr_fast() takes: IPv6, UDP, or a first mbuf too
- * short for the TCP/IPv4 test. Out of line, so that the TCP/IPv4 case
- * inlined in rx_complete() keeps its values in registers.
+ * Every shape xnb_hdr_fast() takes, for the frames rx_blank_fast() does
+ * not finish inline: IPv6, UDP, a frame of several copy segments or too
+ * short a first one, an application checking IPv4 headers, a frame with
+ * extra-info slots. Out of line, so that the TCP/IPv4 case inlined in
+ * rx_complete() keeps its values in registers.
  */
 static __rte_noinline bool
 rx_blank_other(struct xnb_rxq *rxq, struct rte_mbuf *m)
