@@ -7,8 +7,9 @@
  * (for an xnb port, the guest's event channel) and the loop stops
  * polling it. The parked ports are looked at together, with one
  * non-blocking rte_epoll_wait(), every --look-us microseconds (the clock
- * read every 8 loops), and a port whose interrupt fired is polled again. When every port is parked the
- * lcore sleeps until one has a frame, as DPDK's l3fwd-power does.
+ * read every 8 loops), and a port whose interrupt fired is polled again.
+ * When every port is parked the lcore sleeps until one has a frame, as
+ * DPDK's l3fwd-power does.
  *
  * How many empty polls make a port idle adapts per port, as an adaptive
  * lock decides between spinning and sleeping: a port woken again sooner
