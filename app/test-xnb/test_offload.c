@@ -542,6 +542,95 @@ test_rx_csum_mixed_burst(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The fast path's guess (xnb_rx.c, rx_mbuf_init()): the gathering loop
+ * writes the packet type, flags and lengths of the TCP/IPv4 frame last
+ * seen into every frame with a blank checksum, before its headers are
+ * copied. Each frame must still come up with its own: a TCP header of
+ * another length (in the batch that learns it, and the next), UDP, IPv6,
+ * a fragment, a TCP header too short, a frame in two slots, and frames
+ * without a blank checksum, all in one burst, then again.
+ */
+static int
+test_rx_blank_guess(void)
+{
+	static const struct {
+		int ipv6, proto, doff, frag, ok;
+		size_t first;         /* bytes in the first slot; 0: all */
+		uint16_t flags;
+		uint32_t ptype;
+		uint16_t l3, l4;
+		uint64_t l4_flag;
+	} cases[] = {
+		{ 0, IPPROTO_TCP, 5, 0, 1, 0, NETTXF_csum_blank, RTE_PTYPE_L4_TCP, 20, 20,
+			RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_TCP, 8, 0, 1, 0, NETTXF_csum_blank | NETTXF_data_validated,
+			RTE_PTYPE_L4_TCP, 20, 32, RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_TCP, 8, 0, 1, 0, NETTXF_csum_blank, RTE_PTYPE_L4_TCP, 20, 32,
+			RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_UDP, 0, 0, 1, 0, NETTXF_csum_blank, RTE_PTYPE_L4_UDP, 20, 8,
+			RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_TCP, 5, 0, 1, 0, 0, 0, 0, 0, 0 },
+		{ 0, IPPROTO_TCP, 8, 0, 1, 0, NETTXF_data_validated, 0, 0, 0,
+			RTE_MBUF_F_RX_L4_CKSUM_GOOD },
+		{ 0, IPPROTO_TCP, 8, 1, 0, 0, NETTXF_csum_blank, 0, 0, 0, 0 },
+		{ 0, IPPROTO_TCP, 3, 0, 0, 0, NETTXF_csum_blank, 0, 0, 0, 0 },
+		{ 1, IPPROTO_TCP, 5, 0, 1, 0, NETTXF_csum_blank, RTE_PTYPE_L4_TCP, 40, 20,
+			RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_TCP, 8, 0, 1, 60, NETTXF_csum_blank, RTE_PTYPE_L4_TCP, 20, 32,
+			RTE_MBUF_F_RX_L4_CKSUM_NONE },
+		{ 0, IPPROTO_TCP, 5, 0, 1, 0, NETTXF_csum_blank, RTE_PTYPE_L4_TCP, 20, 20,
+			RTE_MBUF_F_RX_L4_CKSUM_NONE },
+	};
+	netif_tx_response_t rsp[2 * RTE_DIM(cases) + 4];
+	struct rte_mbuf *m[2 * RTE_DIM(cases)];
+	unsigned int i, k, pass, n, ok = 0;
+	struct built b;
+	uint32_t ptype;
+
+	rx_config(true, true, false);
+	for (pass = 0; pass < 2; pass++) {
+		ok = 0;
+		for (i = 0; i < RTE_DIM(cases); i++) {
+			build(&b, cases[i].ipv6, cases[i].proto, 0, 0, 1000);
+			if (cases[i].proto == IPPROTO_TCP)
+				frame[14 + (cases[i].ipv6 ? 40 : 20) + 12] = cases[i].doff << 4;
+			if (cases[i].frag)
+				frame[14 + 6] = 0x20;     /* more fragments */
+			send_frame(b.len, cases[i].flags, 0, 0,
+				cases[i].first != 0 ? cases[i].first : b.len);
+			ok += cases[i].ok;
+		}
+		n = xnb_rx_burst(&g.q->rx, m, RTE_DIM(m));
+		TEST_ASSERT_EQUAL(n, ok, "pass %u: the frames that are good", pass);
+		for (i = 0, k = 0; i < RTE_DIM(cases); i++) {
+			if (!cases[i].ok)
+				continue;
+			ptype = cases[i].ptype == 0 ? 0 : RTE_PTYPE_L2_ETHER | cases[i].ptype |
+				(cases[i].ipv6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4);
+			TEST_ASSERT_EQUAL(m[k]->packet_type, ptype, "pass %u frame %u: packet type",
+				pass, i);
+			TEST_ASSERT(m[k]->l2_len == (ptype != 0 ? 14 : 0) &&
+				m[k]->l3_len == cases[i].l3 && m[k]->l4_len == cases[i].l4 &&
+				m[k]->tso_segsz == 0,
+				"pass %u frame %u: l2/l3/l4 %u/%u/%u", pass, i,
+				m[k]->l2_len, m[k]->l3_len, m[k]->l4_len);
+			TEST_ASSERT_EQUAL(m[k]->ol_flags, cases[i].l4_flag,
+				"pass %u frame %u: flags 0x%" PRIx64, pass, i, m[k]->ol_flags);
+			k++;
+		}
+		rte_pktmbuf_free_bulk(m, n);
+		n = tg_tx_rsps(&g, rsp, RTE_DIM(rsp));
+		TEST_ASSERT(n >= RTE_DIM(cases), "pass %u: responses", pass);
+		for (i = 0, k = 0; i < RTE_DIM(cases); i++) {
+			TEST_ASSERT_EQUAL(rsp[k].status, cases[i].ok ? NETIF_RSP_OKAY :
+				NETIF_RSP_ERROR, "pass %u frame %u: status", pass, i);
+			k += cases[i].first != 0 ? 2 : 1;
+		}
+	}
+	return TEST_SUCCESS;
+}
+
 /* IP fragments pass untouched; a blank checksum on one cannot be completed. */
 static int
 test_rx_fragments(void)
@@ -1288,6 +1377,7 @@ static struct unit_test_suite offload_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_csum_policy),
 		TEST_CASE_ST(setup, teardown, test_rx_ip_csum),
 		TEST_CASE_ST(setup, teardown, test_rx_csum_mixed_burst),
+		TEST_CASE_ST(setup, teardown, test_rx_blank_guess),
 		TEST_CASE_ST(setup, teardown, test_rx_fragments),
 		TEST_CASE_ST(setup, teardown, test_rx_gso_segmented),
 		TEST_CASE_ST(setup, teardown, test_rx_gso_lro),

@@ -188,6 +188,9 @@ struct xnb_rx_pkt_ext {
 	bool mcast;                /* a multicast control request: no frame */
 };
 
+/* No frame's NETTXF_csum_blank | NETTXF_extra_info bits: xnb_rxq.blank_fast off. */
+#define XNB_RX_BLANK_FAST_OFF 0x8000
+
 /* DPDK rx queue: the guest-tx ring into mbufs (xnb_rx.c). */
 struct xnb_rxq {
 	struct xnb_queue *q;
@@ -204,8 +207,26 @@ struct xnb_rxq {
 	bool lro;
 	/* RX_OFFLOAD_IPV4_CKSUM: IPv4 header checksums checked (GOOD/BAD). */
 	bool csum_ip;
-	/* csum_tcp && !csum_ip, worked out by each burst for the fast path. */
-	bool blank_tcp4;
+	/*
+	 * A frame's NETTXF_csum_blank and NETTXF_extra_info bits when the fast
+	 * path may take it: NETTXF_csum_blank while csum_tcp && !csum_ip, else
+	 * XNB_RX_BLANK_FAST_OFF, which no frame has. Worked out by each burst,
+	 * so that each frame pays one compare for its flags and the queue's
+	 * settings.
+	 */
+	uint16_t blank_fast;
+	/*
+	 * While the fast path is on, what a frame with a blank checksum is
+	 * expected to be: TCP over IPv4 with guess_l4 bytes of TCP header
+	 * (guess_tx: its tx_offload), the last the fast path found. The
+	 * gathering loop writes that into each such frame's mbuf, and the
+	 * completion loop leaves one that matches untouched (rx_blank_tcp4()).
+	 * A new length found is kept in guess_next and taken up once the
+	 * batch is done, since the batch's frames hold the old one.
+	 */
+	uint32_t guess_l4;
+	uint32_t guess_next;
+	uint64_t guess_tx;
 	/* RX_OFFLOAD_RSS_HASH: a guest's hash slot into hash.rss (RX_RSS_HASH). */
 	bool rss_hash;
 	/* The vif's multicast filter, which the guest's MCAST slots amend (the port's). */

@@ -48,6 +48,9 @@
 /* mbufs taken from the pool per bulk allocation while building a chain. */
 #define RX_ALLOC_CHUNK 32
 
+/* The packet type of the fast path's frames (rx_blank_tcp4()). */
+#define RX_PTYPE_TCP4 (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP)
+
 enum xnb_verdict
 xnb_rx_extras_verdict(const netif_extra_info_t *extras, unsigned int count,
 		struct xnb_rx_extras *out)
@@ -297,6 +300,12 @@ rx_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pk
 		return false;
 	rx_set_lengths(head, w->data[0]->size, room);
 	head->port = rxq->port_id;
+	/* As the gathering loop does (rx_mbuf_init()). */
+	if (w->data[0]->flags & rxq->blank_fast & NETTXF_csum_blank) {
+		head->packet_type = RX_PTYPE_TCP4;
+		head->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+		head->tx_offload = rxq->guess_tx;
+	}
 	pkt->head = head;
 	pkt->first_seg = (uint16_t)*nsegs;
 	*nsegs = rx_copy_range(rxq, w, 0, w->data[0]->size, head, 0, *nsegs);
@@ -430,7 +439,7 @@ rx_blank_set(struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t ptype, uint32_t l
 }
 
 /*
- * Every shape xnb_hdr_fast() takes, for the frames rx_blank_fast() does
+ * Every shape xnb_hdr_fast() takes, for the frames rx_blank_tcp4() does
  * not finish inline: IPv6, UDP, a frame of several copy segments or too
  * short a first one, an application checking IPv4 headers, a frame with
  * extra-info slots. Out of line, so that the TCP/IPv4 case inlined in
@@ -447,37 +456,65 @@ rx_blank_other(struct xnb_rxq *rxq, struct rte_mbuf *m)
 	return true;
 }
 
+/* The guess a burst starts from, and what a batch takes up: l4 bytes of TCP header. */
+static void
+rx_guess_take(struct xnb_rxq *rxq, uint32_t l4)
+{
+	rxq->guess_l4 = l4;
+	rxq->guess_next = l4;
+	rxq->guess_tx = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, sizeof(struct rte_ipv4_hdr), l4,
+		0, 0, 0, 0);
+}
+
+/*
+ * A frame the fast path did not finish goes on as one that was never
+ * guessed (rx_mbuf_init()): the fields as rte_pktmbuf_reset() leaves them.
+ */
+static inline void
+rx_unguess(struct rte_mbuf *m)
+{
+	m->packet_type = 0;
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+	m->tx_offload = 0;
+}
+
 /*
  * A Linux guest's every TCP segment: a blank checksum the application
- * takes as such, headers of the common shape (xnb_hdr_fast()). false
- * leaves the frame to rx_offload_general(). When the application takes
- * blank TCP checksums and did not ask for IPv4 header checks
- * (rxq->blank_tcp4), TCP over IPv4 needs nothing but its headers: the
- * packet type and the lengths are constants but for the TCP header's.
- * A frame of one copy segment, seg, is read where that segment put it
- * rather than through the mbuf, whose cache line went cold behind the
- * copy: the header's load no longer waits for that miss (doc/benchmark.md,
- * Offloads). Anything else goes to rx_blank_other().
+ * takes as such (rxq->blank_fast: TCP checksums taken, IPv4 headers not
+ * checked), TCP over IPv4 in headers of the common shape, which need
+ * nothing but the headers: the packet type and the lengths are constants
+ * but for the TCP header's. The gathering loop wrote them into the mbuf
+ * for the TCP header's length last seen (rxq->guess_l4), so a frame that
+ * has it needs no store at all; one with another gets its lengths, and
+ * the next batch's guess. A frame of one copy segment, seg, is read where
+ * that segment put it rather than through the mbuf, whose cache line went
+ * cold behind the copy: the header's load does not wait for that miss
+ * (doc/benchmark.md, Offloads). false leaves the frame to the other paths.
  */
 static inline bool
-rx_blank_fast(struct xnb_rxq *rxq, struct rte_mbuf *m, const xengnttab_grant_copy_segment_t *seg,
+rx_blank_tcp4(struct xnb_rxq *rxq, struct rte_mbuf *m, const xengnttab_grant_copy_segment_t *seg,
 		uint16_t nb_segs)
 {
 	uint32_t l4;
 
-	if (likely(rxq->blank_tcp4) && likely(nb_segs == 1) && likely(seg->len >= XNB_FAST_MIN)) {
+	if (likely(nb_segs == 1) && likely(seg->len >= XNB_FAST_MIN)) {
 		RTE_ASSERT(seg->dest.virt == rte_pktmbuf_mtod(m, void *) && seg->len == m->pkt_len);
+		RTE_ASSERT(m->packet_type == RX_PTYPE_TCP4 && m->tx_offload == rxq->guess_tx &&
+			(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE);
 		l4 = xnb_hdr_fast_tcp4(seg->dest.virt, seg->len);
-		if (likely(l4 != 0)) {
-			m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+		if (likely(l4 == rxq->guess_l4)) {
+			rxq->stats.csum_blank++;
+			return true;
+		}
+		if (l4 != 0) {
 			m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN,
 				sizeof(struct rte_ipv4_hdr), l4, 0, 0, 0, 0);
-			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			rxq->guess_next = l4;
 			rxq->stats.csum_blank++;
 			return true;
 		}
 	}
-	return rx_blank_other(rxq, m);
+	return false;
 }
 
 /* The guest's own hash of the frame (its hash slot), as an RSS hash. */
@@ -534,18 +571,22 @@ rx_offload_extras(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 static inline int16_t
 rx_offload(struct xnb_rxq *rxq, const struct xnb_rx_pkt *pkt, uint32_t i)
 {
+	/* GSO comes in an extra-info slot: one flag test covers both. */
+	uint16_t f = pkt->flags & (NETTXF_csum_blank | NETTXF_extra_info);
 	struct rte_mbuf *m = pkt->head;
 
-	/* GSO comes in an extra-info slot: one flag test covers both. */
-	if (likely((pkt->flags & (NETTXF_csum_blank | NETTXF_extra_info)) == 0)) {
+	if (likely(f == 0)) {
 		rx_offload_plain(rxq, pkt, m);
 		return NETIF_RSP_OKAY;
 	}
-	if (likely((pkt->flags & NETTXF_extra_info) == 0) &&
-			likely(rx_blank_fast(rxq, m, &rxq->copy[pkt->first_seg], pkt->nb_segs)))
+	if (likely(f == rxq->blank_fast) &&
+			likely(rx_blank_tcp4(rxq, m, &rxq->copy[pkt->first_seg], pkt->nb_segs)))
 		return NETIF_RSP_OKAY;
-	if (pkt->flags & NETTXF_extra_info)
+	rx_unguess(m);
+	if (f & NETTXF_extra_info)
 		return rx_offload_extras(rxq, pkt, i);
+	if (rx_blank_other(rxq, m))
+		return NETIF_RSP_OKAY;
 	return rx_offload_general(rxq, pkt, i);
 }
 
@@ -704,6 +745,8 @@ rx_complete(struct xnb_rxq *rxq, uint32_t npkts, uint32_t nsegs,
 		}
 	}
 	ring->rsp_prod_pvt = rsp;
+	if (unlikely(rxq->guess_next != rxq->guess_l4))
+		rx_guess_take(rxq, rxq->guess_next);
 	rxq->stats.packets += packets;
 	rxq->stats.bytes += bytes;
 	rxq->stats.errors += errors;
@@ -1093,6 +1136,42 @@ rx_rate_charge(struct xnb_rxq *rxq, RING_IDX cons0, RING_IDX cons)
 	}
 }
 
+/*
+ * A fast-case frame's mbuf, taken raw from the pool, set up as
+ * rte_pktmbuf_reset() and the frame's length would leave it, in the
+ * stores that matter: a raw mbuf already has refcnt 1, nb_segs 1 and no
+ * next (the pool's invariant, which __rte_mbuf_raw_sanity_check() asserts),
+ * and a buffer longer than the headroom (the caller checked the pool's
+ * data room). rte_pktmbuf_alloc_bulk() resets every field one by one and
+ * the caller then wrote the lengths again: this way the burst takes 14
+ * fewer cycles a frame (xnb-bench-burst, doc/benchmark.md). ol is the pool's flags (RTE_MBUF_F_EXTERNAL for pinned external
+ * buffers). A frame with a blank checksum, while the fast path is on
+ * (guess), gets what rx_blank_tcp4() expects to find, its flags and
+ * lengths, written here with the rest rather than later into lines gone
+ * cold behind the copy (doc/benchmark.md, Offloads).
+ */
+static __rte_always_inline void
+rx_mbuf_init(const struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t len, uint64_t ol,
+		bool guess)
+{
+	__rte_mbuf_raw_sanity_check(m);
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->port = rxq->port_id;
+	m->pkt_len = len;
+	m->data_len = (uint16_t)len;
+	m->vlan_tci = 0;
+	m->vlan_tci_outer = 0;
+	if (guess) {
+		m->ol_flags = ol | RTE_MBUF_F_RX_L4_CKSUM_NONE;
+		m->packet_type = RX_PTYPE_TCP4;
+		m->tx_offload = rxq->guess_tx;
+	} else {
+		m->ol_flags = ol;
+		m->packet_type = 0;
+		m->tx_offload = 0;
+	}
+}
+
 static uint16_t
 rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		uint16_t nb_pkts)
@@ -1101,6 +1180,8 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	uint32_t room, fast_max, avail, npkts = 0, ngood = 0, nsegs = 0, nout = 0, nb_fast;
 	uint32_t used = 0;
 	struct rte_mbuf *fast[XNB_MAX_BURST];
+	uint16_t guess;
+	uint64_t ol_pool;
 	const netif_tx_request_t *req;
 	struct xnb_rx_pkt *pkt;
 	RING_IDX prod, cons, cons0, i;
@@ -1133,7 +1214,11 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		return nb_rx;
 	/* Over its rate limit, the guest's packets wait on its ring. */
 	limited = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_ACQUIRE) != 0;
-	rxq->blank_tcp4 = rxq->csum_tcp && !rxq->csum_ip;
+	rxq->blank_fast = rxq->csum_tcp && !rxq->csum_ip ? NETTXF_csum_blank :
+		XNB_RX_BLANK_FAST_OFF;
+	guess = rxq->blank_fast & NETTXF_csum_blank;
+	if (unlikely(rxq->guess_l4 == 0))
+		rx_guess_take(rxq, sizeof(struct rte_tcp_hdr));
 	cons0 = cons;
 	if (unlikely(limited)) {
 		avail = rx_rate_cap(rxq, cons, avail);
@@ -1153,8 +1238,10 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	 * burst may take, in one allocation; what is left goes back.
 	 */
 	nb_fast = RTE_MIN(RTE_MIN(avail, (uint32_t)(nb_pkts - nb_rx)), (uint32_t)XNB_MAX_BURST);
-	if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mb_pool, fast, nb_fast) != 0))
+	if (unlikely(rte_mempool_get_bulk(rxq->mb_pool, (void **)fast, nb_fast) != 0))
 		nb_fast = 0;  /* each packet tries on its own, and counts nombuf */
+	ol_pool = rte_pktmbuf_priv_flags(rxq->mb_pool) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF ?
+		RTE_MBUF_F_EXTERNAL : 0;
 
 	rsp_old = ring->rsp_prod_pvt;
 	while (nb_rx + ngood < nb_pkts && avail > 0) {
@@ -1162,9 +1249,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 		if (likely(used < nb_fast && xnb_rx_single_ok(req, fast_max) &&
 				npkts < XNB_MAX_BURST && nsegs < XNB_COPY_BATCH)) {
 			m = fast[used++];
-			m->data_len = req->size;
-			m->pkt_len = req->size;
-			m->port = rxq->port_id;
+			rx_mbuf_init(rxq, m, req->size, ol_pool, req->flags & guess);
 			xnb_copy_from_guest(&rxq->copy[nsegs], q->domid, req->gref,
 				req->offset, rte_pktmbuf_mtod(m, void *), req->size);
 			rxq->pkts[npkts++] = (struct xnb_rx_pkt){
@@ -1208,7 +1293,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	if (unlikely(limited))
 		rx_rate_charge(rxq, cons0, cons);
 	if (used < nb_fast)
-		rte_pktmbuf_free_bulk(fast + used, nb_fast - used);
+		rte_mempool_put_bulk(rxq->mb_pool, (void **)(fast + used), nb_fast - used);
 	if (npkts > 0)
 		nb_rx = rx_complete(rxq, npkts, nsegs, rx_pkts, nb_rx, nb_pkts);
 
