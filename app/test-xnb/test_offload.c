@@ -221,6 +221,9 @@ test_parse_fast_agrees(void)
 			rng = rng * 1103515245 + 12345;
 			frame[(rng >> 8) % 80] = (uint8_t)(rng >> 20);
 		}
+		/* Any TCP data offset, where an untagged TCP/IPv4 frame has it. */
+		if (i % 4 == 2)
+			frame[14 + 20 + 12] = (uint8_t)((rng >> 13) << 4 | (frame[14 + 20 + 12] & 0xf));
 		m = tg_mbuf(tg_pool(), frame, b.len);
 		TEST_ASSERT_NOT_NULL(m, "mbuf");
 		if (xnb_hdr_parse_fast(m, m->pkt_len, &fast)) {
