@@ -1142,13 +1142,14 @@ rx_rate_charge(struct xnb_rxq *rxq, RING_IDX cons0, RING_IDX cons)
  * stores that matter: a raw mbuf already has refcnt 1, nb_segs 1 and no
  * next (the pool's invariant, which __rte_mbuf_raw_sanity_check() asserts),
  * and a buffer longer than the headroom (the caller checked the pool's
- * data room). rte_pktmbuf_alloc_bulk() resets every field one by one and
- * the caller then wrote the lengths again: this way the burst takes 14
- * fewer cycles a frame (xnb-bench-burst, doc/benchmark.md). ol is the pool's flags (RTE_MBUF_F_EXTERNAL for pinned external
- * buffers). A frame with a blank checksum, while the fast path is on
- * (guess), gets what rx_blank_tcp4() expects to find, its flags and
+ * data room). rte_pktmbuf_alloc_bulk() resets every field of the burst's
+ * mbufs ahead of the loop, reading buf_len and ol_flags from lines that
+ * may be cold, and the lengths were written twice (doc/benchmark.md,
+ * Offloads). ol is the pool's flags (RTE_MBUF_F_EXTERNAL for pinned
+ * external buffers). A frame with a blank checksum, while the fast path
+ * is on (guess), gets what rx_blank_tcp4() expects to find, its flags and
  * lengths, written here with the rest rather than later into lines gone
- * cold behind the copy (doc/benchmark.md, Offloads).
+ * cold behind the copy.
  */
 static __rte_always_inline void
 rx_mbuf_init(const struct xnb_rxq *rxq, struct rte_mbuf *m, uint32_t len, uint64_t ol,
