@@ -78,12 +78,7 @@ xnb_hdr_fast_tcp4(const uint8_t *p, uint32_t frame_len)
 	if ((w & RTE_BE32(0xffffff00)) != RTE_BE32(RTE_ETHER_TYPE_IPV4 << 16 | 0x4500) ||
 			(v & RTE_BE32(0x3fff00ff)) != RTE_BE32(IPPROTO_TCP))
 		return 0;
-	/*
-	 * Bytes 14-17 swapped as one word, the total length last: on x86
-	 * rte_be_to_cpu_16() is an exchange of byte registers (two micro-ops
-	 * and a merge), rte_be_to_cpu_32() one bswap.
-	 */
-	total = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + 14)) & 0xffff;
+	total = rte_be_to_cpu_16(*(const unaligned_uint16_t *)(p + 16));
 	/* The data offset's 4 bits times 4, shifted once. */
 	l4 = (uint32_t)(p[RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 12] & 0xf0) >> 2;
 	if (l4 < sizeof(struct rte_tcp_hdr) || total < sizeof(struct rte_ipv4_hdr) + l4 ||
