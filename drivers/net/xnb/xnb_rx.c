@@ -51,6 +51,18 @@
 /* The packet type of the fast path's frames (rx_blank_tcp4()). */
 #define RX_PTYPE_TCP4 (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP)
 
+/*
+ * The flag bit of a frame whose mbuf gets the fast path's guess
+ * (rx_mbuf_init(), rx_build()): NETTXF_csum_blank while the fast path is
+ * on, else 0. Both must agree, or rx_blank_tcp4() would leave a frame
+ * that was not guessed untouched.
+ */
+static inline uint16_t
+rx_guess_flag(const struct xnb_rxq *rxq)
+{
+	return rxq->blank_fast & NETTXF_csum_blank;
+}
+
 enum xnb_verdict
 xnb_rx_extras_verdict(const netif_extra_info_t *extras, unsigned int count,
 		struct xnb_rx_extras *out)
@@ -301,7 +313,7 @@ rx_build(struct xnb_rxq *rxq, const struct xnb_rx_walk *w, struct xnb_rx_pkt *pk
 	rx_set_lengths(head, w->data[0]->size, room);
 	head->port = rxq->port_id;
 	/* As the gathering loop does (rx_mbuf_init()). */
-	if (w->data[0]->flags & rxq->blank_fast & NETTXF_csum_blank) {
+	if (w->data[0]->flags & rx_guess_flag(rxq)) {
 		head->packet_type = RX_PTYPE_TCP4;
 		head->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
 		head->tx_offload = rxq->guess_tx;
@@ -1217,7 +1229,7 @@ rx_burst(struct xnb_rxq *rxq, struct xnb_queue *q, struct rte_mbuf **rx_pkts,
 	limited = __atomic_load_n(&rxq->rate_tsc, __ATOMIC_ACQUIRE) != 0;
 	rxq->blank_fast = rxq->csum_tcp && !rxq->csum_ip ? NETTXF_csum_blank :
 		XNB_RX_BLANK_FAST_OFF;
-	guess = rxq->blank_fast & NETTXF_csum_blank;
+	guess = rx_guess_flag(rxq);
 	if (unlikely(rxq->guess_l4 == 0))
 		rx_guess_take(rxq, sizeof(struct rte_tcp_hdr));
 	cons0 = cons;
