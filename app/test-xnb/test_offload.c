@@ -200,6 +200,32 @@ test_csum_cases(void)
 }
 
 /*
+ * The rx fast path's check of a guessed TCP header length
+ * (xnb_hdr_is_tcp4()) takes a frame exactly when xnb_hdr_fast_tcp4()
+ * finds that length and the IPv4 packet fills the frame, for every length
+ * a TCP header can have.
+ */
+static int
+test_is_tcp4_agrees(const uint8_t *p, uint32_t len, unsigned int i, unsigned int *guessed)
+{
+	uint32_t l4, found;
+	bool unpadded;
+
+	if (len < XNB_FAST_MIN)
+		return TEST_SUCCESS;
+	found = xnb_hdr_fast_tcp4(p, len);
+	unpadded = (uint32_t)(p[16] << 8 | p[17]) + RTE_ETHER_HDR_LEN == len;
+	for (l4 = sizeof(struct rte_tcp_hdr); l4 <= 60; l4 += 4) {
+		if (len < XNB_GUESS_MIN(l4))
+			continue;
+		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4(p, len, l4), found == l4 && unpadded,
+			"frame %u (%u B, TCP/IPv4 header found %u B): guessed %u B", i, len, found, l4);
+		*guessed += found == l4 && unpadded;
+	}
+	return TEST_SUCCESS;
+}
+
+/*
  * The inline parse of the common case says what the general parse says,
  * whenever it answers at all: over every frame kind, and over the same
  * frames with header bytes changed at random.
@@ -210,7 +236,7 @@ test_parse_fast_agrees(void)
 	struct xnb_hdr fast, full;
 	struct rte_mbuf *m;
 	uint32_t rng = 777;
-	unsigned int i, k, answered = 0;
+	unsigned int i, k, answered = 0, guessed = 0;
 	struct built b;
 
 	for (i = 0; i < 4000; i++) {
@@ -224,6 +250,13 @@ test_parse_fast_agrees(void)
 		/* Any TCP data offset, where an untagged TCP/IPv4 frame has it. */
 		if (i % 4 == 2)
 			frame[14 + 20 + 12] = (uint8_t)((rng >> 13) << 4 | (frame[14 + 20 + 12] & 0xf));
+		/* Padding after the IPv4 packet, in some. */
+		if (i % 8 == 5 && b.len + 6 <= sizeof(frame)) {
+			memset(frame + b.len, 0, 6);
+			b.len += 6;
+		}
+		if (test_is_tcp4_agrees(frame, b.len, i, &guessed) != TEST_SUCCESS)
+			return TEST_FAILED;
 		m = tg_mbuf(tg_pool(), frame, b.len);
 		TEST_ASSERT_NOT_NULL(m, "mbuf");
 		if (xnb_hdr_parse_fast(m, m->pkt_len, &fast)) {
@@ -239,8 +272,10 @@ test_parse_fast_agrees(void)
 		}
 		rte_pktmbuf_free(m);
 	}
-	printf("    the fast parse answered %u of 4000 frames, as the general one\n", answered);
+	printf("    the fast parse answered %u of 4000 frames, as the general one; the guess check took %u\n",
+		answered, guessed);
 	TEST_ASSERT(answered > 1000, "the fast parse took the common frames");
+	TEST_ASSERT(guessed > 300, "the guess check took the TCP/IPv4 frames");
 	return TEST_SUCCESS;
 }
 

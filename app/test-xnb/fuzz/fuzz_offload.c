@@ -178,7 +178,7 @@ run(struct fz_in *in)
 {
 	static uint8_t frame[MAX_FRAME], flat[MAX_FRAME], before[MAX_FRAME];
 	uint8_t flags = fz_u8(in), chain = fz_u8(in), gso_type = fz_u8(in), kpick = fz_u8(in);
-	uint32_t frame_len = fz_u32(in), len, l4_off, want;
+	uint32_t frame_len = fz_u32(in), len, l4_off, want, l4;
 	uint16_t sizes[MAX_SEGS], gso_size = fz_u16(in), csum, csum2;
 	unsigned int nsizes = chain % MAX_SEGS, i;
 	struct xnb_hdr hf, hg, h;
@@ -205,6 +205,13 @@ run(struct fz_in *in)
 	if (m->data_len >= XNB_FAST_MIN && xnb_hdr_fast_tcp4(frame, len) != 0)
 		FZ_CHECK(fast && !hf.ipv6 && hf.proto == IPPROTO_TCP && hf.l3_len == 20 &&
 			hf.l4_len == xnb_hdr_fast_tcp4(frame, len), "TCP/IPv4 test and fast parse");
+	/* The rx fast path's check of a guessed TCP header length, the same way. */
+	for (l4 = sizeof(struct rte_tcp_hdr); l4 <= 60; l4 += 4)
+		if (len >= XNB_GUESS_MIN(l4))
+			FZ_CHECK(xnb_hdr_is_tcp4(frame, len, l4) ==
+				(xnb_hdr_fast_tcp4(frame, len) == l4 &&
+				 (uint32_t)(frame[16] << 8 | frame[17]) + RTE_ETHER_HDR_LEN == len),
+				"guess check of %u B of TCP header", l4);
 	ret2 = xnb_hdr_parse(m, &h);
 	FZ_CHECK(ret2 == ret && (ret != 0 || hdr_equal(&h, &hg)), "xnb_hdr_parse");
 	if (ret == 0)

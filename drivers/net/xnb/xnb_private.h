@@ -227,6 +227,8 @@ struct xnb_rxq {
 	uint32_t guess_l4;
 	uint32_t guess_next;
 	uint64_t guess_tx;
+	/* Shortest frame the fast path reads: XNB_GUESS_MIN(guess_l4). */
+	uint32_t guess_min;
 	/* RX_OFFLOAD_RSS_HASH: a guest's hash slot into hash.rss (RX_RSS_HASH). */
 	bool rss_hash;
 	/* The vif's multicast filter, which the guest's MCAST slots amend (the port's). */

@@ -474,6 +474,7 @@ rx_guess_take(struct xnb_rxq *rxq, uint32_t l4)
 {
 	rxq->guess_l4 = l4;
 	rxq->guess_next = l4;
+	rxq->guess_min = XNB_GUESS_MIN(l4);
 	rxq->guess_tx = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, sizeof(struct rte_ipv4_hdr), l4,
 		0, 0, 0, 0);
 }
@@ -497,8 +498,9 @@ rx_unguess(struct rte_mbuf *m)
  * nothing but the headers: the packet type and the lengths are constants
  * but for the TCP header's. The gathering loop wrote them into the mbuf
  * for the TCP header's length last seen (rxq->guess_l4), so a frame that
- * has it needs no store at all; one with another gets its lengths, and
- * the next batch's guess. A frame of one copy segment, seg, is read where
+ * has it needs no store at all, and one check (xnb_hdr_is_tcp4()); one
+ * with another gets its lengths, and the next batch's guess. A frame of
+ * one copy segment, seg, is read where
  * that segment put it rather than through the mbuf, whose cache line went
  * cold behind the copy: the header's load does not wait for that miss
  * (doc/benchmark.md, Offloads). false leaves the frame to the other paths.
@@ -509,19 +511,22 @@ rx_blank_tcp4(struct xnb_rxq *rxq, struct rte_mbuf *m, const xengnttab_grant_cop
 {
 	uint32_t l4;
 
-	if (likely(nb_segs == 1) && likely(seg->len >= XNB_FAST_MIN)) {
+	if (likely(nb_segs == 1) && likely(seg->len >= rxq->guess_min)) {
 		RTE_ASSERT(seg->dest.virt == rte_pktmbuf_mtod(m, void *) && seg->len == m->pkt_len);
 		RTE_ASSERT(m->packet_type == RX_PTYPE_TCP4 && m->tx_offload == rxq->guess_tx &&
 			(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE);
-		l4 = xnb_hdr_fast_tcp4(seg->dest.virt, seg->len);
-		if (likely(l4 == rxq->guess_l4)) {
+		if (likely(xnb_hdr_is_tcp4(seg->dest.virt, seg->len, rxq->guess_l4))) {
 			rxq->stats.csum_blank++;
 			return true;
 		}
+		/* Ethernet padding, or another TCP header length. */
+		l4 = xnb_hdr_fast_tcp4(seg->dest.virt, seg->len);
 		if (l4 != 0) {
-			m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN,
-				sizeof(struct rte_ipv4_hdr), l4, 0, 0, 0, 0);
-			rxq->guess_next = l4;
+			if (l4 != rxq->guess_l4) {
+				m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN,
+					sizeof(struct rte_ipv4_hdr), l4, 0, 0, 0, 0);
+				rxq->guess_next = l4;
+			}
 			rxq->stats.csum_blank++;
 			return true;
 		}
