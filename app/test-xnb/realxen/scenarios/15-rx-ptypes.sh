@@ -128,12 +128,11 @@ for ph in 1 2 3; do
 	[ -n "$g_tx" ] && [ "$g_tx" = "$d_rx" ] ||
 		err "phase $ph (IPv$v): the guest sent md5 $g_tx, dom0 got $(stat -c %s "/run/xr/dom0-rx-$ph" 2>/dev/null || echo 0) B md5 ${d_rx:-none} ($res)"
 	xr_testpmd_xstats 0 "/run/xr/xstats-after-$ph"
-	xr_xstat_delta "/run/xr/xstats-before-$ph" "/run/xr/xstats-after-$ph" rx_q0_csum_blank
-	blank=$XR_VAL
-	xr_xstat_delta "/run/xr/xstats-before-$ph" "/run/xr/xstats-after-$ph" rx_q0_packets
-	pkts=$XR_VAL
-	xr_xstat_delta "/run/xr/xstats-before-$ph" "/run/xr/xstats-after-$ph" rx_q0_copy_segs
-	segs=$XR_VAL
+	for c in csum_blank packets copy_segs; do
+		xr_xstat_delta "/run/xr/xstats-before-$ph" "/run/xr/xstats-after-$ph" "rx_q0_$c"
+		eval "$c=\$XR_VAL"
+	done
+	blank=$csum_blank pkts=$packets segs=$copy_segs
 	xr_info "xnb_frames_phase$ph" "packets=$pkts,copy_segments=$segs"
 	read -r tcp4 tcp6 noblank bad invalid odd <<-EOF
 	$(ptypes "$first")
