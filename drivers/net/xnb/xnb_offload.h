@@ -93,10 +93,10 @@ xnb_hdr_fast_tcp4(const uint8_t *p, uint32_t frame_len)
  * exactly l4 bytes and no Ethernet padding (the IPv4 total length is
  * frame_len - 14): what a guest's TCP stream sends frame after frame.
  * Three compares, the first over EtherType, version, header length and
- * total length in one 8-byte load, so that the rx fast path's check of a
- * frame it guessed costs fewer instructions than finding the length
- * (doc/benchmark.md, Offloads). true only where xnb_hdr_fast_tcp4()
- * returns l4. The caller checked that p holds
+ * total length in one 8-byte load: the rx fast path checks a frame it
+ * guessed 0.4 cycles faster this way than by finding the TCP header's
+ * length and comparing it (doc/benchmark.md, Offloads). true only where
+ * xnb_hdr_fast_tcp4() returns l4. The caller checked that p holds
  * XNB_GUESS_MIN(l4) bytes of the frame_len.
  */
 #define XNB_GUESS_MIN(l4) RTE_MAX((uint32_t)XNB_FAST_MIN, \

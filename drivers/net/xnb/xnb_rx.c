@@ -500,10 +500,10 @@ rx_unguess(struct rte_mbuf *m)
  * for the TCP header's length last seen (rxq->guess_l4), so a frame that
  * has it needs no store at all, and one check (xnb_hdr_is_tcp4()); one
  * with another gets its lengths, and the next batch's guess. A frame of
- * one copy segment, seg, is read where
- * that segment put it rather than through the mbuf, whose cache line went
- * cold behind the copy: the header's load does not wait for that miss
- * (doc/benchmark.md, Offloads). false leaves the frame to the other paths.
+ * one copy segment, seg, is read where that segment put it rather than
+ * through the mbuf, whose cache line went cold behind the copy: the
+ * header's load does not wait for that miss (doc/benchmark.md,
+ * Offloads). false leaves the frame to the other paths.
  */
 static inline bool
 rx_blank_tcp4(struct xnb_rxq *rxq, struct rte_mbuf *m, const xengnttab_grant_copy_segment_t *seg,
