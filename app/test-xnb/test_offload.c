@@ -201,9 +201,9 @@ test_csum_cases(void)
 
 /*
  * The rx fast path's check of a guessed TCP header length
- * (xnb_hdr_is_tcp4()) takes a frame exactly when xnb_hdr_fast_tcp4()
- * finds that length and the IPv4 packet fills the frame, for every length
- * a TCP header can have.
+ * (xnb_hdr_is_tcp4(), and its scalar form) takes a frame exactly when
+ * xnb_hdr_fast_tcp4() finds that length and the IPv4 packet fills the
+ * frame, for every length a TCP header can have.
  */
 static int
 test_is_tcp4_agrees(const uint8_t *p, uint32_t len, unsigned int i, unsigned int *guessed)
@@ -220,6 +220,10 @@ test_is_tcp4_agrees(const uint8_t *p, uint32_t len, unsigned int i, unsigned int
 			continue;
 		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4(p, len, l4), found == l4 && unpadded,
 			"frame %u (%u B, TCP/IPv4 header found %u B): guessed %u B", i, len, found, l4);
+		/* The scalar form, which other CPUs than x86 use. */
+		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4_scalar(p, len, l4), found == l4 && unpadded,
+			"frame %u (%u B, TCP/IPv4 header found %u B): guessed %u B, scalar", i, len,
+			found, l4);
 		*guessed += found == l4 && unpadded;
 	}
 	return TEST_SUCCESS;
@@ -272,6 +276,13 @@ test_parse_fast_agrees(void)
 		}
 		rte_pktmbuf_free(m);
 	}
+	/* A length 64 KiB past the IPv4 total length's: not taken, though its low 16 bits match. */
+	build(&b, 0, IPPROTO_TCP, 0, 0, 1000);
+	TEST_ASSERT(xnb_hdr_is_tcp4(frame, b.len, 20) && xnb_hdr_is_tcp4_scalar(frame, b.len, 20),
+		"the guess check takes a TCP/IPv4 frame");
+	TEST_ASSERT(!xnb_hdr_is_tcp4(frame, b.len + 65536, 20) &&
+		!xnb_hdr_is_tcp4_scalar(frame, b.len + 65536, 20),
+		"the guess check takes a frame 64 KiB longer than its IPv4 packet");
 	printf("    the fast parse answered %u of 4000 frames, as the general one; the guess check took %u\n",
 		answered, guessed);
 	TEST_ASSERT(answered > 1000, "the fast parse took the common frames");

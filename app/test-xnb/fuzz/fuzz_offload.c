@@ -183,7 +183,7 @@ run(struct fz_in *in)
 	unsigned int nsizes = chain % MAX_SEGS, i;
 	struct xnb_hdr hf, hg, h;
 	struct rte_mbuf *m;
-	bool fast;
+	bool fast, guess_ok;
 	int ret, ret2;
 
 	for (i = 0; i < nsizes; i++)
@@ -206,12 +206,16 @@ run(struct fz_in *in)
 		FZ_CHECK(fast && !hf.ipv6 && hf.proto == IPPROTO_TCP && hf.l3_len == 20 &&
 			hf.l4_len == xnb_hdr_fast_tcp4(frame, len), "TCP/IPv4 test and fast parse");
 	/* The rx fast path's check of a guessed TCP header length, the same way. */
-	for (l4 = sizeof(struct rte_tcp_hdr); l4 <= 60; l4 += 4)
-		if (len >= XNB_GUESS_MIN(l4))
-			FZ_CHECK(xnb_hdr_is_tcp4(frame, len, l4) ==
-				(xnb_hdr_fast_tcp4(frame, len) == l4 &&
-				 (uint32_t)(frame[16] << 8 | frame[17]) + RTE_ETHER_HDR_LEN == len),
-				"guess check of %u B of TCP header", l4);
+	for (l4 = sizeof(struct rte_tcp_hdr); l4 <= 60; l4 += 4) {
+		if (len < XNB_GUESS_MIN(l4))
+			continue;
+		guess_ok = xnb_hdr_fast_tcp4(frame, len) == l4 &&
+			(uint32_t)(frame[16] << 8 | frame[17]) + RTE_ETHER_HDR_LEN == len;
+		FZ_CHECK(xnb_hdr_is_tcp4(frame, len, l4) == guess_ok,
+			"guess check of %u B of TCP header", l4);
+		FZ_CHECK(xnb_hdr_is_tcp4_scalar(frame, len, l4) == guess_ok,
+			"scalar guess check of %u B of TCP header", l4);
+	}
 	ret2 = xnb_hdr_parse(m, &h);
 	FZ_CHECK(ret2 == ret && (ret != 0 || hdr_equal(&h, &hg)), "xnb_hdr_parse");
 	if (ret == 0)

@@ -23,6 +23,7 @@
 #include <rte_mbuf_ptype.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
+#include <rte_vect.h>
 
 /*
  * The longest header run (L2 + L3 + L4) a GSO frame may have: a segment's
@@ -92,18 +93,20 @@ xnb_hdr_fast_tcp4(const uint8_t *p, uint32_t frame_len)
  * Whether the frame is xnb_hdr_fast_tcp4()'s shape with a TCP header of
  * exactly l4 bytes and no Ethernet padding (the IPv4 total length is
  * frame_len - 14): what a guest's TCP stream sends frame after frame.
- * Three compares, the first over EtherType, version, header length and
- * total length in one 8-byte load: the rx fast path checks a frame it
- * guessed 0.4 cycles faster this way than by finding the TCP header's
- * length and comparing it (doc/benchmark.md, Offloads). true only where
- * xnb_hdr_fast_tcp4() returns l4. The caller checked that p holds
- * XNB_GUESS_MIN(l4) bytes of the frame_len.
+ * true only where xnb_hdr_fast_tcp4() returns l4. The caller checked that
+ * p holds XNB_GUESS_MIN(l4) bytes of the frame_len.
  */
 #define XNB_GUESS_MIN(l4) RTE_MAX((uint32_t)XNB_FAST_MIN, \
 	(uint32_t)(RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr)) + (l4))
 
+/*
+ * xnb_hdr_is_tcp4() in three scalar compares: bytes 12-19 in one 8-byte
+ * load (EtherType, version, header length, total length; TOS and IP id
+ * masked), the fragment bits and protocol, the data offset byte. What
+ * other CPUs than x86 use; the offload suite checks it on every CPU.
+ */
 static __rte_always_inline bool
-xnb_hdr_is_tcp4(const uint8_t *p, uint32_t frame_len, uint32_t l4)
+xnb_hdr_is_tcp4_scalar(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 {
 	uint64_t eth_ip;
 	uint32_t frag_proto;
@@ -111,13 +114,51 @@ xnb_hdr_is_tcp4(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 	/* memcpy(): p + 12 is 4-byte aligned at best, and the loads stay one each. */
 	memcpy(&eth_ip, p + 12, sizeof(eth_ip));
 	memcpy(&frag_proto, p + 20, sizeof(frag_proto));
-	/* Bytes 12-19 but the TOS and the IP id. */
 	return (rte_be_to_cpu_64(eth_ip) & UINT64_C(0xffffff00ffff0000)) ==
 			((uint64_t)RTE_ETHER_TYPE_IPV4 << 48 | UINT64_C(0x45) << 40 |
 			 (uint64_t)(frame_len - RTE_ETHER_HDR_LEN) << 16) &&
 		(frag_proto & RTE_BE32(0x3fff00ff)) == RTE_BE32(IPPROTO_TCP) &&
 		(p[RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 12] & 0xf0) == l4 << 2;
 }
+
+#if defined(RTE_ARCH_X86) && defined(__SSE4_1__)
+/*
+ * On x86, two 16-byte loads (bytes 12-27 and 32-47), masked and compared
+ * with what the shape must hold, and one branch: the rx fast path's
+ * completion loop checks a blank frame 0.6-0.8 cycles faster this way
+ * than in the three scalar compares, which GCC lays out as three taken
+ * branches (doc/benchmark.md, Offloads). SSE4.1, which DPDK's x86
+ * baseline has.
+ */
+static __rte_always_inline bool
+xnb_hdr_is_tcp4(const uint8_t *p, uint32_t frame_len, uint32_t l4)
+{
+	/* Bytes 12-27: EtherType, version and header length, total length, fragment bits, protocol. */
+	const __m128i ip_mask = _mm_setr_epi8(-1, -1, -1, 0, -1, -1, 0, 0, 0x3f, -1, 0, -1,
+		0, 0, 0, 0);
+	const __m128i ip_want = _mm_setr_epi8(RTE_ETHER_TYPE_IPV4 >> 8, RTE_ETHER_TYPE_IPV4 & 0xff,
+		0x45, 0, 0, 0, 0, 0, 0, 0, 0, IPPROTO_TCP, 0, 0, 0, 0);
+	/* Bytes 32-47: the TCP data offset, byte 46. */
+	const __m128i tcp_mask = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		(char)0xf0, 0);
+	uint32_t total = frame_len - RTE_ETHER_HDR_LEN;
+	__m128i ip, tcp;
+
+	/*
+	 * Bytes 16-19 want the total length, big-endian, then the IP id's
+	 * two bytes, masked to 0: what total holds above 16 bits goes there,
+	 * so that a frame longer than any total length is not taken.
+	 */
+	ip = _mm_xor_si128(_mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 12)), ip_mask),
+		_mm_insert_epi32(ip_want,
+			(int)((total & UINT32_C(0xffff0000)) | rte_cpu_to_be_16((uint16_t)total)), 1));
+	tcp = _mm_xor_si128(_mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 32)), tcp_mask),
+		_mm_insert_epi8(_mm_setzero_si128(), (int)(l4 << 2), 14));
+	return _mm_testz_si128(_mm_or_si128(ip, tcp), _mm_or_si128(ip, tcp));
+}
+#else
+#define xnb_hdr_is_tcp4 xnb_hdr_is_tcp4_scalar
+#endif
 
 /*
  * The common case without rte_pktmbuf_read(): untagged Ethernet, IPv4
