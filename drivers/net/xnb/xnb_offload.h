@@ -93,8 +93,10 @@ xnb_hdr_fast_tcp4(const uint8_t *p, uint32_t frame_len)
  * Whether the frame is xnb_hdr_fast_tcp4()'s shape with a TCP header of
  * exactly l4 bytes and no Ethernet padding (the IPv4 total length is
  * frame_len - 14): what a guest's TCP stream sends frame after frame.
- * true only where xnb_hdr_fast_tcp4() returns l4. The caller checked that
- * p holds XNB_GUESS_MIN(l4) bytes of the frame_len.
+ * true only where xnb_hdr_fast_tcp4() returns l4 (and never for a
+ * frame_len past UINT16_MAX, which no IPv4 total length describes, nor a
+ * copy segment holds). The caller checked that p holds XNB_GUESS_MIN(l4)
+ * bytes of the frame_len.
  */
 #define XNB_GUESS_MIN(l4) RTE_MAX((uint32_t)XNB_FAST_MIN, \
 	(uint32_t)(RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr)) + (l4))
@@ -111,6 +113,9 @@ xnb_hdr_is_tcp4_scalar(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 	uint64_t eth_ip;
 	uint32_t frag_proto;
 
+	/* Free where frame_len is a copy segment's 16-bit length. */
+	if (unlikely(frame_len > UINT16_MAX))
+		return false;
 	/* memcpy(): p + 12 is 4-byte aligned at best, and the loads stay one each. */
 	memcpy(&eth_ip, p + 12, sizeof(eth_ip));
 	memcpy(&frag_proto, p + 20, sizeof(frag_proto));
@@ -125,7 +130,7 @@ xnb_hdr_is_tcp4_scalar(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 /*
  * On x86, two 16-byte loads (bytes 12-27 and 32-47), masked and compared
  * with what the shape must hold, and one branch: the rx fast path's
- * completion loop checks a blank frame 0.6-0.8 cycles faster this way
+ * completion loop checks a blank frame about 0.45 cycles faster this way
  * than in the three scalar compares, which GCC lays out as three taken
  * branches (doc/benchmark.md, Offloads). SSE4.1, which DPDK's x86
  * baseline has.
@@ -141,17 +146,14 @@ xnb_hdr_is_tcp4(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 	/* Bytes 32-47: the TCP data offset, byte 46. */
 	const __m128i tcp_mask = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		(char)0xf0, 0);
-	uint32_t total = frame_len - RTE_ETHER_HDR_LEN;
 	__m128i ip, tcp;
 
-	/*
-	 * Bytes 16-19 want the total length, big-endian, then the IP id's
-	 * two bytes, masked to 0: what total holds above 16 bits goes there,
-	 * so that a frame longer than any total length is not taken.
-	 */
+	/* Free where frame_len is a copy segment's 16-bit length. */
+	if (unlikely(frame_len > UINT16_MAX))
+		return false;
 	ip = _mm_xor_si128(_mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 12)), ip_mask),
-		_mm_insert_epi32(ip_want,
-			(int)((total & UINT32_C(0xffff0000)) | rte_cpu_to_be_16((uint16_t)total)), 1));
+		_mm_insert_epi16(ip_want,
+			rte_cpu_to_be_16((uint16_t)(frame_len - RTE_ETHER_HDR_LEN)), 2));
 	tcp = _mm_xor_si128(_mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 32)), tcp_mask),
 		_mm_insert_epi8(_mm_setzero_si128(), (int)(l4 << 2), 14));
 	return _mm_testz_si128(_mm_or_si128(ip, tcp), _mm_or_si128(ip, tcp));
