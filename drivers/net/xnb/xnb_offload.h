@@ -146,7 +146,7 @@ xnb_hdr_is_tcp4(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 	/* Bytes 32-47: the TCP data offset, byte 46. */
 	const __m128i tcp_mask = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		(char)0xf0, 0);
-	__m128i ip, tcp;
+	__m128i ip, tcp, diff;
 
 	/* Free where frame_len is a copy segment's 16-bit length. */
 	if (unlikely(frame_len > UINT16_MAX))
@@ -156,7 +156,8 @@ xnb_hdr_is_tcp4(const uint8_t *p, uint32_t frame_len, uint32_t l4)
 			rte_cpu_to_be_16((uint16_t)(frame_len - RTE_ETHER_HDR_LEN)), 2));
 	tcp = _mm_xor_si128(_mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 32)), tcp_mask),
 		_mm_insert_epi8(_mm_setzero_si128(), (int)(l4 << 2), 14));
-	return _mm_testz_si128(_mm_or_si128(ip, tcp), _mm_or_si128(ip, tcp));
+	diff = _mm_or_si128(ip, tcp);
+	return _mm_testz_si128(diff, diff);
 }
 #else
 #define xnb_hdr_is_tcp4 xnb_hdr_is_tcp4_scalar
