@@ -196,5 +196,13 @@ if [ $shown = 0 ]; then
 	echo "---- last 80 console lines ----"
 	tail -n 80 "$con"
 fi
+# meson keeps only the last 100 lines of a failed test's output: say the
+# verdict again below the logs, with the last steps and the guests' lines.
+echo "---- in short ----"
+say "FAIL: $reason"
+grep 'XNB-REALXEN: ' "$con" | grep -v -e '---- \(begin\|end\) log' -e 'XNB-REALXEN: INFO' | tail -n 8
+for f in "$run"/logs/guest-*; do
+	[ -f "$f" ] && tr -d '\r' <"$f" | grep -o 'XNBG: .*' | tail -n 6 | sed "s|^|$(basename "$f"): |"
+done
 echo "========================================================================"
 exit 1

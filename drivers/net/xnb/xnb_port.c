@@ -99,8 +99,9 @@ port_queue_sync(struct xnb_port *port)
 /*
  * The link follows the vif: up while it is connected, the port
  * started and no guest-rx queue stalled (xnb_port_link_up()); the
- * queue-state events follow the queues the guest uses. Control path, port->lock held. True when either changed:
- * the caller raises LSC after dropping the lock.
+ * queue-state events follow the queues the guest uses. Control path,
+ * port->lock held. True when either changed: the caller raises LSC
+ * after dropping the lock.
  */
 bool
 xnb_port_link_sync(struct xnb_port *port)
@@ -109,11 +110,18 @@ xnb_port_link_sync(struct xnb_port *port)
 	struct rte_eth_link link = xnb_port_link_down;
 	bool up = xnb_port_link_up(port);
 	bool queues = port_queue_sync(port);
+	int same;
 
-	xnb_xenbus_carrier(&port->bus, up);
+	/*
+	 * The application's link first: the carrier key is a xenstore
+	 * transaction, several round trips to xenstored, and the vif is
+	 * already Connected there.
+	 */
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
-	if (rte_eth_linkstatus_set(dev, &link) != 0)
+	same = rte_eth_linkstatus_set(dev, &link);
+	xnb_xenbus_carrier(&port->bus, up);
+	if (same != 0)
 		return queues;
 	XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
 	__atomic_store_n(&port->lsc_due, 1, __ATOMIC_RELEASE);

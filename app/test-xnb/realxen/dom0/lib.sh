@@ -427,6 +427,14 @@ xr_testpmd_link() {
 	XR_LINK=$TP_LINK
 }
 
+# xr_testpmd_link_is PORT up|down: the port's link is that now (for
+# xr_wait: the application learns a change from LSC, a moment after the
+# vif's state in xenstore).
+xr_testpmd_link_is() {
+	xr_testpmd_link "$1"
+	[ "$XR_LINK" = "$2" ]
+}
+
 # xr_testpmd_xstats PORT FILE: the port's xstats (telemetry's
 # /ethdev/xstats), stored in FILE as "name value" lines (and a copy in
 # FILE.answer).

@@ -38,8 +38,15 @@ xg_net_up() {
 		sleep 0.2
 	done
 	# No duplicate address detection: the addresses are fixed and the
-	# link has two ends.
-	echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad
+	# link has two ends. The device's sysfs node comes before its IPv6
+	# settings (register_netdevice, then the NETDEV_REGISTER notifiers).
+	_i=0
+	until [ -e /proc/sys/net/ipv6/conf/eth0/accept_dad ]; do
+		_i=$((_i + 1))
+		[ $_i -lt 50 ] || xg_fail "eth0 has no IPv6 settings 10 s after it appeared"
+		sleep 0.2
+	done
+	echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad || xg_fail "cannot turn off DAD on eth0"
 	ip link set eth0 up || xg_fail "ip link set eth0 up failed"
 	ip addr add "$XG_IP4/16" dev eth0 || xg_fail "cannot add $XG_IP4 to eth0"
 	ip -6 addr add "$XG_IP6/64" dev eth0 || xg_fail "cannot add $XG_IP6 to eth0"

@@ -37,8 +37,7 @@ if awk -v a="$t_wait" -v b="$t_ok" 'BEGIN { exit !(b - a >= 5) }'; then
 fi
 
 # The link goes down and testpmd says so.
-link_down() { xr_testpmd_link 0; [ "$XR_LINK" = down ]; }
-xr_wait 20 "the xnb port's link down in testpmd" link_down
+xr_wait 20 "the xnb port's link down in testpmd" xr_testpmd_link_is 0 down
 xr_info link_after_destroy "$XR_LINK"
 xr_info lsc_events "$(grep -c 'Port 0: link state change event' "$XR_LOGS/testpmd.log")"
 [ -z "$(xr_xs_read "$be/state")" ] || xr_fail "libxl left $be behind after xl destroy"

@@ -26,8 +26,8 @@ for n in 1 2; do
 	xr_wait 120 "the backend $be (xnbguest #$n, domain $domid) in state 4 (Connected)" xr_xs_is "$be/state" 4
 	xr_info "connected_after_create_${n}_s" "$(xr_elapsed "$t_created" "$(xr_now)")"
 	xr_guest_wait xnbguest NET_UP 120
-	link_up() { xr_testpmd_link 0; [ "$XR_LINK" = up ]; }
-	xr_wait 20 "the xnb port's link up in testpmd with xnbguest #$n (domain $domid)" link_up
+	xr_wait 20 "the xnb port's link up in testpmd with xnbguest #$n (domain $domid)" \
+		xr_testpmd_link_is 0 up
 	if [ $n = 2 ]; then
 		xr_info link_down_to_up_s "$(xr_elapsed "$t_down" "$(xr_now)")"
 	fi
@@ -41,8 +41,8 @@ for n in 1 2; do
 	xr_closed_promptly "$XR_LOGS/xl-destroy-xnbguest.log" "$be" "destroy_$n" "$XR_DESTROY_S"
 	cp "$XR_LOGS/xl-destroy-xnbguest.log" "$XR_LOGS/xl-destroy-xnbguest-$n.log"
 	cp "$XR_LOGS/xl-create-xnbguest.log" "$XR_LOGS/xl-create-xnbguest-$n.log"
-	link_down() { xr_testpmd_link 0; [ "$XR_LINK" = down ]; }
-	xr_wait 20 "the xnb port's link down in testpmd after xl destroy of domain $domid" link_down
+	xr_wait 20 "the xnb port's link down in testpmd after xl destroy of domain $domid" \
+		xr_testpmd_link_is 0 down
 	t_down=$(xr_now)
 	xr_testpmd_alive || xr_fail "dpdk-testpmd died when domain $domid was destroyed"
 	xr_guest_log_rotate xnbguest "$n"

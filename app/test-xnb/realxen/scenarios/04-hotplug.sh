@@ -53,8 +53,9 @@ xr_info backend_connected_after_attach_s "$(xr_elapsed "$t_att" "$(xr_now)")"
 xenstore-ls -fp "$be" >"$XR_LOGS/xenstore-backend-connected.log" 2>&1
 xr_guest_wait xnbguest NET_UP 120
 xr_info guest_vif "$(xr_guest_line xnbguest VIF_HANDLE)"
-xr_testpmd_link 1
-[ "$XR_LINK" = up ] || xr_fail "testpmd shows port 1's link '$XR_LINK' after the guest connected vif $handle"
+t_up=$(xr_now)
+xr_wait 10 "port 1's link up in testpmd after the guest connected vif $handle" xr_testpmd_link_is 1 up
+xr_info link_up_after_net_up_s "$(xr_elapsed "$t_up" "$(xr_now)")"
 xr_guest_wait xnbguest PING4 90
 xr_info ping4 "$(echo "$XR_VAL" | tr ' ' '_')"
 xr_guest_wait xnbguest PING6 90
@@ -67,8 +68,7 @@ xr_mark "xl network-detach xnbguest $handle (backend state $(xr_xs_read "$be/sta
 t_det=$(xr_now)
 xr_xl network-detach network-detach xnbguest $handle
 xr_closed_promptly "$XR_LOGS/xl-network-detach.log" "$be" network_detach "$XR_XL_S"
-link_down() { xr_testpmd_link 1; [ "$XR_LINK" = down ]; }
-xr_wait 20 "port 1's link down in testpmd after xl network-detach" link_down
+xr_wait 20 "port 1's link down in testpmd after xl network-detach" xr_testpmd_link_is 1 down
 xr_info link_down_after_detach_s "$(xr_elapsed "$t_det" "$(xr_now)")"
 [ -z "$(xr_xs_read "$be/state")" ] || xr_fail "libxl left $be behind after xl network-detach"
 xr_guest_wait xnbguest ETH_GONE 120

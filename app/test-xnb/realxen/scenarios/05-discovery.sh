@@ -75,8 +75,7 @@ for n in 1 2; do
 	xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 	xr_info "connected_after_create_s_$n" "$(xr_elapsed "$t_create" "$(xr_now)")"
 	xr_guest_wait xnbguest NET_UP 120
-	link_up() { xr_testpmd_link "$pid"; [ "$XR_LINK" = up ]; }
-	xr_wait 20 "the discovered port's link up in testpmd" link_up
+	xr_wait 20 "the discovered port's link up in testpmd" xr_testpmd_link_is "$pid" up
 	xr_guest_wait xnbguest PING4 90
 	xr_info "ping4_$n" "$(echo "$XR_VAL" | tr ' ' '_')"
 	xr_guest_wait xnbguest PING6 90

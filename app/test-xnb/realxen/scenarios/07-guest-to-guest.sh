@@ -74,8 +74,7 @@ for g in xnbga xnbgb; do
 	done
 done
 for p in 0 1; do
-	link_up() { xr_testpmd_link "$p"; [ "$XR_LINK" = up ]; }
-	xr_wait 30 "port $p's link up in testpmd" link_up
+	xr_wait 30 "port $p's link up in testpmd" xr_testpmd_link_is "$p" up
 done
 
 xr_guest_tell xnbga go0

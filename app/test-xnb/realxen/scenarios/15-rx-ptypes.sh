@@ -49,8 +49,7 @@ xr_guest_cfg xnbguest "$(xr_vif_spec)" >/run/xr/xnbguest.cfg
 xr_create xnbguest /run/xr/xnbguest.cfg "$domid"
 xr_wait 120 "the backend $be in state 4 (Connected)" xr_xs_is "$be/state" 4
 xr_guest_wait xnbguest NET_UP 120
-link_up() { xr_testpmd_link 0; [ "$XR_LINK" = up ]; }
-xr_wait 30 "port 0's link up in testpmd" link_up
+xr_wait 30 "port 0's link up in testpmd" xr_testpmd_link_is 0 up
 xr_guest_wait xnbguest PING4 90
 xr_info ping4 "$(echo "$XR_VAL" | tr ' ' '_')"
 xr_guest_wait xnbguest PING6 90
