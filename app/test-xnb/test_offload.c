@@ -209,7 +209,7 @@ static int
 test_is_tcp4_agrees(const uint8_t *p, uint32_t len, unsigned int i, unsigned int *guessed)
 {
 	uint32_t l4, found;
-	bool unpadded;
+	bool unpadded, take;
 
 	if (len < XNB_FAST_MIN)
 		return TEST_SUCCESS;
@@ -218,13 +218,14 @@ test_is_tcp4_agrees(const uint8_t *p, uint32_t len, unsigned int i, unsigned int
 	for (l4 = sizeof(struct rte_tcp_hdr); l4 <= 60; l4 += 4) {
 		if (len < XNB_GUESS_MIN(l4))
 			continue;
-		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4(p, len, l4), found == l4 && unpadded,
+		take = found == l4 && unpadded;
+		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4(p, len, l4), take,
 			"frame %u (%u B, TCP/IPv4 header found %u B): guessed %u B", i, len, found, l4);
 		/* The scalar form, which other CPUs than x86 use. */
-		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4_scalar(p, len, l4), found == l4 && unpadded,
+		TEST_ASSERT_EQUAL(xnb_hdr_is_tcp4_scalar(p, len, l4), take,
 			"frame %u (%u B, TCP/IPv4 header found %u B): guessed %u B, scalar", i, len,
 			found, l4);
-		*guessed += found == l4 && unpadded;
+		*guessed += take;
 	}
 	return TEST_SUCCESS;
 }

@@ -173,8 +173,13 @@ echo "========================================================================"
 say "FAIL: $reason"
 say "$timing; console: $con; logs: $run/logs"
 [ -n "$infos" ] && say "measured: $infos"
+# steps [-e PATTERN...]: the harness's progress lines, less the log
+# markers and what the PATTERNs match.
+steps() {
+	grep 'XNB-REALXEN: ' "$con" | grep -v -e '---- \(begin\|end\) log' "$@"
+}
 echo "---- harness progress (console) ----"
-grep 'XNB-REALXEN: ' "$con" | grep -v -- '---- \(begin\|end\) log' | tail -n 40
+steps | tail -n 40
 crash=$(grep -n -E 'Kernel panic|BUG:|Oops|general protection|FATAL|Panic on CPU|segfault|SIGILL|Illegal instruction' "$con" | head -n 20)
 if [ -n "$crash" ]; then
 	echo "---- crash lines (console) ----"
@@ -200,7 +205,7 @@ fi
 # verdict again below the logs, with the last steps and the guests' lines.
 echo "---- in short ----"
 say "FAIL: $reason"
-grep 'XNB-REALXEN: ' "$con" | grep -v -e '---- \(begin\|end\) log' -e 'XNB-REALXEN: INFO' | tail -n 8
+steps -e 'XNB-REALXEN: INFO' | tail -n 8
 for f in "$run"/logs/guest-*; do
 	[ -f "$f" ] && tr -d '\r' <"$f" | grep -o 'XNBG: .*' | tail -n 6 | sed "s|^|$(basename "$f"): |"
 done
