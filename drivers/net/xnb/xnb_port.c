@@ -110,18 +110,11 @@ xnb_port_link_sync(struct xnb_port *port)
 	struct rte_eth_link link = xnb_port_link_down;
 	bool up = xnb_port_link_up(port);
 	bool queues = port_queue_sync(port);
-	int unchanged;
 
-	/*
-	 * The application's link first, then the carrier key: that is a
-	 * xenstore transaction, several round trips to xenstored, and the
-	 * vif's state there has already changed.
-	 */
+	xnb_xenbus_carrier(&port->bus, up);
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	/* rte_eth_linkstatus_set returns 0 only when the status changed. */
-	unchanged = rte_eth_linkstatus_set(dev, &link);
-	xnb_xenbus_carrier(&port->bus, up);
-	if (unchanged != 0)
+	if (rte_eth_linkstatus_set(dev, &link) != 0)
 		return queues;
 	XNB_PORT_LOG(INFO, port, "link %s", up ? "up" : "down");
 	__atomic_store_n(&port->lsc_due, 1, __ATOMIC_RELEASE);
