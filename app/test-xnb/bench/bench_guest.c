@@ -1104,9 +1104,10 @@ main(int argc, char **argv)
 		}
 		/*
 		 * fwd: the whole window goes out before any frame is sent
-		 * back (it takes two tx_send() calls). A frame reflected in
-		 * between would sit among the window's first sends and break
-		 * the cycle of sequence numbers the check expects.
+		 * back (tx_send() posts TX_BATCH frames at a time). A frame
+		 * reflected in between would sit among the window's first
+		 * sends and break the cycle of sequence numbers the check
+		 * expects.
 		 */
 		if (b->mode != MODE_G2B && !(b->mode == MODE_FWD && b->debt > 0)) {
 			ret = rx_poll(b);
